@@ -1,0 +1,285 @@
+//! The command line: flags parsed once by clap into validated settings, then one function per command.
+//!
+//! Every flag has an environment-variable fallback (`INNOGRAPH_…`). This is the edge of the program:
+//! errors become `anyhow` reports here, and this is the only module that prints to stdout.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::db::Db;
+use crate::graphql::{self, Limits};
+use crate::seed::{self, SeedFiles};
+use crate::server::{self, ServerConfig};
+use crate::stats;
+use crate::validate::{self, GraphData, Severity};
+
+/// innograph: the innovation ecosystem of a region as a knowledge graph, answered over GraphQL.
+#[derive(Debug, Parser)]
+#[command(name = "innograph", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the GraphQL API, GraphiQL and the health check; seeds an empty data directory first.
+    Serve(ServeArgs),
+    /// Validate a seed directory and write it into the data directory, all or nothing.
+    Import {
+        /// The seed directory to import (same layout as `seed/`).
+        dir: PathBuf,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Check a seed directory and report every problem with file and line; exit 1 on any error.
+    Validate {
+        /// The seed directory; defaults to ./seed when it exists, else the seed bundled in this binary.
+        dir: Option<PathBuf>,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Coverage report of a seed: per document, the entities it mentions and the relations it supports.
+    Stats {
+        /// The seed directory; defaults to ./seed when it exists, else the bundled seed.
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct DataDirArg {
+    /// Where the database lives; created and seeded from the bundled seed on first start.
+    #[arg(long, env = "INNOGRAPH_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    data: DataDirArg,
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, env = "INNOGRAPH_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Origins allowed to call the API from browsers, comma-separated (`*` for any). Default: none.
+    #[arg(long, env = "INNOGRAPH_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Largest request body in bytes.
+    #[arg(long, env = "INNOGRAPH_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    body_limit: usize,
+    /// Longest a GraphQL request may execute, in milliseconds.
+    #[arg(long, env = "INNOGRAPH_EXECUTION_TIMEOUT_MS", default_value_t = 10_000)]
+    execution_timeout_ms: u64,
+    /// Deepest selection nesting a query may have.
+    #[arg(long, env = "INNOGRAPH_MAX_QUERY_DEPTH", default_value_t = Limits::default().max_query_depth)]
+    max_query_depth: usize,
+    /// Highest complexity score a query may have.
+    #[arg(long, env = "INNOGRAPH_MAX_COMPLEXITY", default_value_t = Limits::default().max_complexity)]
+    max_complexity: usize,
+    /// Largest `first` or `limit` of a list.
+    #[arg(long, env = "INNOGRAPH_MAX_PAGE_SIZE", default_value_t = Limits::default().max_page_size)]
+    max_page_size: usize,
+    /// Deepest `depth` of a neighbourhood traversal.
+    #[arg(long, env = "INNOGRAPH_MAX_TRAVERSAL_DEPTH", default_value_t = Limits::default().max_traversal_depth)]
+    max_traversal_depth: u32,
+    /// Longest path a path search may look for.
+    #[arg(long, env = "INNOGRAPH_MAX_PATH_DEPTH", default_value_t = Limits::default().max_path_depth)]
+    max_path_depth: u32,
+}
+
+impl ServeArgs {
+    /// Turns the flags into the server's settings, rejecting nonsense.
+    fn config(&self) -> anyhow::Result<ServerConfig> {
+        if self.body_limit < 1024 {
+            bail!("--body-limit must be at least 1024 bytes");
+        }
+        if self.execution_timeout_ms == 0 {
+            bail!("--execution-timeout-ms must be positive");
+        }
+        let execution_timeout = Duration::from_millis(self.execution_timeout_ms);
+        let limits = Limits {
+            max_query_depth: self.max_query_depth,
+            max_complexity: self.max_complexity,
+            max_page_size: self.max_page_size,
+            max_traversal_depth: self.max_traversal_depth,
+            max_path_depth: self.max_path_depth,
+            execution_timeout,
+            traversal_time: execution_timeout.min(Limits::default().traversal_time),
+            ..Limits::default()
+        };
+        Ok(ServerConfig {
+            listen: self.listen,
+            cors_origins: self
+                .cors_origins
+                .iter()
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            body_limit: self.body_limit,
+            request_timeout: execution_timeout + Duration::from_secs(5),
+            limits,
+        })
+    }
+}
+
+/// Runs the command line; the return value is the process's exit code.
+pub fn run() -> anyhow::Result<i32> {
+    let cli = Cli::parse();
+    init_tracing();
+    match cli.command {
+        Command::Serve(args) => serve(&args),
+        Command::Import { dir, data } => import(&dir, &data.data_dir),
+        Command::Validate { dir } => validate_command(dir.as_deref()),
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(0)
+        }
+        Command::Stats { dir } => {
+            let files = seed_files(dir.as_deref())?;
+            let graph = validated(&files)?;
+            print!("{}", stats::coverage_report(&graph));
+            Ok(0)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The seed to read: the directory given, else ./seed, else the bundled one.
+fn seed_files(dir: Option<&Path>) -> anyhow::Result<SeedFiles> {
+    match dir {
+        Some(dir) => Ok(SeedFiles::from_dir(dir)?),
+        None if Path::new("seed").join(seed::DOCUMENTS_FILE).is_file() => {
+            Ok(SeedFiles::from_dir(Path::new("seed"))?)
+        }
+        None => Ok(seed::bundled()),
+    }
+}
+
+/// Validates a seed, printing every finding to stderr; fails when there is an error.
+fn validated(files: &SeedFiles) -> anyhow::Result<GraphData> {
+    let report = validate::validate_seed(&seed::parse(files));
+    for diagnostic in &report.diagnostics {
+        eprintln!("{diagnostic}");
+    }
+    match report.graph {
+        Some(graph) => Ok(graph),
+        None => bail!(
+            "{} error(s) in the seed at {}; nothing was imported",
+            report.errors().count(),
+            files.root
+        ),
+    }
+}
+
+fn validate_command(dir: Option<&Path>) -> anyhow::Result<i32> {
+    let files = seed_files(dir)?;
+    let report = validate::validate_seed(&seed::parse(&files));
+    for diagnostic in &report.diagnostics {
+        eprintln!("{diagnostic}");
+    }
+    let errors = report.errors().count();
+    let warnings = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    match &report.graph {
+        Some(graph) => {
+            println!(
+                "{}: ok: {} documents, {} entities, {} relations ({warnings} warning(s))",
+                files.root,
+                graph.documents.len(),
+                graph.entities.len(),
+                graph.relations.len()
+            );
+            Ok(0)
+        }
+        None => {
+            println!("{}: {errors} error(s), {warnings} warning(s)", files.root);
+            Ok(1)
+        }
+    }
+}
+
+fn import(dir: &Path, data_dir: &Path) -> anyhow::Result<i32> {
+    let files = SeedFiles::from_dir(dir)?;
+    let graph = validated(&files)?;
+    let db = open_db(data_dir)?;
+    let summary = db
+        .import(&graph)
+        .context("import failed; the data directory is unchanged")?;
+    println!(
+        "imported {} documents, {} entities, {} relations from {} into {}",
+        summary.documents,
+        summary.entities,
+        summary.relations,
+        dir.display(),
+        data_dir.display()
+    );
+    Ok(0)
+}
+
+fn open_db(data_dir: &Path) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    Db::open(data_dir)
+        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))
+}
+
+fn serve(args: &ServeArgs) -> anyhow::Result<i32> {
+    let config = args.config()?;
+    let db = open_db(&args.data.data_dir)?;
+    if db.is_empty() {
+        let graph = validated(&seed::bundled()).context("the bundled seed does not validate")?;
+        let summary = db
+            .import(&graph)
+            .context("cannot seed the empty data directory")?;
+        tracing::info!(
+            entities = summary.entities,
+            relations = summary.relations,
+            data_dir = %args.data.data_dir.display(),
+            "seeded an empty data directory from the bundled seed"
+        );
+    }
+    let db = Arc::new(db);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let address = listener.local_addr()?;
+        {
+            let index = db.read();
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "innograph serving {} entities and {} relations from {}",
+                index.entity_count(),
+                index.relation_count(),
+                args.data.data_dir.display()
+            )?;
+            writeln!(out, "  GraphiQL: http://{address}/graphiql")?;
+            writeln!(out, "  GraphQL:  http://{address}/graphql")?;
+            out.flush()?;
+        }
+        let app = server::app(db.clone(), &config);
+        server::serve(listener, app, server::shutdown_signal()).await?;
+        tracing::info!("stopped; every acknowledged write is on disk");
+        anyhow::Ok(0)
+    })
+}

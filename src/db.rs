@@ -1,0 +1,183 @@
+//! The database: the store and the index kept in step. Every write goes through here.
+//!
+//! A write is checked against the current graph, made durable in the store (one atomic, flushed
+//! batch), and only then applied to the in-memory index under its write lock; readers hold the read
+//! lock for the length of one resolver, so they see the graph before a write or after it, never half
+//! of it.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
+
+use crate::graph::{Direction, GraphIndex, KindSet, Step};
+use crate::store::{Store, StoreError, Write};
+use crate::validate::GraphData;
+
+/// Why a write or an open failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What an import wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub documents: usize,
+    pub entities: usize,
+    pub relations: usize,
+}
+
+/// A data directory, open: durable store plus in-memory index.
+pub struct Db {
+    store: Store,
+    index: RwLock<GraphIndex>,
+    /// Serialises writers so that the check against the index and the write to the store agree.
+    writer: Mutex<()>,
+}
+
+impl Db {
+    /// Opens the store in `dir` and builds the index from it.
+    pub fn open(dir: &Path) -> Result<Db, DbError> {
+        let store = Store::open(dir)?;
+        let index = GraphIndex::from_snapshot(store.snapshot()?);
+        Ok(Db {
+            store,
+            index: RwLock::new(index),
+            writer: Mutex::new(()),
+        })
+    }
+
+    /// Whether the data directory holds nothing yet.
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
+    }
+
+    /// The index, for reading. Hold the guard only as long as one answer takes.
+    pub fn read(&self) -> RwLockReadGuard<'_, GraphIndex> {
+        self.index.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// An index rebuilt from the store from scratch: what the live index must equal.
+    pub fn rebuilt_index(&self) -> Result<GraphIndex, DbError> {
+        Ok(GraphIndex::from_snapshot(self.store.snapshot()?))
+    }
+
+    /// Writes a validated graph: every document, entity and relation, replacing records with the same
+    /// id, all or nothing.
+    pub fn import(&self, graph: &GraphData) -> Result<ImportSummary, DbError> {
+        let mut writes = Vec::with_capacity(
+            graph.documents.len() + graph.entities.len() + graph.relations.len(),
+        );
+        writes.extend(
+            graph
+                .documents
+                .iter()
+                .map(|(document, text)| Write::PutDocument {
+                    document: document.clone(),
+                    text: text.clone(),
+                }),
+        );
+        writes.extend(graph.entities.iter().cloned().map(Write::PutEntity));
+        writes.extend(graph.relations.iter().cloned().map(Write::PutRelation));
+        self.apply(writes)?;
+        Ok(ImportSummary {
+            documents: graph.documents.len(),
+            entities: graph.entities.len(),
+            relations: graph.relations.len(),
+        })
+    }
+
+    /// Applies a batch of writes: checked, durable, then visible. Deleting an entity deletes the
+    /// relations that point to it in the same batch.
+    pub fn apply(&self, writes: Vec<Write>) -> Result<(), DbError> {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let writes = {
+            let index = self.read();
+            let writes = expand_deletes(&index, writes);
+            check_endpoints(&index, &writes)?;
+            writes
+        };
+        self.store.apply(&writes)?;
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        for write in writes {
+            match write {
+                Write::PutDocument { document, .. } => index.put_document(document),
+                Write::PutEntity(entity) => index.put_entity(entity),
+                Write::DeleteEntity(id) => {
+                    index.remove_entity(&id);
+                }
+                Write::PutRelation(relation) => {
+                    index.put_relation(&relation);
+                }
+                Write::DeleteRelation {
+                    source,
+                    kind,
+                    target,
+                } => {
+                    index.remove_relation(&source, kind, &target);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Adds, before each entity deletion, the deletion of every relation pointing to that entity.
+fn expand_deletes(index: &GraphIndex, writes: Vec<Write>) -> Vec<Write> {
+    let mut expanded = Vec::with_capacity(writes.len());
+    for write in writes {
+        if let Write::DeleteEntity(id) = &write {
+            let incoming = Step::new(KindSet::ALL, Direction::In);
+            for relation in index.relations_of(id, incoming) {
+                if relation.target.id == *id && relation.source.id != *id {
+                    expanded.push(Write::DeleteRelation {
+                        source: relation.source.id.clone(),
+                        kind: relation.edge.kind,
+                        target: id.clone(),
+                    });
+                }
+            }
+        }
+        expanded.push(write);
+    }
+    expanded
+}
+
+/// Refuses a batch that would leave a relation pointing to an entity that does not exist.
+fn check_endpoints(index: &GraphIndex, writes: &[Write]) -> Result<(), DbError> {
+    let mut added: HashSet<&str> = HashSet::new();
+    let mut deleted: HashSet<&str> = HashSet::new();
+    for write in writes {
+        match write {
+            Write::PutEntity(entity) => {
+                added.insert(&entity.id);
+                deleted.remove(entity.id.as_str());
+            }
+            Write::DeleteEntity(id) => {
+                deleted.insert(id);
+                added.remove(id.as_str());
+            }
+            Write::PutRelation(relation) => {
+                for end in [&relation.source, &relation.target] {
+                    let exists = added.contains(end.as_str())
+                        || (index.contains(end) && !deleted.contains(end.as_str()));
+                    if !exists {
+                        return Err(DbError::Invalid(format!(
+                            "relation `{}` points to unknown entity `{end}`",
+                            relation.id()
+                        )));
+                    }
+                }
+            }
+            Write::PutDocument { .. } | Write::DeleteRelation { .. } => {}
+        }
+    }
+    Ok(())
+}

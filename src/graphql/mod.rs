@@ -1,0 +1,558 @@
+//! The GraphQL API: the only module that imports async-graphql.
+//!
+//! [`Api`] owns the schema and executes GraphQL-over-HTTP requests handed to it by the transport
+//! (`server`), telling it what kind of outcome each was so that the transport can choose the status
+//! code. The schema's types live in [`types`], the root query here. Every limit is in [`Limits`] and
+//! every error a client sees carries `extensions.code`.
+
+mod types;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ErrorExtensions, ID, Object, Result, Schema,
+    ServerError, Variables,
+};
+use serde_json::{Value, json};
+
+use crate::db::Db;
+use crate::graph::{Budget, TraversalError};
+use crate::model::parse_relation_id;
+use types::{
+    Direction, Document, Entity, EntityConnection, EntityEdge, EntityKind, EntityKindCount,
+    GraphStats, PageInfo, Path, Relation, RelationKind, RelationKindCount, Subgraph, entity_kinds,
+    step,
+};
+
+/// The bounds on every request. Each error that enforces one names it in `extensions.code`.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Deepest selection nesting a query may have (`QUERY_DEPTH_LIMIT`).
+    pub max_query_depth: usize,
+    /// Highest complexity score a query may have (`QUERY_COMPLEXITY_LIMIT`).
+    pub max_complexity: usize,
+    /// Largest `first` or `limit` of a list (`PAGE_SIZE_LIMIT`).
+    pub max_page_size: usize,
+    /// Deepest `depth` of `neighbors` and `neighborhood` (`TRAVERSAL_DEPTH_LIMIT`).
+    pub max_traversal_depth: u32,
+    /// Largest `maxDepth` of a path search (`TRAVERSAL_DEPTH_LIMIT`).
+    pub max_path_depth: u32,
+    /// Most entities a single traversal may visit (`TRAVERSAL_SIZE_LIMIT`).
+    pub max_visits: usize,
+    /// Time a single traversal may take (`TRAVERSAL_TIME_LIMIT`).
+    pub traversal_time: Duration,
+    /// Time a whole request may take (`EXECUTION_TIMEOUT`).
+    pub execution_timeout: Duration,
+    /// Most ids a list argument may hold (`BAD_USER_INPUT`).
+    pub max_ids: usize,
+    /// Longest search text, in characters (`BAD_USER_INPUT`).
+    pub max_search_text: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_query_depth: 16,
+            max_complexity: 20_000,
+            max_page_size: 1_000,
+            max_traversal_depth: 6,
+            max_path_depth: 12,
+            max_visits: 1_000_000,
+            traversal_time: Duration::from_secs(2),
+            execution_timeout: Duration::from_secs(10),
+            max_ids: 100,
+            max_search_text: 200,
+        }
+    }
+}
+
+impl Limits {
+    fn budget(&self) -> Budget {
+        Budget::new(self.max_visits, self.traversal_time)
+    }
+
+    fn traversal_depth(&self, argument: &str, depth: i32) -> Result<u32> {
+        let max = self.max_traversal_depth;
+        if depth < 1 {
+            return Err(user_error(
+                "BAD_USER_INPUT",
+                format!("`{argument}` must be at least 1, got {depth}"),
+            ));
+        }
+        if depth as u32 > max {
+            return Err(user_error(
+                "TRAVERSAL_DEPTH_LIMIT",
+                format!(
+                    "`{argument}` is {depth}, above the limit of {max}; ask for {max} or less and expand from the results"
+                ),
+            ));
+        }
+        Ok(depth as u32)
+    }
+
+    fn path_depth(&self, argument: &str, depth: i32) -> Result<u32> {
+        let max = self.max_path_depth;
+        if depth < 0 {
+            return Err(user_error(
+                "BAD_USER_INPUT",
+                format!("`{argument}` must not be negative, got {depth}"),
+            ));
+        }
+        if depth as u32 > max {
+            return Err(user_error(
+                "TRAVERSAL_DEPTH_LIMIT",
+                format!("`{argument}` is {depth}, above the limit of {max} hops"),
+            ));
+        }
+        Ok(depth as u32)
+    }
+
+    fn page_size(&self, argument: &str, size: i32) -> Result<usize> {
+        let max = self.max_page_size;
+        if size < 0 {
+            return Err(user_error(
+                "BAD_USER_INPUT",
+                format!("`{argument}` must not be negative, got {size}"),
+            ));
+        }
+        if size as usize > max {
+            return Err(user_error(
+                "PAGE_SIZE_LIMIT",
+                format!(
+                    "`{argument}` is {size}, above the limit of {max}; page with `after` instead"
+                ),
+            ));
+        }
+        Ok(size as usize)
+    }
+}
+
+/// An error a client caused, with its code in `extensions.code`.
+pub(crate) fn user_error(code: &'static str, message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
+}
+
+/// An internal failure: logged in full, shown to the client only as what was being done.
+pub(crate) fn internal_error(doing: &str, error: impl std::fmt::Display) -> async_graphql::Error {
+    tracing::error!(%error, "internal error while {doing}");
+    user_error(
+        "INTERNAL_SERVER_ERROR",
+        format!("internal error while {doing}"),
+    )
+}
+
+fn traversal_error(error: TraversalError) -> async_graphql::Error {
+    let code = match error {
+        TraversalError::VisitLimit { .. } => "TRAVERSAL_SIZE_LIMIT",
+        TraversalError::TimeLimit => "TRAVERSAL_TIME_LIMIT",
+    };
+    user_error(code, error.to_string())
+}
+
+fn db<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Db>> {
+    ctx.data::<Arc<Db>>()
+}
+
+fn known_entity(ctx: &Context<'_>, argument: &str, id: &ID) -> Result<()> {
+    if db(ctx)?.read().contains(id) {
+        Ok(())
+    } else {
+        Err(user_error(
+            "NOT_FOUND",
+            format!("`{argument}`: no entity has id `{}`", id.as_str()),
+        ))
+    }
+}
+
+/// The root of every read.
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The entity with this id, or null when there is none.
+    async fn entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Entity>> {
+        Ok(db(ctx)?.read().entity(&id).cloned().map(Entity))
+    }
+
+    /// Entities whose Chinese name, English name or an alias contains `text` (case-insensitive for Latin
+    /// script). Exact matches first, then prefix matches, then other matches; shorter names first.
+    #[graphql(complexity = "first.clamp(0, 1_000) as usize * child_complexity")]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        text: String,
+        kinds: Option<Vec<EntityKind>>,
+        #[graphql(default = 10)] first: i32,
+    ) -> Result<Vec<Entity>> {
+        let limits = ctx.data::<Limits>()?;
+        let first = limits.page_size("first", first)?;
+        if text.chars().count() > limits.max_search_text {
+            return Err(user_error(
+                "BAD_USER_INPUT",
+                format!(
+                    "`text` is longer than {} characters",
+                    limits.max_search_text
+                ),
+            ));
+        }
+        let kinds = entity_kinds(kinds.as_deref());
+        Ok(db(ctx)?
+            .read()
+            .search(&text, kinds.as_deref(), first)
+            .into_iter()
+            .map(Entity)
+            .collect())
+    }
+
+    /// All entities (of the given kinds), in id order, a page at a time.
+    #[graphql(complexity = "first.clamp(0, 1_000) as usize * child_complexity")]
+    async fn entities(
+        &self,
+        ctx: &Context<'_>,
+        kinds: Option<Vec<EntityKind>>,
+        #[graphql(default = 50)] first: i32,
+        #[graphql(desc = "The `cursor` of the last entity of the previous page.")] after: Option<
+            String,
+        >,
+    ) -> Result<EntityConnection> {
+        let limits = ctx.data::<Limits>()?;
+        let first = limits.page_size("first", first)?;
+        let kinds = entity_kinds(kinds.as_deref());
+        let (page, total_count, has_next_page) =
+            db(ctx)?
+                .read()
+                .page(kinds.as_deref(), after.as_deref(), first);
+        let edges: Vec<EntityEdge> = page
+            .into_iter()
+            .map(|e| EntityEdge {
+                cursor: e.id.clone(),
+                node: Entity(e),
+            })
+            .collect();
+        Ok(EntityConnection {
+            total_count,
+            page_info: PageInfo {
+                has_next_page,
+                has_previous_page: after.is_some(),
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+        })
+    }
+
+    /// The relation with this id (`SOURCE/KIND/TARGET`), or null.
+    async fn relation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Relation>> {
+        let Some((source, kind, target)) = parse_relation_id(&id) else {
+            return Ok(None);
+        };
+        Ok(db(ctx)?.read().relation(source, kind, target).map(Relation))
+    }
+
+    /// A shortest path from `from` to `to` over the given relations and direction, listing entities in
+    /// order; null when none exists within `maxDepth` hops.
+    async fn shortest_path(
+        &self,
+        ctx: &Context<'_>,
+        from: ID,
+        to: ID,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Direction::Both")] direction: Direction,
+        #[graphql(default = 6)] max_depth: i32,
+    ) -> Result<Option<Path>> {
+        let limits = ctx.data::<Limits>()?;
+        let max_depth = limits.path_depth("maxDepth", max_depth)?;
+        known_entity(ctx, "from", &from)?;
+        known_entity(ctx, "to", &to)?;
+        let path = db(ctx)?
+            .read()
+            .shortest_path(
+                &from,
+                &to,
+                step(relations.as_deref(), direction),
+                max_depth,
+                limits.budget(),
+            )
+            .map_err(traversal_error)?;
+        Ok(path.map(Path))
+    }
+
+    /// The entities within `depth` hops of any of `ids` (at most `limit`, nearest first) and the
+    /// relations among them; `truncated` and `reason` say when the limit cut it short.
+    #[graphql(complexity = "limit.clamp(1, 1_000) as usize * child_complexity")]
+    async fn neighborhood(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+        #[graphql(default = 1)] depth: i32,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Direction::Both")] direction: Direction,
+        #[graphql(default = 500)] limit: i32,
+    ) -> Result<Subgraph> {
+        let limits = ctx.data::<Limits>()?;
+        let depth = limits.traversal_depth("depth", depth)?;
+        let limit = limits.page_size("limit", limit)?.max(1);
+        if ids.len() > limits.max_ids {
+            return Err(user_error(
+                "BAD_USER_INPUT",
+                format!(
+                    "`ids` holds {} ids, above the limit of {}",
+                    ids.len(),
+                    limits.max_ids
+                ),
+            ));
+        }
+        for id in &ids {
+            known_entity(ctx, "ids", id)?;
+        }
+        let ids: Vec<String> = ids.into_iter().map(|id| id.0).collect();
+        let subgraph = db(ctx)?
+            .read()
+            .neighborhood(
+                &ids,
+                step(relations.as_deref(), direction),
+                depth,
+                limit,
+                limits.budget(),
+            )
+            .map_err(traversal_error)?;
+        Ok(Subgraph(subgraph))
+    }
+
+    /// Every document the graph cites, in id order.
+    async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<Document>> {
+        Ok(db(ctx)?.read().documents().cloned().map(Document).collect())
+    }
+
+    /// The document with this id, or null.
+    async fn document(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Document>> {
+        Ok(db(ctx)?.read().document(&id).cloned().map(Document))
+    }
+
+    /// Counts of entities, relations and documents, by kind.
+    async fn stats(&self, ctx: &Context<'_>) -> Result<GraphStats> {
+        let index = db(ctx)?.read();
+        Ok(GraphStats {
+            entities: index.entity_count(),
+            relations: index.relation_count(),
+            documents: index.documents().count(),
+            entities_by_kind: index
+                .entity_counts()
+                .into_iter()
+                .map(|(kind, count)| EntityKindCount {
+                    kind: kind.into(),
+                    count,
+                })
+                .collect(),
+            relations_by_kind: index
+                .relation_counts()
+                .into_iter()
+                .map(|(kind, count)| RelationKindCount {
+                    kind: kind.into(),
+                    count,
+                })
+                .collect(),
+        })
+    }
+}
+
+type InnographSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+fn build_schema(db: Option<Arc<Db>>, limits: &Limits) -> InnographSchema {
+    let mut builder = Schema::build(Query, EmptyMutation, EmptySubscription)
+        .limit_depth(limits.max_query_depth)
+        .limit_complexity(limits.max_complexity)
+        .data(limits.clone());
+    if let Some(db) = db {
+        builder = builder.data(db);
+    }
+    builder.finish()
+}
+
+/// The schema in SDL, fields sorted: what `innograph schema` prints and `schema/schema.graphql` holds.
+pub fn sdl() -> String {
+    let options = async_graphql::SDLExportOptions::new()
+        .sorted_fields()
+        .sorted_enum_items();
+    build_schema(None, &Limits::default()).sdl_with_options(options)
+}
+
+/// The parameters of a GraphQL-over-HTTP request, from a GET query string or a POST JSON body.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestParams {
+    pub query: Option<Value>,
+    pub operation_name: Option<Value>,
+    pub variables: Option<Value>,
+    pub extensions: Option<Value>,
+}
+
+/// What became of a request; the transport turns it into a status code.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Not a well-formed GraphQL-over-HTTP request (no query, variables not an object …). Body included.
+    BadRequest(Value),
+    /// A mutation was sent over GET, which may not change anything.
+    MutationOverGet(Value),
+    /// The document did not parse or validate: nothing was executed. Body has `errors` and no `data`.
+    RequestError(Value),
+    /// Executed; the body has `data` (and maybe `errors`).
+    Executed(Value),
+    /// Execution did not finish within the execution timeout.
+    Timeout(Value),
+}
+
+/// The GraphQL API over one database.
+#[derive(Clone)]
+pub struct Api {
+    schema: InnographSchema,
+    limits: Limits,
+}
+
+impl Api {
+    pub fn new(db: Arc<Db>, limits: Limits) -> Api {
+        Api {
+            schema: build_schema(Some(db), &limits),
+            limits,
+        }
+    }
+
+    /// Runs one request. `via_get` is true for HTTP GET, where only queries may run.
+    pub async fn execute(&self, params: RequestParams, via_get: bool) -> Outcome {
+        let request = match self.prepare(params, via_get) {
+            Ok(request) => request,
+            Err(outcome) => return outcome,
+        };
+        let response =
+            match tokio::time::timeout(self.limits.execution_timeout, self.schema.execute(request))
+                .await
+            {
+                Ok(response) => response,
+                Err(_) => {
+                    let message = format!(
+                        "the request did not finish within the execution timeout of {} ms",
+                        self.limits.execution_timeout.as_millis()
+                    );
+                    return Outcome::Timeout(error_body("EXECUTION_TIMEOUT", &message));
+                }
+            };
+        let request_error = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        let errors: Vec<Value> = response
+            .errors
+            .into_iter()
+            .map(|e| error_json(e, request_error, &self.limits))
+            .collect();
+        if request_error {
+            return Outcome::RequestError(json!({ "errors": errors }));
+        }
+        let data = serde_json::to_value(&response.data).unwrap_or(Value::Null);
+        let mut body = json!({ "data": data });
+        if !errors.is_empty() {
+            body["errors"] = Value::Array(errors);
+        }
+        if !response.extensions.is_empty() {
+            body["extensions"] = serde_json::to_value(&response.extensions).unwrap_or(Value::Null);
+        }
+        Outcome::Executed(body)
+    }
+
+    fn prepare(
+        &self,
+        params: RequestParams,
+        via_get: bool,
+    ) -> Result<async_graphql::Request, Outcome> {
+        let bad = |message: &str| Outcome::BadRequest(error_body("BAD_REQUEST", message));
+        let query = match params.query {
+            Some(Value::String(query)) => query,
+            Some(_) => return Err(bad("`query` must be a string")),
+            None => return Err(bad("the request has no `query`")),
+        };
+        let operation_name = match params.operation_name {
+            Some(Value::String(name)) => Some(name),
+            None | Some(Value::Null) => None,
+            Some(_) => return Err(bad("`operationName` must be a string or null")),
+        };
+        let variables = match params.variables {
+            Some(Value::Object(map)) => Variables::from_json(Value::Object(map)),
+            None | Some(Value::Null) => Variables::default(),
+            Some(_) => return Err(bad("`variables` must be an object or null")),
+        };
+        match params.extensions {
+            None | Some(Value::Null) | Some(Value::Object(_)) => {}
+            Some(_) => return Err(bad("`extensions` must be an object or null")),
+        }
+        let document = match async_graphql::parser::parse_query(&query) {
+            Ok(document) => document,
+            Err(error) => {
+                let message = format!("the query does not parse: {error}");
+                return Err(Outcome::RequestError(error_body(
+                    "GRAPHQL_PARSE_FAILED",
+                    &message,
+                )));
+            }
+        };
+        if via_get {
+            let operation = match &operation_name {
+                Some(name) => document
+                    .operations
+                    .iter()
+                    .find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+                None => document.operations.iter().next(),
+            };
+            if operation.is_some_and(|(_, op)| op.node.ty != OperationType::Query) {
+                return Err(Outcome::MutationOverGet(error_body(
+                    "METHOD_NOT_ALLOWED",
+                    "only queries may be sent with GET; send mutations with POST",
+                )));
+            }
+        }
+        let mut request = async_graphql::Request::new(query).variables(variables);
+        if let Some(name) = operation_name {
+            request = request.operation_name(name);
+        }
+        Ok(request)
+    }
+}
+
+fn error_body(code: &str, message: &str) -> Value {
+    json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+}
+
+/// Serialises an error, giving every one a code: the resolver's, or one derived for request errors.
+fn error_json(error: ServerError, request_error: bool, limits: &Limits) -> Value {
+    let mut value =
+        serde_json::to_value(&error).unwrap_or_else(|_| json!({ "message": error.message }));
+    let has_code = value.pointer("/extensions/code").is_some();
+    if !has_code {
+        let code = if error.message.starts_with("Query is nested too deep") {
+            "QUERY_DEPTH_LIMIT"
+        } else if error.message.starts_with("Query is too complex") {
+            "QUERY_COMPLEXITY_LIMIT"
+        } else if request_error {
+            "GRAPHQL_VALIDATION_FAILED"
+        } else if error.message.starts_with("Failed to parse")
+            || error.message.starts_with("Invalid value")
+        {
+            "BAD_USER_INPUT"
+        } else {
+            "INTERNAL_SERVER_ERROR"
+        };
+        if let Some(object) = value.as_object_mut() {
+            let extensions = object.entry("extensions").or_insert_with(|| json!({}));
+            if let Some(extensions) = extensions.as_object_mut() {
+                extensions.insert("code".to_owned(), Value::String(code.to_owned()));
+            }
+        }
+        if code == "QUERY_DEPTH_LIMIT" || code == "QUERY_COMPLEXITY_LIMIT" {
+            value["message"] = Value::String(format!(
+                "{} (limits: depth {}, complexity {}; list fields cost their `first` or `limit` times their selection)",
+                error.message, limits.max_query_depth, limits.max_complexity
+            ));
+        }
+    }
+    value
+}

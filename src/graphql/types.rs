@@ -1,0 +1,470 @@
+//! The GraphQL output types: entities, relations, evidence, documents, paths, subgraphs, pages.
+//!
+//! Each wraps a value from the index (an `Arc<Entity>`, a `RelationView`) and resolves its fields from
+//! it; fields that need more (neighbours, evidence) read the [`Db`] from the context.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+
+use super::{Limits, db};
+use crate::graph::{self, KindSet, PathView, RelationView, Step, SubgraphView};
+use crate::model;
+
+/// What sort of organisation, place or programme an entity is.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "model::EntityKind")]
+pub enum EntityKind {
+    /// Universities and colleges.
+    University,
+    /// Research institutes, co-built institutes (共建研究院), innovation and technology centres.
+    ResearchInstitute,
+    /// Laboratories: provincial labs (省实验室), national key labs (全国重点实验室) and others.
+    Lab,
+    /// Companies.
+    Enterprise,
+    /// Government bodies: bureaus, people's governments, committees.
+    Government,
+    /// Administrative divisions at every level (province, prefecture city, district, county,
+    /// county-level city), with their GB/T 2260 code and level.
+    District,
+    /// Science cities, innovation corridors, high-tech zones, innovation bases, incubators, service
+    /// complexes, pilot bases.
+    Platform,
+    /// Large scientific facilities.
+    Facility,
+    /// Alliances and innovation consortia.
+    Alliance,
+    /// Named reforms, policies, programmes, projects and events.
+    Initiative,
+}
+
+/// The type of a directed tie between two entities.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "model::RelationKind")]
+pub enum RelationKind {
+    /// The built thing → each of its builders (由…与…联合共建, 共建, 引进共建).
+    CoBuiltBy,
+    /// An entity → the district or platform it is in; a district → its parent district.
+    LocatedIn,
+    /// A leader → what it leads or is responsible for (牵头, 责任单位, 以…为核心).
+    Leads,
+    /// A component → the whole it belongs to.
+    PartOf,
+    /// A dependent → the base it relies on (依托).
+    ReliesOn,
+    /// Cooperation between two entities; stored once, followed both ways whatever the direction asked.
+    CooperatesWith,
+    /// An organiser → the event or programme it hosts (主办, 承办, 举办).
+    Organizes,
+    /// A member → the alliance, consortium or network it belongs to.
+    MemberOf,
+}
+
+/// Level of an administrative division.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "model::DistrictLevel")]
+pub enum DistrictLevel {
+    /// 省.
+    Province,
+    /// 直辖市.
+    Municipality,
+    /// 地级市.
+    PrefectureCity,
+    /// 市辖区.
+    District,
+    /// 县.
+    County,
+    /// 县级市.
+    CountyCity,
+}
+
+/// Which way to follow relations.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "graph::Direction")]
+pub enum Direction {
+    /// From source to target.
+    Out,
+    /// From target to source.
+    In,
+    /// Either way.
+    Both,
+}
+
+pub(super) fn step(relations: Option<&[RelationKind]>, direction: Direction) -> Step {
+    let kinds: Option<Vec<model::RelationKind>> =
+        relations.map(|r| r.iter().map(|&k| k.into()).collect());
+    Step::new(KindSet::from_option(kinds.as_deref()), direction.into())
+}
+
+pub(super) fn entity_kinds(kinds: Option<&[EntityKind]>) -> Option<Vec<model::EntityKind>> {
+    kinds.map(|k| k.iter().map(|&k| k.into()).collect())
+}
+
+/// An organisation, place or programme of the innovation ecosystem.
+pub struct Entity(pub Arc<model::Entity>);
+
+#[Object]
+impl Entity {
+    /// Stable readable id (ASCII slug), never reused.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    async fn kind(&self) -> EntityKind {
+        self.0.kind.into()
+    }
+
+    /// Official Chinese name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Official English name where one exists, otherwise a faithful translation.
+    async fn name_en(&self) -> Option<&str> {
+        self.0.name_en.as_deref()
+    }
+
+    /// Abbreviations and former names the sources use.
+    async fn aliases(&self) -> &[String] {
+        &self.0.aliases
+    }
+
+    /// One line saying what the entity is.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    /// Date of establishment as the sources give it (YYYY, YYYY-MM or YYYY-MM-DD).
+    async fn established(&self) -> Option<&str> {
+        self.0.established.as_deref()
+    }
+
+    /// Legal form as the sources state it (事业单位, 民办非企业单位 …).
+    async fn legal_form(&self) -> Option<&str> {
+        self.0.legal_form.as_deref()
+    }
+
+    /// Area as the sources state it.
+    async fn area(&self) -> Option<&str> {
+        self.0.area.as_deref()
+    }
+
+    /// Research or industry fields the sources name.
+    async fn focus(&self) -> &[String] {
+        &self.0.focus
+    }
+
+    /// Districts only: the six-digit GB/T 2260 administrative division code.
+    async fn district_code(&self) -> Option<&str> {
+        self.0.district_code.as_deref()
+    }
+
+    /// Districts only: the level in the administrative hierarchy.
+    async fn district_level(&self) -> Option<DistrictLevel> {
+        self.0.district_level.map(Into::into)
+    }
+
+    /// Every entity reachable in 1..=depth hops over the given relations and direction, each once,
+    /// nearest first (then by id), never this entity. `kinds` filters what is returned.
+    #[graphql(complexity = "10 * child_complexity * depth.clamp(1, 6) as usize")]
+    async fn neighbors(
+        &self,
+        ctx: &Context<'_>,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Direction::Out")] direction: Direction,
+        #[graphql(default = 1)] depth: i32,
+        kinds: Option<Vec<EntityKind>>,
+    ) -> Result<Vec<Entity>> {
+        let limits = ctx.data::<Limits>()?;
+        let depth = limits.traversal_depth("depth", depth)?;
+        let kinds = entity_kinds(kinds.as_deref());
+        let found = db(ctx)?
+            .read()
+            .neighbors(
+                &self.0.id,
+                step(relations.as_deref(), direction),
+                depth,
+                kinds.as_deref(),
+                limits.budget(),
+            )
+            .map_err(super::traversal_error)?;
+        Ok(found.into_iter().map(|(e, _)| Entity(e)).collect())
+    }
+
+    /// The relations of this entity over the given kinds and direction, sorted by kind, then by the
+    /// other entity's id.
+    async fn relations(
+        &self,
+        ctx: &Context<'_>,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Direction::Both")] direction: Direction,
+    ) -> Result<Vec<Relation>> {
+        let views = db(ctx)?
+            .read()
+            .relations_of(&self.0.id, step(relations.as_deref(), direction));
+        Ok(views.into_iter().map(Relation).collect())
+    }
+
+    /// Number of relations of this entity over the given kinds and direction.
+    async fn degree(
+        &self,
+        ctx: &Context<'_>,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Direction::Both")] direction: Direction,
+    ) -> Result<usize> {
+        Ok(db(ctx)?
+            .read()
+            .relations_of(&self.0.id, step(relations.as_deref(), direction))
+            .len())
+    }
+
+    /// What this entity co-built: the sources of incoming CO_BUILT_BY relations.
+    async fn co_built(&self, ctx: &Context<'_>) -> Result<Vec<Entity>> {
+        self.one_hop(ctx, model::RelationKind::CoBuiltBy, graph::Direction::In)
+    }
+
+    /// Its co-builders: the targets of outgoing CO_BUILT_BY relations.
+    async fn co_built_by(&self, ctx: &Context<'_>) -> Result<Vec<Entity>> {
+        self.one_hop(ctx, model::RelationKind::CoBuiltBy, graph::Direction::Out)
+    }
+
+    /// Where it is: the targets of its LOCATED_IN relations.
+    async fn located_in(&self, ctx: &Context<'_>) -> Result<Vec<Entity>> {
+        self.one_hop(ctx, model::RelationKind::LocatedIn, graph::Direction::Out)
+    }
+}
+
+impl Entity {
+    fn one_hop(
+        &self,
+        ctx: &Context<'_>,
+        kind: model::RelationKind,
+        direction: graph::Direction,
+    ) -> Result<Vec<Entity>> {
+        let step = Step::new(KindSet::of(&[kind]), direction);
+        let views = db(ctx)?.read().relations_of(&self.0.id, step);
+        Ok(views
+            .into_iter()
+            .map(|v| {
+                if v.source.id == self.0.id {
+                    v.target
+                } else {
+                    v.source
+                }
+            })
+            .map(Entity)
+            .collect())
+    }
+}
+
+/// A directed, typed tie between two entities, with the evidence that states it.
+pub struct Relation(pub RelationView);
+
+#[Object]
+impl Relation {
+    /// `SOURCE/KIND/TARGET`: a pair of entities has at most one relation of each kind.
+    async fn id(&self) -> ID {
+        ID(self.0.id())
+    }
+
+    async fn kind(&self) -> RelationKind {
+        self.0.edge.kind.into()
+    }
+
+    async fn source(&self) -> Entity {
+        Entity(self.0.source.clone())
+    }
+
+    async fn target(&self) -> Entity {
+        Entity(self.0.target.clone())
+    }
+
+    /// The year the sources give for this fact, if any.
+    async fn year(&self) -> Option<i32> {
+        self.0.edge.year
+    }
+
+    /// The documents and verbatim quotes that state this relation; never empty.
+    async fn evidence(&self, ctx: &Context<'_>) -> Result<Vec<Evidence>> {
+        let db = db(ctx)?;
+        let stored = db
+            .store()
+            .relation(&self.0.source.id, self.0.edge.kind, &self.0.target.id)
+            .map_err(|e| super::internal_error("reading evidence", e))?;
+        let Some(relation) = stored else {
+            return Ok(Vec::new());
+        };
+        let index = db.read();
+        Ok(relation
+            .evidence
+            .into_iter()
+            .filter_map(|e| {
+                let document = index.document(&e.document)?.clone();
+                Some(Evidence {
+                    document: Document(document),
+                    quote: e.quote,
+                })
+            })
+            .collect())
+    }
+}
+
+/// A document's support for a relation.
+pub struct Evidence {
+    document: Document,
+    quote: String,
+}
+
+#[Object]
+impl Evidence {
+    async fn document(&self) -> &Document {
+        &self.document
+    }
+
+    /// The verbatim words of the document; `[…]` marks an elision within one line.
+    async fn quote(&self) -> &str {
+        &self.quote
+    }
+}
+
+/// A source report or reference table that evidence points into.
+pub struct Document(pub Arc<model::Document>);
+
+#[Object]
+impl Document {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn title_en(&self) -> Option<&str> {
+        self.0.title_en.as_deref()
+    }
+
+    async fn publisher(&self) -> Option<&str> {
+        self.0.publisher.as_deref()
+    }
+
+    /// Publication date as printed (YYYY, YYYY-MM or YYYY-MM-DD).
+    async fn date(&self) -> Option<&str> {
+        self.0.date.as_deref()
+    }
+
+    /// The region the document is about.
+    async fn region(&self) -> Option<&str> {
+        self.0.region.as_deref()
+    }
+
+    /// Official index number (索引号), when it has one.
+    async fn index_no(&self) -> Option<&str> {
+        self.0.index_no.as_deref()
+    }
+
+    /// Path of the text in the seed (`sources/…` or `reference/…`).
+    async fn file(&self) -> &str {
+        &self.0.file
+    }
+
+    /// True for a bundled reference table (division codes) rather than a source report.
+    async fn reference(&self) -> bool {
+        self.0.reference
+    }
+}
+
+/// A path between two entities.
+pub struct Path(pub PathView);
+
+#[Object]
+impl Path {
+    /// Number of hops (relations).
+    async fn length(&self) -> usize {
+        self.0.relations.len()
+    }
+
+    /// The entities from start to end, in order.
+    async fn entities(&self) -> Vec<Entity> {
+        self.0.entities.iter().cloned().map(Entity).collect()
+    }
+
+    /// The relation taken at each hop, in order.
+    async fn relations(&self) -> Vec<Relation> {
+        self.0.relations.iter().cloned().map(Relation).collect()
+    }
+}
+
+/// Entities and the relations among them.
+pub struct Subgraph(pub SubgraphView);
+
+#[Object]
+impl Subgraph {
+    async fn entities(&self) -> Vec<Entity> {
+        self.0.entities.iter().cloned().map(Entity).collect()
+    }
+
+    async fn relations(&self) -> Vec<Relation> {
+        self.0.relations.iter().cloned().map(Relation).collect()
+    }
+
+    /// True when the subgraph stops short of what was asked (see `reason`).
+    async fn truncated(&self) -> bool {
+        self.0.truncated.is_some()
+    }
+
+    /// Why the subgraph was truncated, and how to get the rest.
+    async fn reason(&self) -> Option<&str> {
+        self.0.truncated.as_deref()
+    }
+}
+
+/// A page of entities (Relay cursor connection).
+#[derive(SimpleObject)]
+pub struct EntityConnection {
+    /// All entities that match, over all pages.
+    pub total_count: usize,
+    pub edges: Vec<EntityEdge>,
+    pub page_info: PageInfo,
+}
+
+/// One entity of a page, with the cursor to continue after it.
+#[derive(SimpleObject)]
+pub struct EntityEdge {
+    pub cursor: String,
+    pub node: Entity,
+}
+
+/// Relay page information.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+/// Size of the graph.
+#[derive(SimpleObject)]
+pub struct GraphStats {
+    pub entities: usize,
+    pub relations: usize,
+    pub documents: usize,
+    /// Entities per kind, every kind listed.
+    pub entities_by_kind: Vec<EntityKindCount>,
+    /// Relations per kind, every kind listed.
+    pub relations_by_kind: Vec<RelationKindCount>,
+}
+
+#[derive(SimpleObject)]
+pub struct EntityKindCount {
+    pub kind: EntityKind,
+    pub count: usize,
+}
+
+#[derive(SimpleObject)]
+pub struct RelationKindCount {
+    pub kind: RelationKind,
+    pub count: usize,
+}

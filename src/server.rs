@@ -1,0 +1,415 @@
+//! The HTTP transport: the only module that imports axum.
+//!
+//! Routes: `/graphql` (GET and POST, GraphQL over HTTP with content negotiation done here rather than
+//! by an integration crate), `/graphiql` (the IDE, its assets embedded in the binary), `/healthz`, and
+//! `/` (a landing page). Layers: request-body limit, CORS for configured origins, a request timeout as a
+//! backstop behind the GraphQL execution timeout, and tracing. [`serve`] shuts down gracefully on
+//! SIGTERM and Ctrl-C.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use include_dir::{Dir, include_dir};
+use serde_json::Value;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::db::Db;
+use crate::graphql::{Api, Limits, Outcome, RequestParams};
+
+static GRAPHIQL: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/graphiql");
+
+/// The media type of the GraphQL-over-HTTP spec.
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// How the HTTP server is set up; built once from the command line.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Origins allowed to call the API from a browser (`*` for any); empty: same-origin only.
+    pub cors_origins: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Time after which any request is answered with 408, whatever it is doing.
+    pub request_timeout: Duration,
+    pub limits: Limits,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            cors_origins: Vec::new(),
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            limits: Limits::default(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    api: Api,
+}
+
+/// The whole application as a router, ready to serve or to test without a socket.
+pub fn app(db: Arc<Db>, config: &ServerConfig) -> Router {
+    let state = AppState {
+        api: Api::new(db, config.limits.clone()),
+    };
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql_get).post(graphql_post).options(preflight_only),
+        )
+        .route("/graphiql", get(graphiql_page))
+        .route("/graphiql/assets/{file}", get(graphiql_asset))
+        .route("/healthz", get(healthz))
+        .route("/", get(landing))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(cors(&config.cors_origins))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::ACCEPT, header::AUTHORIZATION])
+        .max_age(Duration::from_secs(3600));
+    if origins.iter().any(|o| o == "*") {
+        layer.allow_origin(AllowOrigin::any())
+    } else {
+        let list: Vec<HeaderValue> = origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        layer.allow_origin(AllowOrigin::list(list))
+    }
+}
+
+/// The response media type the client accepts, or `None` when it accepts neither JSON type.
+fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some("application/json");
+    };
+    let mut json = false;
+    let mut wildcard = false;
+    for item in accept.split(',') {
+        let media = item
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match media.as_str() {
+            GRAPHQL_RESPONSE_JSON => return Some(GRAPHQL_RESPONSE_JSON),
+            "application/json" => json = true,
+            "*/*" | "application/*" => wildcard = true,
+            _ => {}
+        }
+    }
+    (json || wildcard).then_some("application/json")
+}
+
+async fn graphql_get(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let pairs: Vec<(String, String)> = match serde_urlencoded_pairs(query.as_deref().unwrap_or(""))
+    {
+        Ok(pairs) => pairs,
+        Err(message) => return bad_request(media, &message),
+    };
+    let mut params = RequestParams::default();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "query" => params.query = Some(Value::String(value)),
+            "operationName" => params.operation_name = Some(Value::String(value)),
+            "variables" | "extensions" => {
+                let parsed = match serde_json::from_str::<Value>(&value) {
+                    Ok(parsed) => parsed,
+                    Err(error) => {
+                        return bad_request(media, &format!("`{key}` is not valid JSON: {error}"));
+                    }
+                };
+                if key == "variables" {
+                    params.variables = Some(parsed);
+                } else {
+                    params.extensions = Some(parsed);
+                }
+            }
+            _ => {}
+        }
+    }
+    respond(media, state.api.execute(params, true).await)
+}
+
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json" {
+        let message =
+            format!("POST /graphql needs `Content-Type: application/json`, got `{content_type}`");
+        return json_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            error_body("UNSUPPORTED_MEDIA_TYPE", &message),
+        );
+    }
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(error) => return bad_request(media, &format!("the body is not valid JSON: {error}")),
+    };
+    if value.is_array() {
+        return bad_request(
+            media,
+            "batched requests (a JSON array) are not supported; send one request per POST",
+        );
+    }
+    if !value.is_object() {
+        return bad_request(media, "the body must be a JSON object with a `query`");
+    }
+    let params: RequestParams = match serde_json::from_value(value) {
+        Ok(params) => params,
+        Err(error) => {
+            return bad_request(
+                media,
+                &format!("the body is not a GraphQL request: {error}"),
+            );
+        }
+    };
+    respond(media, state.api.execute(params, false).await)
+}
+
+fn respond(media: &'static str, outcome: Outcome) -> Response {
+    match outcome {
+        Outcome::Executed(body) => json_response(StatusCode::OK, media, body),
+        Outcome::RequestError(body) if media == GRAPHQL_RESPONSE_JSON => {
+            json_response(StatusCode::BAD_REQUEST, media, body)
+        }
+        Outcome::RequestError(body) => json_response(StatusCode::OK, media, body),
+        Outcome::BadRequest(body) => json_response(StatusCode::BAD_REQUEST, media, body),
+        Outcome::MutationOverGet(body) => {
+            let mut response = json_response(StatusCode::METHOD_NOT_ALLOWED, media, body);
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            response
+        }
+        Outcome::Timeout(body) => json_response(StatusCode::SERVICE_UNAVAILABLE, media, body),
+    }
+}
+
+fn json_response(status: StatusCode, media: &'static str, body: Value) -> Response {
+    let content_type = if media == GRAPHQL_RESPONSE_JSON {
+        "application/graphql-response+json; charset=utf-8"
+    } else {
+        "application/json; charset=utf-8"
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, content_type)],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn error_body(code: &str, message: &str) -> Value {
+    serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+}
+
+fn bad_request(media: &'static str, message: &str) -> Response {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        media,
+        error_body("BAD_REQUEST", message),
+    )
+}
+
+fn not_acceptable() -> Response {
+    let message = "this endpoint answers `application/graphql-response+json` or `application/json`; \
+                   set `Accept` to one of them";
+    json_response(
+        StatusCode::NOT_ACCEPTABLE,
+        "application/json",
+        error_body("NOT_ACCEPTABLE", message),
+    )
+}
+
+/// Decodes `application/x-www-form-urlencoded` pairs (a query string).
+fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>, String> {
+    let decode = |s: &str| -> Result<String, String> {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' => {
+                    let hex = bytes
+                        .get(i + 1..i + 3)
+                        .and_then(|h| std::str::from_utf8(h).ok());
+                    let byte = hex
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        .ok_or("malformed %-escape in the query string")?;
+                    out.push(byte);
+                    i += 2;
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8(out).map_err(|_| "the query string is not UTF-8".to_owned())
+    };
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(key)?, decode(value)?))
+        })
+        .collect()
+}
+
+async fn preflight_only() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+async fn graphiql_page() -> Response {
+    asset_response(&GRAPHIQL, "index.html")
+}
+
+async fn graphiql_asset(Path(file): Path<String>) -> Response {
+    asset_response(&GRAPHIQL, &file)
+}
+
+fn asset_response(dir: &Dir<'static>, name: &str) -> Response {
+    let Some(file) = dir.get_file(name) else {
+        return not_found_response();
+    };
+    let content_type = match name.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    };
+    let cache = if name.ends_with(".html") {
+        "no-cache"
+    } else {
+        "public, max-age=3600"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, cache),
+        ],
+        Body::from(file.contents()),
+    )
+        .into_response()
+}
+
+async fn healthz() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
+    )
+        .into_response()
+}
+
+async fn landing() -> Response {
+    let page = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>innograph</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40em; margin: 3em auto">
+<h1>innograph</h1>
+<p>The innovation ecosystem of Zhejiang's cities as a knowledge graph, with evidence for every tie.</p>
+<ul>
+<li><a href="/graphiql">GraphiQL</a>: write and run GraphQL queries in the browser</li>
+<li><code>POST /graphql</code>: the API (GraphQL over HTTP)</li>
+<li><a href="/healthz">/healthz</a>: liveness</li>
+</ul>
+</body></html>"#;
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}
+
+async fn not_found() -> Response {
+    not_found_response()
+}
+
+fn not_found_response() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"error":"not found"}"#,
+    )
+        .into_response()
+}

@@ -1,0 +1,607 @@
+//! Judging a graph before it is stored: every rule a seed, an import or a write must satisfy.
+//!
+//! [`validate_seed`] turns a parsed [`Seed`] into a [`GraphData`] or a list of [`Diagnostic`]s, each with
+//! the file and line of the record at fault. The rules on one record ([`check_entity`],
+//! [`check_relation`]) are shared with every other write path, so that an API write can never store what
+//! the seed validator would reject.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use crate::model::{
+    DistrictLevel, Document, Entity, EntityKind, Evidence, Relation, RelationKind, is_valid_date,
+    is_valid_id, quote_occurs_in,
+};
+use crate::seed::{Location, RawEntity, RawRelation, Seed};
+
+/// How bad a finding is: errors stop an import, warnings are reported and tolerated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding about a seed: where, how bad, and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    pub location: Location,
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{}: {severity}: {}", self.location, self.message)
+    }
+}
+
+/// A whole graph that passed validation: what an import writes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GraphData {
+    /// Each document with its full text.
+    pub documents: Vec<(Document, String)>,
+    pub entities: Vec<Entity>,
+    pub relations: Vec<Relation>,
+}
+
+/// The outcome of validating a seed.
+#[derive(Debug)]
+pub struct Report {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Present only when there is no error (warnings allowed).
+    pub graph: Option<GraphData>,
+}
+
+impl Report {
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Checks one entity on its own. Returns every problem, worded for the person who wrote it.
+pub fn check_entity(entity: &Entity) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !is_valid_id(&entity.id) {
+        problems.push(format!(
+            "entity id `{}` is not a lowercase ASCII kebab-case slug (like `zhejiang-university`)",
+            entity.id
+        ));
+    }
+    if entity.name.trim().is_empty() {
+        problems.push(format!("entity `{}` has an empty name", entity.id));
+    }
+    if entity.aliases.iter().any(|a| a.trim().is_empty()) {
+        problems.push(format!("entity `{}` has an empty alias", entity.id));
+    }
+    if let Some(date) = &entity.established {
+        if !is_valid_date(date) {
+            problems.push(format!(
+                "entity `{}`: established `{date}` is not YYYY, YYYY-MM or YYYY-MM-DD",
+                entity.id
+            ));
+        }
+    }
+    let is_district = entity.kind == EntityKind::District;
+    match (&entity.district_code, entity.district_level) {
+        (Some(code), Some(_)) if is_district => {
+            if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                problems.push(format!("district `{}`: code `{code}` is not six digits", entity.id));
+            }
+        }
+        (None, _) | (_, None) if is_district => {
+            problems.push(format!("district `{}` needs both district_code and district_level", entity.id));
+        }
+        (None, None) => {}
+        _ => problems.push(format!(
+            "entity `{}` is a {} but has a district code or level; only DISTRICT entities have them",
+            entity.id, entity.kind
+        )),
+    }
+    problems
+}
+
+/// Checks one relation on its own, with `document_text` giving the text of a document by id.
+pub fn check_relation<'a>(
+    relation: &Relation,
+    document_text: impl Fn(&str) -> Option<&'a str>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let id = relation.id();
+    if relation.source == relation.target {
+        problems.push(format!("relation `{id}` connects an entity to itself"));
+    }
+    if let Some(year) = relation.year {
+        if !(1800..=2200).contains(&year) {
+            problems.push(format!(
+                "relation `{id}`: year {year} is outside 1800..=2200"
+            ));
+        }
+    }
+    if relation.evidence.is_empty() {
+        problems.push(format!(
+            "relation `{id}` has no evidence; every relation needs a document and a quote"
+        ));
+    }
+    for evidence in &relation.evidence {
+        match document_text(&evidence.document) {
+            None => problems.push(format!(
+                "relation `{id}` cites unknown document `{}`",
+                evidence.document
+            )),
+            Some(text) if !quote_occurs_in(&evidence.quote, text) => problems.push(format!(
+                "relation `{id}`: quote not found verbatim in document `{}`: «{}»",
+                evidence.document, evidence.quote
+            )),
+            Some(_) => {}
+        }
+    }
+    let mut seen = HashSet::new();
+    for evidence in &relation.evidence {
+        if !seen.insert(evidence) {
+            problems.push(format!(
+                "relation `{id}` lists the same evidence twice: «{}»",
+                evidence.quote
+            ));
+        }
+    }
+    problems
+}
+
+/// Validates a parsed seed: every record on its own, then the graph as a whole.
+pub fn validate_seed(seed: &Seed) -> Report {
+    let mut diagnostics = Vec::new();
+    let mut error = |location: &Location, message: String| {
+        diagnostics.push(Diagnostic {
+            location: location.clone(),
+            severity: Severity::Error,
+            message,
+        });
+    };
+    for (location, message) in &seed.syntax_errors {
+        error(location, message.clone());
+    }
+
+    // Documents.
+    let mut documents: Vec<(Document, String)> = Vec::new();
+    let mut document_index: HashMap<String, usize> = HashMap::new();
+    for (location, raw) in &seed.documents {
+        if !is_valid_id(&raw.id) {
+            error(
+                location,
+                format!(
+                    "document id `{}` is not a lowercase ASCII kebab-case slug",
+                    raw.id
+                ),
+            );
+        }
+        if raw.date.as_deref().is_some_and(|d| !is_valid_date(d)) {
+            error(
+                location,
+                format!(
+                    "document `{}`: date is not YYYY, YYYY-MM or YYYY-MM-DD",
+                    raw.id
+                ),
+            );
+        }
+        let Some(text) = seed.texts.get(&raw.file) else {
+            error(
+                location,
+                format!(
+                    "document `{}`: file `{}` does not exist in the seed",
+                    raw.id, raw.file
+                ),
+            );
+            continue;
+        };
+        if document_index
+            .insert(raw.id.clone(), documents.len())
+            .is_some()
+        {
+            error(location, format!("duplicate document id `{}`", raw.id));
+            continue;
+        }
+        let document = Document {
+            id: raw.id.clone(),
+            title: raw.title.clone(),
+            title_en: raw.title_en.clone(),
+            publisher: raw.publisher.clone(),
+            date: raw.date.clone(),
+            region: raw.region.clone(),
+            index_no: raw.index_no.clone(),
+            file: raw.file.clone(),
+            reference: raw.reference,
+        };
+        documents.push((document, text.clone()));
+    }
+    let document_text = |id: &str| document_index.get(id).map(|&i| documents[i].1.as_str());
+
+    // Entities, one by one.
+    let mut entities: Vec<(Location, Entity)> = Vec::new();
+    for (location, raw) in &seed.entities {
+        match entity_from_raw(raw) {
+            Ok(entity) => {
+                for problem in check_entity(&entity) {
+                    error(location, problem);
+                }
+                entities.push((location.clone(), entity));
+            }
+            Err(problem) => error(location, problem),
+        }
+    }
+
+    // Relations, one by one.
+    let mut relations: Vec<(Location, Relation)> = Vec::new();
+    for (location, raw) in &seed.relations {
+        match relation_from_raw(raw) {
+            Ok(relation) => {
+                for problem in check_relation(&relation, document_text) {
+                    error(location, problem);
+                }
+                relations.push((location.clone(), relation));
+            }
+            Err(problem) => error(location, problem),
+        }
+    }
+
+    // The graph as a whole.
+    for (location, message) in check_graph(&entities, &relations) {
+        diagnostics.push(Diagnostic {
+            location: location.clone(),
+            severity: Severity::Error,
+            message,
+        });
+    }
+    let mut degree: HashMap<&str, usize> = HashMap::new();
+    for (_, relation) in &relations {
+        *degree.entry(&relation.source).or_default() += 1;
+        *degree.entry(&relation.target).or_default() += 1;
+    }
+    for (location, entity) in &entities {
+        if !degree.contains_key(entity.id.as_str()) {
+            diagnostics.push(Diagnostic {
+                location: location.clone(),
+                severity: Severity::Warning,
+                message: format!("entity `{}` ({}) has no relation", entity.id, entity.name),
+            });
+        }
+    }
+
+    diagnostics.sort();
+    let graph = diagnostics
+        .iter()
+        .all(|d| d.severity != Severity::Error)
+        .then(|| GraphData {
+            documents,
+            entities: entities.into_iter().map(|(_, e)| e).collect(),
+            relations: relations.into_iter().map(|(_, r)| r).collect(),
+        });
+    Report { diagnostics, graph }
+}
+
+/// The rules that need more than one record: unique ids, unique names, endpoints that exist, and a
+/// district hierarchy whose codes nest. Generic over the location type so that every write path can
+/// use it.
+pub fn check_graph<'a, L>(
+    entities: &'a [(L, Entity)],
+    relations: &'a [(L, Relation)],
+) -> Vec<(&'a L, String)> {
+    let mut problems = Vec::new();
+    let mut by_id: HashMap<&str, &Entity> = HashMap::new();
+    for (location, entity) in entities {
+        if by_id.insert(&entity.id, entity).is_some() {
+            problems.push((location, format!("duplicate entity id `{}`", entity.id)));
+        }
+    }
+    let mut claimed: BTreeMap<String, &str> = BTreeMap::new();
+    for (location, entity) in entities {
+        let names: HashSet<String> = entity.names().map(name_key).collect();
+        for name in names {
+            match claimed.get(&name) {
+                Some(&other) if other != entity.id => problems.push((
+                    location,
+                    format!(
+                        "name or alias «{name}» of `{}` is already claimed by `{other}`",
+                        entity.id
+                    ),
+                )),
+                Some(_) => {}
+                None => {
+                    claimed.insert(name, &entity.id);
+                }
+            }
+        }
+    }
+    let mut relation_ids = HashSet::new();
+    for (location, relation) in relations {
+        let id = relation.id();
+        if !relation_ids.insert(id.clone()) {
+            problems.push((
+                location,
+                format!("duplicate relation `{id}`: add its evidence to the first one"),
+            ));
+        }
+        if relation.kind.is_symmetric() {
+            let reverse =
+                crate::model::relation_id(&relation.target, relation.kind, &relation.source);
+            if relation_ids.contains(&reverse) {
+                problems.push((
+                    location,
+                    format!(
+                        "relation `{id}` repeats `{reverse}`: {} is stored once",
+                        relation.kind
+                    ),
+                ));
+            }
+        }
+        for end in [&relation.source, &relation.target] {
+            if !by_id.contains_key(end.as_str()) {
+                problems.push((
+                    location,
+                    format!("relation `{id}` points to unknown entity `{end}`"),
+                ));
+            }
+        }
+        let (Some(source), Some(target)) = (
+            by_id.get(relation.source.as_str()),
+            by_id.get(relation.target.as_str()),
+        ) else {
+            continue;
+        };
+        if relation.kind == RelationKind::LocatedIn
+            && source.kind == EntityKind::District
+            && target.kind == EntityKind::District
+        {
+            if let Some(problem) = check_district_parent(source, target) {
+                problems.push((location, problem));
+            }
+        }
+        if relation.kind == RelationKind::LocatedIn
+            && !matches!(target.kind, EntityKind::District | EntityKind::Platform)
+        {
+            problems.push((
+                location,
+                format!(
+                    "relation `{id}`: LOCATED_IN must point to a DISTRICT or PLATFORM, not a {}",
+                    target.kind
+                ),
+            ));
+        }
+    }
+    problems
+}
+
+/// How names are compared for uniqueness: Latin letters case-folded, surrounding space ignored.
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// A district's parent must be one level up, with the code prefix that level implies.
+fn check_district_parent(child: &Entity, parent: &Entity) -> Option<String> {
+    let (Some(child_code), Some(parent_code)) = (&child.district_code, &parent.district_code)
+    else {
+        return None;
+    };
+    let prefix = parent_code.trim_end_matches("00");
+    let nested = child_code != parent_code && child_code.starts_with(prefix);
+    let levels_fit = match parent.district_level {
+        Some(DistrictLevel::Province) => {
+            matches!(child.district_level, Some(DistrictLevel::PrefectureCity))
+        }
+        Some(DistrictLevel::Municipality) => {
+            matches!(
+                child.district_level,
+                Some(DistrictLevel::District | DistrictLevel::County)
+            )
+        }
+        Some(DistrictLevel::PrefectureCity) => matches!(
+            child.district_level,
+            Some(DistrictLevel::District | DistrictLevel::County | DistrictLevel::CountyCity)
+        ),
+        _ => false,
+    };
+    (!nested || !levels_fit).then(|| {
+        format!(
+            "district `{}` ({child_code}, {:?}) cannot lie in `{}` ({parent_code}, {:?}): codes or levels do not nest",
+            child.id, child.district_level, parent.id, parent.district_level
+        )
+    })
+}
+
+fn entity_from_raw(raw: &RawEntity) -> Result<Entity, String> {
+    let kind = raw
+        .kind
+        .parse::<EntityKind>()
+        .map_err(|e| format!("entity `{}`: {e}", raw.id))?;
+    let district_level = raw
+        .district_level
+        .as_deref()
+        .map(str::parse::<DistrictLevel>)
+        .transpose()
+        .map_err(|e| format!("entity `{}`: {e}", raw.id))?;
+    Ok(Entity {
+        id: raw.id.clone(),
+        kind,
+        name: raw.name.clone(),
+        name_en: raw.name_en.clone(),
+        aliases: raw.aliases.clone(),
+        description: raw.description.clone(),
+        established: raw.established.clone(),
+        legal_form: raw.legal_form.clone(),
+        area: raw.area.clone(),
+        focus: raw.focus.clone(),
+        district_code: raw.district_code.clone(),
+        district_level,
+    })
+}
+
+fn relation_from_raw(raw: &RawRelation) -> Result<Relation, String> {
+    let label = format!("{}/{}/{}", raw.source, raw.kind, raw.target);
+    let kind = raw
+        .kind
+        .parse::<RelationKind>()
+        .map_err(|e| format!("relation `{label}`: {e}"))?;
+    let year = raw
+        .year
+        .map(i32::try_from)
+        .transpose()
+        .map_err(|_| format!("relation `{label}`: year is out of range"))?;
+    Ok(Relation {
+        kind,
+        source: raw.source.clone(),
+        target: raw.target.clone(),
+        year,
+        evidence: raw
+            .evidence
+            .iter()
+            .map(|e| Evidence {
+                document: e.doc.clone(),
+                quote: e.quote.clone(),
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::{SeedFiles, parse};
+
+    const DOCS: &str = "[[document]]\nid = \"d\"\nfile = \"sources/d.txt\"\ntitle = \"T\"\n";
+    const TEXT: &str = "由新昌县人民政府与浙江大学联合共建的事业单位。\n";
+
+    /// Validates a seed made of the documents above and one graph file, returning the messages.
+    fn check(graph: &str) -> Vec<String> {
+        let files = SeedFiles {
+            root: "t/".to_owned(),
+            files: [
+                ("documents.toml", DOCS),
+                ("sources/d.txt", TEXT),
+                ("graph/g.toml", graph),
+            ]
+            .into_iter()
+            .map(|(p, c)| (p.to_owned(), c.as_bytes().to_vec()))
+            .collect(),
+        };
+        validate_seed(&parse(&files))
+            .diagnostics
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    const TWO: &str = r#"
+[[entity]]
+id = "tianmu"
+kind = "LAB"
+name = "天姥实验室"
+[[entity]]
+id = "zju"
+kind = "UNIVERSITY"
+name = "浙江大学"
+aliases = ["浙大"]
+"#;
+
+    #[test]
+    fn a_good_seed_has_no_findings() {
+        let graph = format!(
+            "{TWO}[[relation]]\nkind = \"CO_BUILT_BY\"\nsource = \"tianmu\"\ntarget = \"zju\"\nevidence = [{{ doc = \"d\", quote = \"与浙江大学联合共建\" }}]\n"
+        );
+        assert_eq!(check(&graph), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_rule_reports_file_and_line() {
+        let graph = format!(
+            r#"{TWO}
+[[entity]]
+id = "zju"
+kind = "COLLEGE"
+name = "浙大"
+[[entity]]
+id = "other"
+kind = "LAB"
+name = "浙大"
+[[relation]]
+kind = "CO_BUILT_BY"
+source = "tianmu"
+target = "nobody"
+evidence = [{{ doc = "d", quote = "由新昌县" }}]
+[[relation]]
+kind = "LEADS"
+source = "zju"
+target = "tianmu"
+[[relation]]
+kind = "RELIES_ON"
+source = "tianmu"
+target = "zju"
+evidence = [{{ doc = "d", quote = "由绍兴市" }}, {{ doc = "x", quote = "q" }}]
+[[relation]]
+kind = "OWNS"
+source = "tianmu"
+target = "zju"
+evidence = [{{ doc = "d", quote = "由新昌县" }}]
+"#
+        );
+        assert_eq!(
+            check(&graph),
+            [
+                "t/graph/g.toml:13: error: entity `zju`: unknown entity kind `COLLEGE` (expected one of UNIVERSITY, RESEARCH_INSTITUTE, LAB, ENTERPRISE, GOVERNMENT, DISTRICT, PLATFORM, FACILITY, ALLIANCE, INITIATIVE)",
+                "t/graph/g.toml:17: error: name or alias «浙大» of `other` is already claimed by `zju`",
+                "t/graph/g.toml:21: error: relation `tianmu/CO_BUILT_BY/nobody` points to unknown entity `nobody`",
+                "t/graph/g.toml:26: error: relation `zju/LEADS/tianmu` has no evidence; every relation needs a document and a quote",
+                "t/graph/g.toml:30: error: relation `tianmu/RELIES_ON/zju` cites unknown document `x`",
+                "t/graph/g.toml:30: error: relation `tianmu/RELIES_ON/zju`: quote not found verbatim in document `d`: «由绍兴市»",
+                "t/graph/g.toml:35: error: relation `tianmu/OWNS/zju`: unknown relation kind `OWNS` (expected one of CO_BUILT_BY, LOCATED_IN, LEADS, PART_OF, RELIES_ON, COOPERATES_WITH, ORGANIZES, MEMBER_OF)",
+                "t/graph/g.toml:4: warning: entity `other` (浙大) has no relation",
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_are_reported() {
+        let graph =
+            format!("{TWO}[[entity]]\nid = \"zju\"\nkind = \"UNIVERSITY\"\nname = \"另一个\"\n");
+        let findings = check(&graph);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.contains("g.toml:12: error: duplicate entity id `zju`")),
+            "{findings:?}"
+        );
+    }
+
+    #[test]
+    fn district_codes_must_nest() {
+        let graph = r#"
+[[entity]]
+id = "shaoxing-city"
+kind = "DISTRICT"
+name = "绍兴市"
+district_code = "330600"
+district_level = "PREFECTURE_CITY"
+[[entity]]
+id = "yuhang-district"
+kind = "DISTRICT"
+name = "余杭区"
+district_code = "330110"
+district_level = "DISTRICT"
+[[relation]]
+kind = "LOCATED_IN"
+source = "yuhang-district"
+target = "shaoxing-city"
+evidence = [{ doc = "d", quote = "新昌县" }]
+"#;
+        let findings = check(graph);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(
+            findings[0].contains("cannot lie in `shaoxing-city`"),
+            "{findings:?}"
+        );
+    }
+}
