@@ -551,14 +551,14 @@ evidence = [{{ doc = "d", quote = "由新昌县" }}]
         assert_eq!(
             check(&graph),
             [
-                "t/graph/g.toml:13: error: entity `zju`: unknown entity kind `COLLEGE` (expected one of UNIVERSITY, RESEARCH_INSTITUTE, LAB, ENTERPRISE, GOVERNMENT, DISTRICT, PLATFORM, FACILITY, ALLIANCE, INITIATIVE)",
-                "t/graph/g.toml:17: error: name or alias «浙大» of `other` is already claimed by `zju`",
-                "t/graph/g.toml:21: error: relation `tianmu/CO_BUILT_BY/nobody` points to unknown entity `nobody`",
-                "t/graph/g.toml:26: error: relation `zju/LEADS/tianmu` has no evidence; every relation needs a document and a quote",
-                "t/graph/g.toml:30: error: relation `tianmu/RELIES_ON/zju` cites unknown document `x`",
-                "t/graph/g.toml:30: error: relation `tianmu/RELIES_ON/zju`: quote not found verbatim in document `d`: «由绍兴市»",
-                "t/graph/g.toml:35: error: relation `tianmu/OWNS/zju`: unknown relation kind `OWNS` (expected one of CO_BUILT_BY, LOCATED_IN, LEADS, PART_OF, RELIES_ON, COOPERATES_WITH, ORGANIZES, MEMBER_OF)",
-                "t/graph/g.toml:4: warning: entity `other` (浙大) has no relation",
+                "t/graph/g.toml:12: error: entity `zju`: unknown entity kind `COLLEGE` (expected one of UNIVERSITY, RESEARCH_INSTITUTE, LAB, ENTERPRISE, GOVERNMENT, DISTRICT, PLATFORM, FACILITY, ALLIANCE, INITIATIVE)",
+                "t/graph/g.toml:16: error: name or alias «浙大» of `other` is already claimed by `zju`",
+                "t/graph/g.toml:16: warning: entity `other` (浙大) has no relation",
+                "t/graph/g.toml:20: error: relation `tianmu/CO_BUILT_BY/nobody` points to unknown entity `nobody`",
+                "t/graph/g.toml:25: error: relation `zju/LEADS/tianmu` has no evidence; every relation needs a document and a quote",
+                "t/graph/g.toml:29: error: relation `tianmu/RELIES_ON/zju` cites unknown document `x`",
+                "t/graph/g.toml:29: error: relation `tianmu/RELIES_ON/zju`: quote not found verbatim in document `d`: «由绍兴市»",
+                "t/graph/g.toml:34: error: relation `tianmu/OWNS/zju`: unknown relation kind `OWNS` (expected one of CO_BUILT_BY, LOCATED_IN, LEADS, PART_OF, RELIES_ON, COOPERATES_WITH, ORGANIZES, MEMBER_OF)",
             ]
         );
     }
@@ -571,7 +571,7 @@ evidence = [{{ doc = "d", quote = "由新昌县" }}]
         assert!(
             findings
                 .iter()
-                .any(|f| f.contains("g.toml:12: error: duplicate entity id `zju`")),
+                .any(|f| f.contains("g.toml:11: error: duplicate entity id `zju`")),
             "{findings:?}"
         );
     }

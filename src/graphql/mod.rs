@@ -178,16 +178,16 @@ impl Query {
 
     /// Entities whose Chinese name, English name or an alias contains `text` (case-insensitive for Latin
     /// script). Exact matches first, then prefix matches, then other matches; shorter names first.
-    #[graphql(complexity = "first.clamp(0, 1_000) as usize * child_complexity")]
+    #[graphql(complexity = "first.unwrap_or(10).clamp(0, 1_000) as usize * child_complexity")]
     async fn search(
         &self,
         ctx: &Context<'_>,
         text: String,
         kinds: Option<Vec<EntityKind>>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(default = 10)] first: Option<i32>,
     ) -> Result<Vec<Entity>> {
         let limits = ctx.data::<Limits>()?;
-        let first = limits.page_size("first", first)?;
+        let first = limits.page_size("first", first.unwrap_or(10))?;
         if text.chars().count() > limits.max_search_text {
             return Err(user_error(
                 "BAD_USER_INPUT",
@@ -207,18 +207,18 @@ impl Query {
     }
 
     /// All entities (of the given kinds), in id order, a page at a time.
-    #[graphql(complexity = "first.clamp(0, 1_000) as usize * child_complexity")]
+    #[graphql(complexity = "first.unwrap_or(50).clamp(0, 1_000) as usize * child_complexity")]
     async fn entities(
         &self,
         ctx: &Context<'_>,
         kinds: Option<Vec<EntityKind>>,
-        #[graphql(default = 50)] first: i32,
+        #[graphql(default = 50)] first: Option<i32>,
         #[graphql(desc = "The `cursor` of the last entity of the previous page.")] after: Option<
             String,
         >,
     ) -> Result<EntityConnection> {
         let limits = ctx.data::<Limits>()?;
-        let first = limits.page_size("first", first)?;
+        let first = limits.page_size("first", first.unwrap_or(50))?;
         let kinds = entity_kinds(kinds.as_deref());
         let (page, total_count, has_next_page) =
             db(ctx)?
@@ -259,11 +259,12 @@ impl Query {
         from: ID,
         to: ID,
         relations: Option<Vec<RelationKind>>,
-        #[graphql(default_with = "Direction::Both")] direction: Direction,
-        #[graphql(default = 6)] max_depth: i32,
+        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
+        #[graphql(default = 6)] max_depth: Option<i32>,
     ) -> Result<Option<Path>> {
         let limits = ctx.data::<Limits>()?;
-        let max_depth = limits.path_depth("maxDepth", max_depth)?;
+        let max_depth = limits.path_depth("maxDepth", max_depth.unwrap_or(6))?;
+        let direction = direction.unwrap_or(Direction::Both);
         known_entity(ctx, "from", &from)?;
         known_entity(ctx, "to", &to)?;
         let path = db(ctx)?
@@ -281,19 +282,20 @@ impl Query {
 
     /// The entities within `depth` hops of any of `ids` (at most `limit`, nearest first) and the
     /// relations among them; `truncated` and `reason` say when the limit cut it short.
-    #[graphql(complexity = "limit.clamp(1, 1_000) as usize * child_complexity")]
+    #[graphql(complexity = "limit.unwrap_or(500).clamp(1, 1_000) as usize * child_complexity")]
     async fn neighborhood(
         &self,
         ctx: &Context<'_>,
         ids: Vec<ID>,
-        #[graphql(default = 1)] depth: i32,
+        #[graphql(default = 1)] depth: Option<i32>,
         relations: Option<Vec<RelationKind>>,
-        #[graphql(default_with = "Direction::Both")] direction: Direction,
-        #[graphql(default = 500)] limit: i32,
+        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
+        #[graphql(default = 500)] limit: Option<i32>,
     ) -> Result<Subgraph> {
         let limits = ctx.data::<Limits>()?;
-        let depth = limits.traversal_depth("depth", depth)?;
-        let limit = limits.page_size("limit", limit)?.max(1);
+        let depth = limits.traversal_depth("depth", depth.unwrap_or(1))?;
+        let limit = limits.page_size("limit", limit.unwrap_or(500))?.max(1);
+        let direction = direction.unwrap_or(Direction::Both);
         if ids.len() > limits.max_ids {
             return Err(user_error(
                 "BAD_USER_INPUT",

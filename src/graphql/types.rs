@@ -167,17 +167,18 @@ impl Entity {
 
     /// Every entity reachable in 1..=depth hops over the given relations and direction, each once,
     /// nearest first (then by id), never this entity. `kinds` filters what is returned.
-    #[graphql(complexity = "10 * child_complexity * depth.clamp(1, 6) as usize")]
+    #[graphql(complexity = "10 * child_complexity * depth.unwrap_or(1).clamp(1, 6) as usize")]
     async fn neighbors(
         &self,
         ctx: &Context<'_>,
         relations: Option<Vec<RelationKind>>,
-        #[graphql(default_with = "Direction::Out")] direction: Direction,
-        #[graphql(default = 1)] depth: i32,
+        #[graphql(default_with = "Some(Direction::Out)")] direction: Option<Direction>,
+        #[graphql(default = 1)] depth: Option<i32>,
         kinds: Option<Vec<EntityKind>>,
     ) -> Result<Vec<Entity>> {
         let limits = ctx.data::<Limits>()?;
-        let depth = limits.traversal_depth("depth", depth)?;
+        let depth = limits.traversal_depth("depth", depth.unwrap_or(1))?;
+        let direction = direction.unwrap_or(Direction::Out);
         let kinds = entity_kinds(kinds.as_deref());
         let found = db(ctx)?
             .read()
@@ -198,8 +199,9 @@ impl Entity {
         &self,
         ctx: &Context<'_>,
         relations: Option<Vec<RelationKind>>,
-        #[graphql(default_with = "Direction::Both")] direction: Direction,
+        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
     ) -> Result<Vec<Relation>> {
+        let direction = direction.unwrap_or(Direction::Both);
         let views = db(ctx)?
             .read()
             .relations_of(&self.0.id, step(relations.as_deref(), direction));
@@ -211,8 +213,9 @@ impl Entity {
         &self,
         ctx: &Context<'_>,
         relations: Option<Vec<RelationKind>>,
-        #[graphql(default_with = "Direction::Both")] direction: Direction,
+        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
     ) -> Result<usize> {
+        let direction = direction.unwrap_or(Direction::Both);
         Ok(db(ctx)?
             .read()
             .relations_of(&self.0.id, step(relations.as_deref(), direction))

@@ -1,0 +1,113 @@
+//! Every bound on work, and the error that names it.
+
+use serde_json::json;
+
+use crate::support::Server;
+
+#[test]
+fn traversal_depth_and_negative_or_huge_depths() {
+    let (server, _dir) = Server::with_mini_seed();
+    let neighbors =
+        r#"query($d: Int) { entity(id: "shangyu-district") { neighbors(depth: $d) { id } } }"#;
+    let (code, message) = server.error_code(neighbors, json!({ "d": 7 }));
+    assert_eq!(code, "TRAVERSAL_DEPTH_LIMIT");
+    assert!(message.contains("limit of 6"), "{message}");
+    assert_eq!(
+        server.error_code(neighbors, json!({ "d": 0 })).0,
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        server.error_code(neighbors, json!({ "d": -3 })).0,
+        "BAD_USER_INPUT"
+    );
+    let huge = server.post(neighbors, json!({ "d": 99_999_999_999i64 }));
+    assert!(
+        huge["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Only integers from"),
+        "{huge}"
+    );
+
+    let path = r#"query($m: Int) { shortestPath(from: "shangyu-district", to: "zhejiang-university", maxDepth: $m) { length } }"#;
+    assert_eq!(
+        server.error_code(path, json!({ "m": 13 })).0,
+        "TRAVERSAL_DEPTH_LIMIT"
+    );
+    assert_eq!(
+        server.error_code(path, json!({ "m": -1 })).0,
+        "BAD_USER_INPUT"
+    );
+
+    let hood =
+        r#"query($d: Int) { neighborhood(ids: ["shangyu-district"], depth: $d) { truncated } }"#;
+    assert_eq!(
+        server.error_code(hood, json!({ "d": 100 })).0,
+        "TRAVERSAL_DEPTH_LIMIT"
+    );
+}
+
+#[test]
+fn page_size() {
+    let (server, _dir) = Server::with_mini_seed();
+    let (code, message) = server.error_code("{ entities(first: 5000) { totalCount } }", json!({}));
+    assert_eq!(code, "PAGE_SIZE_LIMIT");
+    assert!(message.contains("limit of 1000"), "{message}");
+    assert_eq!(
+        server
+            .error_code("{ entities(first: -1) { totalCount } }", json!({}))
+            .0,
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        server
+            .error_code(r#"{ search(text: "浙", first: 1001) { id } }"#, json!({}))
+            .0,
+        "PAGE_SIZE_LIMIT"
+    );
+    assert_eq!(
+        server
+            .error_code(
+                r#"{ neighborhood(ids: ["shangyu-district"], limit: 100000) { truncated } }"#,
+                json!({})
+            )
+            .0,
+        "PAGE_SIZE_LIMIT"
+    );
+}
+
+#[test]
+fn query_depth_and_complexity() {
+    let (server, _dir) = Server::with_mini_seed();
+    let mut deep = String::from("id");
+    for _ in 0..20 {
+        deep = format!("neighbors {{ {deep} }}");
+    }
+    let (code, message) = server.error_code(
+        &format!(r#"{{ entity(id: "shangyu-district") {{ {deep} }} }}"#),
+        json!({}),
+    );
+    assert_eq!(code, "QUERY_DEPTH_LIMIT");
+    assert!(message.contains("depth 16"), "{message}");
+
+    let wide = r#"{ entities(first: 1000) { edges { node { neighbors(depth: 6) { neighbors(depth: 6) { id } } } } } }"#;
+    let (code, message) = server.error_code(wide, json!({}));
+    assert_eq!(code, "QUERY_COMPLEXITY_LIMIT");
+    assert!(message.contains("complexity 20000"), "{message}");
+}
+
+#[test]
+fn limits_are_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &["--max-page-size", "5", "--max-traversal-depth", "2"],
+    );
+    let (_, message) = server.error_code("{ entities(first: 6) { totalCount } }", json!({}));
+    assert!(message.contains("limit of 5"), "{message}");
+    let (_, message) = server.error_code(
+        r#"{ neighborhood(ids: ["zhejiang-province"], depth: 3) { truncated } }"#,
+        json!({}),
+    );
+    assert!(message.contains("limit of 2"), "{message}");
+}

@@ -1,0 +1,10 @@
+//! The integration tests: one binary, the real `innograph` executable, HTTP on loopback.
+
+mod api;
+mod cli;
+mod http;
+mod limits;
+mod persistence;
+mod schema;
+mod seed_data;
+mod support;

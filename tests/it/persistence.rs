@@ -1,0 +1,142 @@
+//! Durability: writes survive restarts, and the live index always equals one rebuilt from the store.
+
+use innograph::db::Db;
+use innograph::model::{Entity, EntityKind, Evidence, Relation, RelationKind};
+use innograph::seed::{self, SeedFiles};
+use innograph::store::Write;
+use innograph::validate::validate_seed;
+use serde_json::json;
+
+use crate::support::{Server, mini_seed};
+
+fn lab(id: &str, name: &str) -> Entity {
+    Entity {
+        id: id.to_owned(),
+        kind: EntityKind::Lab,
+        name: name.to_owned(),
+        name_en: None,
+        aliases: vec![],
+        description: None,
+        established: None,
+        legal_form: None,
+        area: None,
+        focus: vec![],
+        district_code: None,
+        district_level: None,
+    }
+}
+
+fn located(source: &str, target: &str) -> Relation {
+    Relation {
+        kind: RelationKind::LocatedIn,
+        source: source.to_owned(),
+        target: target.to_owned(),
+        year: Some(2024),
+        evidence: vec![Evidence {
+            document: "mini".to_owned(),
+            quote: "位于上虞区".to_owned(),
+        }],
+    }
+}
+
+#[test]
+fn after_writes_and_a_restart_the_index_equals_one_rebuilt_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = validate_seed(&seed::parse(&SeedFiles::from_dir(&mini_seed()).unwrap()))
+        .graph
+        .unwrap();
+    let writes: Vec<Vec<Write>> = vec![
+        vec![
+            Write::PutEntity(lab("new-lab", "新实验室")),
+            Write::PutRelation(located("new-lab", "shangyu-district")),
+        ],
+        vec![Write::PutEntity(lab("new-lab", "改名的实验室"))],
+        vec![Write::PutRelation(Relation {
+            year: None,
+            ..located("new-lab", "shangyu-district")
+        })],
+        vec![Write::DeleteEntity("tju-zhejiang-institute".to_owned())],
+        vec![Write::DeleteRelation {
+            source: "shaoxing-city".to_owned(),
+            kind: RelationKind::LocatedIn,
+            target: "zhejiang-province".to_owned(),
+        }],
+        vec![
+            Write::PutEntity(lab("second-lab", "第二实验室")),
+            Write::PutRelation(located("second-lab", "new-lab")),
+        ],
+    ];
+    let live = {
+        let db = Db::open(dir.path()).unwrap();
+        db.import(&graph).unwrap();
+        for batch in writes {
+            db.apply(batch).unwrap();
+            assert_eq!(
+                *db.read(),
+                db.rebuilt_index().unwrap(),
+                "the index drifted from the store"
+            );
+        }
+        // A refused batch changes neither.
+        let refused = db.apply(vec![Write::PutRelation(located(
+            "second-lab",
+            "no-such-place",
+        ))]);
+        assert!(
+            refused
+                .unwrap_err()
+                .to_string()
+                .contains("unknown entity `no-such-place`")
+        );
+        let index = db.read();
+        assert!(index.entity("tju-zhejiang-institute").is_none());
+        assert!(
+            index
+                .relation(
+                    "cao-e-river-laboratory",
+                    RelationKind::ReliesOn,
+                    "tju-zhejiang-institute"
+                )
+                .is_none()
+        );
+        assert_eq!(index.entity("new-lab").unwrap().name, "改名的实验室");
+        assert_eq!(
+            index
+                .relation("new-lab", RelationKind::LocatedIn, "shangyu-district")
+                .unwrap()
+                .edge
+                .year,
+            None
+        );
+        index.clone()
+    };
+    let reopened = Db::open(dir.path()).unwrap();
+    assert_eq!(*reopened.read(), live);
+    assert_eq!(reopened.rebuilt_index().unwrap(), live);
+}
+
+#[test]
+fn a_restarted_server_serves_the_same_graph() {
+    let (server, dir) = Server::with_mini_seed();
+    let query =
+        r#"{ stats { entities relations } entity(id: "zhejiang-university") { coBuilt { id } } }"#;
+    let before = server.data(query, json!({}));
+    assert!(server.terminate().success());
+    let server = Server::start(dir.path(), &[]);
+    assert_eq!(server.data(query, json!({})), before);
+    assert_eq!(before["stats"], json!({ "entities": 12, "relations": 14 }));
+}
+
+#[test]
+fn a_new_data_directory_is_seeded_from_the_bundled_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("nested/data");
+    let server = Server::start(&data_dir, &[]);
+    let data = server.data("{ stats { documents entities } }", json!({}));
+    assert_eq!(data["stats"]["documents"], 6);
+    assert!(data["stats"]["entities"].as_u64().unwrap() > 30);
+    assert!(
+        data_dir.join("db").exists() || data_dir.join("conf").exists(),
+        "sled files are on disk"
+    );
+}
