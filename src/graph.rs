@@ -90,7 +90,7 @@ impl Budget {
             });
         }
         // Reading the clock is cheap, but not free: look at it every 1024 visits.
-        if visits % 1024 == 0 && Instant::now() > self.deadline {
+        if visits.is_multiple_of(1024) && Instant::now() > self.deadline {
             return Err(TraversalError::TimeLimit);
         }
         Ok(())
@@ -527,10 +527,10 @@ impl GraphIndex {
     ) -> Result<SubgraphView, TraversalError> {
         let mut starts: Vec<NodeIndex> = Vec::new();
         for id in ids {
-            if let Some(&node) = self.nodes.get(id) {
-                if !starts.contains(&node) {
-                    starts.push(node);
-                }
+            if let Some(&node) = self.nodes.get(id)
+                && !starts.contains(&node)
+            {
+                starts.push(node);
             }
         }
         let reached = self.bfs(&starts, step, depth, budget)?;

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use include_dir::{Dir, include_dir};
 use serde_json::Value;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -85,6 +86,7 @@ pub fn app(db: Arc<Db>, config: &ServerConfig) -> Router {
             config.request_timeout,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(panic_response))
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
@@ -339,6 +341,19 @@ fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>, String> 
             Ok((decode(key)?, decode(value)?))
         })
         .collect()
+}
+
+/// A bug, not the client's fault: logged, and answered with 500 without internals.
+fn panic_response(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    json_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "application/json",
+        error_body(
+            "INTERNAL_SERVER_ERROR",
+            "internal error; it has been logged",
+        ),
+    )
 }
 
 async fn preflight_only() -> StatusCode {

@@ -79,13 +79,13 @@ pub fn check_entity(entity: &Entity) -> Vec<String> {
     if entity.aliases.iter().any(|a| a.trim().is_empty()) {
         problems.push(format!("entity `{}` has an empty alias", entity.id));
     }
-    if let Some(date) = &entity.established {
-        if !is_valid_date(date) {
-            problems.push(format!(
-                "entity `{}`: established `{date}` is not YYYY, YYYY-MM or YYYY-MM-DD",
-                entity.id
-            ));
-        }
+    if let Some(date) = &entity.established
+        && !is_valid_date(date)
+    {
+        problems.push(format!(
+            "entity `{}`: established `{date}` is not YYYY, YYYY-MM or YYYY-MM-DD",
+            entity.id
+        ));
     }
     let is_district = entity.kind == EntityKind::District;
     match (&entity.district_code, entity.district_level) {
@@ -116,12 +116,12 @@ pub fn check_relation<'a>(
     if relation.source == relation.target {
         problems.push(format!("relation `{id}` connects an entity to itself"));
     }
-    if let Some(year) = relation.year {
-        if !(1800..=2200).contains(&year) {
-            problems.push(format!(
-                "relation `{id}`: year {year} is outside 1800..=2200"
-            ));
-        }
+    if let Some(year) = relation.year
+        && !(1800..=2200).contains(&year)
+    {
+        problems.push(format!(
+            "relation `{id}`: year {year} is outside 1800..=2200"
+        ));
     }
     if relation.evidence.is_empty() {
         problems.push(format!(
@@ -356,10 +356,9 @@ pub fn check_graph<'a, L>(
         if relation.kind == RelationKind::LocatedIn
             && source.kind == EntityKind::District
             && target.kind == EntityKind::District
+            && let Some(problem) = check_district_parent(source, target)
         {
-            if let Some(problem) = check_district_parent(source, target) {
-                problems.push((location, problem));
-            }
+            problems.push((location, problem));
         }
         if relation.kind == RelationKind::LocatedIn
             && !matches!(target.kind, EntityKind::District | EntityKind::Platform)

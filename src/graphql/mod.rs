@@ -129,6 +129,13 @@ impl Limits {
     }
 }
 
+/// The complexity of a list field: its length times its selection's cost, capped so that the sums
+/// async-graphql makes of these cannot overflow.
+pub(crate) fn cost(length: usize, child_complexity: usize) -> usize {
+    const CAP: usize = 1 << 40;
+    length.max(1).saturating_mul(child_complexity).min(CAP)
+}
+
 /// An error a client caused, with its code in `extensions.code`.
 pub(crate) fn user_error(code: &'static str, message: impl Into<String>) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
@@ -178,7 +185,7 @@ impl Query {
 
     /// Entities whose Chinese name, English name or an alias contains `text` (case-insensitive for Latin
     /// script). Exact matches first, then prefix matches, then other matches; shorter names first.
-    #[graphql(complexity = "first.unwrap_or(10).clamp(0, 1_000) as usize * child_complexity")]
+    #[graphql(complexity = "cost(first.unwrap_or(10).clamp(0, 1_000) as usize, child_complexity)")]
     async fn search(
         &self,
         ctx: &Context<'_>,
@@ -207,7 +214,7 @@ impl Query {
     }
 
     /// All entities (of the given kinds), in id order, a page at a time.
-    #[graphql(complexity = "first.unwrap_or(50).clamp(0, 1_000) as usize * child_complexity")]
+    #[graphql(complexity = "cost(first.unwrap_or(50).clamp(0, 1_000) as usize, child_complexity)")]
     async fn entities(
         &self,
         ctx: &Context<'_>,
@@ -282,7 +289,7 @@ impl Query {
 
     /// The entities within `depth` hops of any of `ids` (at most `limit`, nearest first) and the
     /// relations among them; `truncated` and `reason` say when the limit cut it short.
-    #[graphql(complexity = "limit.unwrap_or(500).clamp(1, 1_000) as usize * child_complexity")]
+    #[graphql(complexity = "cost(limit.unwrap_or(500).clamp(1, 1_000) as usize, child_complexity)")]
     async fn neighborhood(
         &self,
         ctx: &Context<'_>,

@@ -167,7 +167,9 @@ impl Entity {
 
     /// Every entity reachable in 1..=depth hops over the given relations and direction, each once,
     /// nearest first (then by id), never this entity. `kinds` filters what is returned.
-    #[graphql(complexity = "10 * child_complexity * depth.unwrap_or(1).clamp(1, 6) as usize")]
+    #[graphql(
+        complexity = "super::cost(10 * depth.unwrap_or(1).clamp(1, 6) as usize, child_complexity)"
+    )]
     async fn neighbors(
         &self,
         ctx: &Context<'_>,

@@ -81,7 +81,7 @@ fn query_depth_and_complexity() {
     let (server, _dir) = Server::with_mini_seed();
     let mut deep = String::from("id");
     for _ in 0..20 {
-        deep = format!("neighbors {{ {deep} }}");
+        deep = format!("coBuiltBy {{ {deep} }}");
     }
     let (code, message) = server.error_code(
         &format!(r#"{{ entity(id: "shangyu-district") {{ {deep} }} }}"#),
