@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
 
-use crate::graph::{Direction, GraphIndex, KindSet, Step};
+use std::sync::Arc;
+
+use crate::graph::{Direction, GraphIndex, KindSet, Measures, Step};
 use crate::store::{Store, StoreError, Write};
 use crate::validate::GraphData;
 
@@ -36,6 +38,8 @@ pub struct Db {
     index: RwLock<GraphIndex>,
     /// Serialises writers so that the check against the index and the write to the store agree.
     writer: Mutex<()>,
+    /// Network measures of the index generation they were computed from; recomputed after a write.
+    measures: Mutex<Option<Arc<Measures>>>,
 }
 
 impl Db {
@@ -47,6 +51,7 @@ impl Db {
             store,
             index: RwLock::new(index),
             writer: Mutex::new(()),
+            measures: Mutex::new(None),
         })
     }
 
@@ -58,6 +63,20 @@ impl Db {
     /// The index, for reading. Hold the guard only as long as one answer takes.
     pub fn read(&self) -> RwLockReadGuard<'_, GraphIndex> {
         self.index.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Network measures of the current graph: cached, computed again only after a write.
+    pub fn measures(&self) -> Arc<Measures> {
+        let mut cached = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = self.read();
+        match cached.as_ref() {
+            Some(measures) if measures.generation == index.generation() => measures.clone(),
+            _ => {
+                let fresh = Arc::new(index.measures());
+                *cached = Some(fresh.clone());
+                fresh
+            }
+        }
     }
 
     pub fn store(&self) -> &Store {

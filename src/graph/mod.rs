@@ -19,6 +19,19 @@ use petgraph::visit::EdgeRef;
 use crate::model::{Document, Entity, EntityKind, Relation, RelationKind};
 use crate::store::Snapshot;
 
+mod filter;
+mod measures;
+mod paths;
+
+pub use filter::{
+    Compiled, EntityFilter, Quantifier, RelationGroup, RelationPredicate, SortKey, TextField,
+    TextOp, default_scope,
+};
+pub use measures::{
+    BETWEENNESS_SAMPLE, Centrality, CollaborationTie, EXACT_BETWEENNESS_LIMIT, Measures,
+};
+pub use paths::PathRules;
+
 /// Which way to follow relations from an entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -51,11 +64,40 @@ impl KindSet {
     }
 }
 
-/// How to take one step: which relation kinds, which way.
+/// Which relations exist at a point in time, or in a range of years.
+///
+/// A relation's year is the year the sources give for the fact, else the publication year of the
+/// earliest document that states it; a relation with neither is timeless and always admitted by
+/// `as_of`, never by `years`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimeFilter {
+    /// Only relations dated in or before this year (the graph as that year's documents describe it).
+    pub as_of: Option<i32>,
+    /// Only relations dated within these years, both included.
+    pub years: Option<(i32, i32)>,
+}
+
+impl TimeFilter {
+    pub fn admits(&self, edge: &Edge) -> bool {
+        let year = edge.effective_year();
+        if let (Some(as_of), Some(year)) = (self.as_of, year)
+            && year > as_of
+        {
+            return false;
+        }
+        match self.years {
+            Some((from, to)) => year.is_some_and(|y| from <= y && y <= to),
+            None => true,
+        }
+    }
+}
+
+/// How to take one step: which relation kinds, which way, at what time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Step {
     pub relations: KindSet,
     pub direction: Direction,
+    pub time: TimeFilter,
 }
 
 impl Step {
@@ -63,6 +105,45 @@ impl Step {
         Step {
             relations,
             direction,
+            time: TimeFilter::default(),
+        }
+    }
+
+    pub fn with_time(self, time: TimeFilter) -> Step {
+        Step { time, ..self }
+    }
+
+    /// Whether this step may follow `edge` at all (kind and time; direction is checked by the caller).
+    pub fn admits(&self, edge: &Edge) -> bool {
+        self.relations.contains(edge.kind) && self.time.admits(edge)
+    }
+}
+
+/// The step to take at each hop of a traversal: the same at every hop, or one per hop (the last
+/// repeating when the path is longer than the list).
+#[derive(Clone, Debug)]
+pub enum Hops {
+    Same(Step),
+    PerHop(Vec<Step>),
+}
+
+impl Hops {
+    /// The step for hop `index` (0-based).
+    pub fn at(&self, index: u32) -> Step {
+        match self {
+            Hops::Same(step) => *step,
+            Hops::PerHop(steps) => {
+                let last = steps.len().saturating_sub(1);
+                steps[(index as usize).min(last)]
+            }
+        }
+    }
+
+    /// How many distinct hop positions a search must tell apart.
+    fn positions(&self) -> usize {
+        match self {
+            Hops::Same(_) => 1,
+            Hops::PerHop(steps) => steps.len().max(1),
         }
     }
 }
@@ -111,13 +192,22 @@ pub enum TraversalError {
 }
 
 /// The data an edge carries in memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Edge {
     pub kind: RelationKind,
     /// The year the sources give for the fact.
     pub year: Option<i32>,
     /// The earliest publication year among the documents that state it.
     pub first_seen: Option<i32>,
+    /// Slots (in the index's document table) of the documents that state it.
+    pub documents: Box<[u16]>,
+}
+
+impl Edge {
+    /// The year the relation is dated by: its own year, else the year it was first published.
+    pub fn effective_year(&self) -> Option<i32> {
+        self.year.or(self.first_seen)
+    }
 }
 
 /// A relation as the index sees it: both endpoints and the edge data.
@@ -157,6 +247,11 @@ pub struct GraphIndex {
     /// Entity id → node; ordered so that listings page by id.
     nodes: BTreeMap<String, NodeIndex>,
     documents: BTreeMap<String, Arc<Document>>,
+    /// Documents by slot, the compact reference edges hold; a slot is never reused.
+    document_slots: Vec<Arc<Document>>,
+    slot_of: HashMap<String, u16>,
+    /// Increases on every change: caches of derived values (network measures) compare it.
+    generation: u64,
 }
 
 impl GraphIndex {
@@ -176,12 +271,40 @@ impl GraphIndex {
     }
 
     pub fn put_document(&mut self, document: Document) {
-        self.documents
-            .insert(document.id.clone(), Arc::new(document));
+        self.generation += 1;
+        let document = Arc::new(document);
+        match self.slot_of.get(&document.id) {
+            Some(&slot) => self.document_slots[usize::from(slot)] = document.clone(),
+            None => {
+                // Beyond 65,536 documents, later ones get no slot: their relations still load, but
+                // cannot be filtered by document.
+                if let Ok(slot) = u16::try_from(self.document_slots.len()) {
+                    self.slot_of.insert(document.id.clone(), slot);
+                    self.document_slots.push(document.clone());
+                }
+            }
+        }
+        self.documents.insert(document.id.clone(), document);
+    }
+
+    /// The slot of a document, for edges to refer to it compactly.
+    fn document_slot(&self, id: &str) -> Option<u16> {
+        self.slot_of.get(id).copied()
+    }
+
+    /// The document in a slot.
+    pub fn document_in_slot(&self, slot: u16) -> Option<&Arc<Document>> {
+        self.document_slots.get(usize::from(slot))
+    }
+
+    /// Increases on every change of the index.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Inserts an entity or replaces it in place, keeping its relations.
     pub fn put_entity(&mut self, entity: Entity) {
+        self.generation += 1;
         match self.nodes.get(&entity.id) {
             Some(&node) => self.graph[node] = Arc::new(entity),
             None => {
@@ -197,6 +320,7 @@ impl GraphIndex {
         let Some(node) = self.nodes.remove(id) else {
             return false;
         };
+        self.generation += 1;
         self.graph.remove_node(node);
         true
     }
@@ -210,15 +334,24 @@ impl GraphIndex {
         ) else {
             return false;
         };
+        self.generation += 1;
         let first_seen = relation
             .evidence
             .iter()
             .filter_map(|e| self.documents.get(&e.document).and_then(|d| d.year()))
             .min();
+        let mut documents: Vec<u16> = relation
+            .evidence
+            .iter()
+            .filter_map(|e| self.document_slot(&e.document))
+            .collect();
+        documents.sort_unstable();
+        documents.dedup();
         let edge = Edge {
             kind: relation.kind,
             year: relation.year,
             first_seen,
+            documents: documents.into_boxed_slice(),
         };
         match self.find_edge(source, relation.kind, target) {
             Some(existing) => self.graph[existing] = edge,
@@ -234,7 +367,10 @@ impl GraphIndex {
             return false;
         };
         match self.find_edge(s, kind, t) {
-            Some(edge) => self.graph.remove_edge(edge).is_some(),
+            Some(edge) => {
+                self.generation += 1;
+                self.graph.remove_edge(edge).is_some()
+            }
             None => false,
         }
     }
@@ -408,7 +544,7 @@ impl GraphIndex {
         let Some(&start) = self.nodes.get(id) else {
             return Ok(Vec::new());
         };
-        let layers = self.bfs(&[start], step, depth, budget)?;
+        let layers = self.bfs(&[start], &Hops::Same(step), depth, &|_| true, budget)?;
         Ok(layers
             .into_iter()
             .filter(|&(_, d)| d > 0)
@@ -417,22 +553,26 @@ impl GraphIndex {
             .collect())
     }
 
-    /// Breadth-first search from `starts`, layer by layer, each layer sorted by entity id.
-    fn bfs(
+    /// Breadth-first search from `starts`, layer by layer, each layer sorted by entity id; enters only
+    /// entities `enter` accepts. Returns every entity reached with its distance, starts first.
+    pub(crate) fn bfs(
         &self,
         starts: &[NodeIndex],
-        step: Step,
+        hops: &Hops,
         depth: u32,
+        enter: &dyn Fn(&Entity) -> bool,
         budget: Budget,
     ) -> Result<Vec<(NodeIndex, u32)>, TraversalError> {
         let mut seen: HashSet<NodeIndex> = starts.iter().copied().collect();
         let mut order: Vec<(NodeIndex, u32)> = starts.iter().map(|&n| (n, 0)).collect();
         let mut frontier: Vec<NodeIndex> = starts.to_vec();
         for distance in 1..=depth {
+            let step = hops.at(distance - 1);
             let mut next = Vec::new();
             for &node in &frontier {
                 for (_, neighbour) in self.steps_from(node, step) {
-                    if seen.insert(neighbour) {
+                    if !seen.contains(&neighbour) && enter(&self.graph[neighbour]) {
+                        seen.insert(neighbour);
                         budget.check(seen.len())?;
                         next.push(neighbour);
                     }
@@ -448,83 +588,18 @@ impl GraphIndex {
         Ok(order)
     }
 
-    /// A shortest path from `from` to `to` within `max_depth` hops, or `None`. Among equally short
-    /// paths, the one through the smallest ids (breadth-first with sorted layers) wins.
-    pub fn shortest_path(
-        &self,
-        from: &str,
-        to: &str,
-        step: Step,
-        max_depth: u32,
-        budget: Budget,
-    ) -> Result<Option<PathView>, TraversalError> {
-        let (Some(&start), Some(&goal)) = (self.nodes.get(from), self.nodes.get(to)) else {
-            return Ok(None);
-        };
-        if start == goal {
-            return Ok(Some(PathView {
-                entities: vec![self.graph[start].clone()],
-                relations: vec![],
-            }));
-        }
-        let mut parent: HashMap<NodeIndex, (NodeIndex, EdgeIndex)> = HashMap::new();
-        let mut frontier = vec![start];
-        let mut visits = 1;
-        'search: for _ in 0..max_depth {
-            let mut next = Vec::new();
-            for &node in &frontier {
-                let mut steps: Vec<(EdgeIndex, NodeIndex)> = self.steps_from(node, step).collect();
-                steps.sort_by(|a, b| {
-                    (&self.graph[a.1].id, self.graph[a.0].kind)
-                        .cmp(&(&self.graph[b.1].id, self.graph[b.0].kind))
-                });
-                for (edge, neighbour) in steps {
-                    if neighbour == start || parent.contains_key(&neighbour) {
-                        continue;
-                    }
-                    visits += 1;
-                    budget.check(visits)?;
-                    parent.insert(neighbour, (node, edge));
-                    if neighbour == goal {
-                        break 'search;
-                    }
-                    next.push(neighbour);
-                }
-            }
-            if next.is_empty() {
-                break;
-            }
-            frontier = next;
-        }
-        if !parent.contains_key(&goal) {
-            return Ok(None);
-        }
-        let mut entities = vec![self.graph[goal].clone()];
-        let mut relations = Vec::new();
-        let mut at = goal;
-        while let Some(&(previous, edge)) = parent.get(&at) {
-            relations.push(self.view(edge));
-            entities.push(self.graph[previous].clone());
-            at = previous;
-        }
-        entities.reverse();
-        relations.reverse();
-        Ok(Some(PathView {
-            entities,
-            relations,
-        }))
-    }
-
-    /// The entities within `depth` steps of any of `ids`, at most `limit` of them (nearest first), and
-    /// every relation the step allows among them.
+    /// The entities within `depth` steps of any of `ids` (entering only entities of `kinds` when
+    /// given), at most `limit` of them, nearest first, and every relation the step allows among them.
+    /// Stops early, saying why in `truncated`, at the entity limit or the traversal budget.
     pub fn neighborhood(
         &self,
         ids: &[String],
         step: Step,
         depth: u32,
+        kinds: Option<&[EntityKind]>,
         limit: usize,
         budget: Budget,
-    ) -> Result<SubgraphView, TraversalError> {
+    ) -> SubgraphView {
         let mut starts: Vec<NodeIndex> = Vec::new();
         for id in ids {
             if let Some(&node) = self.nodes.get(id)
@@ -533,38 +608,89 @@ impl GraphIndex {
                 starts.push(node);
             }
         }
-        let reached = self.bfs(&starts, step, depth, budget)?;
+        let enter = |e: &Entity| kinds.is_none_or(|k| k.contains(&e.kind));
         let mut truncated = None;
-        let kept: Vec<NodeIndex> = if reached.len() > limit {
-            truncated = Some(format!(
-                "entity limit reached: {} entities lie within depth {depth}, {limit} returned; raise `limit` or lower `depth`",
-                reached.len()
-            ));
-            reached.iter().take(limit).map(|&(n, _)| n).collect()
-        } else {
-            reached.iter().map(|&(n, _)| n).collect()
+        // Search one past the limit, so that hitting it is known; fall back to shallower depths when
+        // the budget runs out.
+        let capped = Budget {
+            max_visits: budget.max_visits.min(limit.saturating_add(1)),
+            ..budget
         };
+        let reached = match self.bfs(&starts, &Hops::Same(step), depth, &enter, capped) {
+            Ok(reached) => reached,
+            Err(TraversalError::VisitLimit { .. }) if budget.max_visits > limit => {
+                truncated = Some(format!(
+                    "entity limit reached: more than {limit} entities lie within depth {depth}; \
+                     {limit} returned, nearest first; raise `limit` or lower `depth`"
+                ));
+                self.bfs_prefix(&starts, step, depth, &enter, limit)
+            }
+            Err(error) => {
+                truncated = Some(format!(
+                    "traversal budget reached ({error}); nearest entities returned"
+                ));
+                self.bfs_prefix(&starts, step, depth, &enter, limit.min(budget.max_visits))
+            }
+        };
+        let kept: Vec<NodeIndex> = reached.iter().take(limit).map(|&(n, _)| n).collect();
         let inside: HashSet<NodeIndex> = kept.iter().copied().collect();
         let mut edges: Vec<EdgeIndex> = Vec::new();
         for &node in &kept {
             for edge in self.graph.edges_directed(node, PgDirection::Outgoing) {
-                if step.relations.contains(edge.weight().kind) && inside.contains(&edge.target()) {
+                if step.admits(edge.weight()) && inside.contains(&edge.target()) {
                     edges.push(edge.id());
                 }
             }
         }
         let mut relations: Vec<RelationView> = edges.into_iter().map(|e| self.view(e)).collect();
         relations.sort_by_key(|r| r.id());
-        Ok(SubgraphView {
+        SubgraphView {
             entities: kept.iter().map(|&n| self.graph[n].clone()).collect(),
             relations,
             truncated,
-        })
+        }
+    }
+
+    /// The first `count` entities of a breadth-first search, in its order (no budget: `count` bounds it).
+    fn bfs_prefix(
+        &self,
+        starts: &[NodeIndex],
+        step: Step,
+        depth: u32,
+        enter: &dyn Fn(&Entity) -> bool,
+        count: usize,
+    ) -> Vec<(NodeIndex, u32)> {
+        let mut seen: HashSet<NodeIndex> = starts.iter().copied().collect();
+        let mut order: Vec<(NodeIndex, u32)> = starts.iter().map(|&n| (n, 0)).take(count).collect();
+        let mut frontier: Vec<NodeIndex> = starts.to_vec();
+        for distance in 1..=depth {
+            let mut next = Vec::new();
+            for &node in &frontier {
+                for (_, neighbour) in self.steps_from(node, step) {
+                    if !seen.contains(&neighbour) && enter(&self.graph[neighbour]) {
+                        seen.insert(neighbour);
+                        next.push(neighbour);
+                    }
+                }
+            }
+            next.sort_by(|a, b| self.graph[*a].id.cmp(&self.graph[*b].id));
+            for &node in &next {
+                if order.len() >= count {
+                    return order;
+                }
+                order.push((node, distance));
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        order
     }
 
     /// The edges a step may take from `node`, with the neighbour each leads to. Symmetric kinds are
     /// followed both ways whatever the direction.
-    fn steps_from(
+    pub(crate) fn steps_from(
         &self,
         node: NodeIndex,
         step: Step,
@@ -573,7 +699,7 @@ impl GraphIndex {
             .graph
             .edges_directed(node, PgDirection::Outgoing)
             .filter(move |e| {
-                step.relations.contains(e.weight().kind)
+                step.admits(e.weight())
                     && (step.direction != Direction::In || e.weight().kind.is_symmetric())
             })
             .map(|e| (e.id(), e.target()));
@@ -581,14 +707,14 @@ impl GraphIndex {
             .graph
             .edges_directed(node, PgDirection::Incoming)
             .filter(move |e| {
-                step.relations.contains(e.weight().kind)
+                step.admits(e.weight())
                     && (step.direction != Direction::Out || e.weight().kind.is_symmetric())
             })
             .map(|e| (e.id(), e.source()));
         out.chain(incoming)
     }
 
-    fn view(&self, edge: EdgeIndex) -> RelationView {
+    pub(crate) fn view(&self, edge: EdgeIndex) -> RelationView {
         let (source, target) = self
             .graph
             .edge_endpoints(edge)
@@ -596,26 +722,50 @@ impl GraphIndex {
         RelationView {
             source: self.graph[source].clone(),
             target: self.graph[target].clone(),
-            edge: self.graph[edge],
+            edge: self.graph[edge].clone(),
         }
     }
 
     /// The index's content in a canonical order: for comparing a live index with a rebuilt one.
-    pub fn canonical(&self) -> (Vec<Entity>, Vec<(String, Edge)>, Vec<Document>) {
+    pub fn canonical(&self) -> Canonical {
         let entities = self
             .nodes
             .values()
             .map(|&n| (*self.graph[n]).clone())
             .collect();
-        let mut edges: Vec<(String, Edge)> = self
+        let mut relations: Vec<CanonicalRelation> = self
             .graph
             .edge_indices()
-            .map(|e| (self.view(e).id(), self.graph[e]))
+            .map(|e| {
+                let edge = &self.graph[e];
+                let mut documents: Vec<String> = edge
+                    .documents
+                    .iter()
+                    .filter_map(|&slot| self.document_in_slot(slot).map(|d| d.id.clone()))
+                    .collect();
+                documents.sort();
+                (self.view(e).id(), edge.year, edge.first_seen, documents)
+            })
             .collect();
-        edges.sort_by(|a, b| a.0.cmp(&b.0));
+        relations.sort();
         let documents = self.documents.values().map(|d| (**d).clone()).collect();
-        (entities, edges, documents)
+        Canonical {
+            entities,
+            relations,
+            documents,
+        }
     }
+}
+
+/// A relation as [`Canonical`] lists it: id, year, first-seen year, evidence document ids.
+pub type CanonicalRelation = (String, Option<i32>, Option<i32>, Vec<String>);
+
+/// The content of an index in canonical order, independent of insertion order and node indices.
+#[derive(Debug, PartialEq)]
+pub struct Canonical {
+    pub entities: Vec<Entity>,
+    pub relations: Vec<CanonicalRelation>,
+    pub documents: Vec<Document>,
 }
 
 impl PartialEq for GraphIndex {

@@ -5,6 +5,8 @@
 //! code. The schema's types live in [`types`], the root query here. Every limit is in [`Limits`] and
 //! every error a client sees carries `extensions.code`.
 
+mod inputs;
+mod query;
 mod types;
 
 use std::sync::Arc;
@@ -12,19 +14,14 @@ use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensions, ID, Object, Result, Schema,
-    ServerError, Variables,
+    Context, EmptyMutation, EmptySubscription, ErrorExtensions, ID, Result, Schema, ServerError,
+    Variables,
 };
 use serde_json::{Value, json};
 
 use crate::db::Db;
 use crate::graph::{Budget, TraversalError};
-use crate::model::parse_relation_id;
-use types::{
-    Direction, Document, Entity, EntityConnection, EntityEdge, EntityKind, EntityKindCount,
-    GraphStats, PageInfo, Path, Relation, RelationKind, RelationKindCount, Subgraph, entity_kinds,
-    step,
-};
+pub use query::Query;
 
 /// The bounds on every request. Each error that enforces one names it in `extensions.code`.
 #[derive(Clone, Debug)]
@@ -49,6 +46,8 @@ pub struct Limits {
     pub max_ids: usize,
     /// Longest search text, in characters (`BAD_USER_INPUT`).
     pub max_search_text: usize,
+    /// Most paths `kShortestPaths` may return (`PAGE_SIZE_LIMIT`).
+    pub max_paths: usize,
 }
 
 impl Default for Limits {
@@ -64,6 +63,7 @@ impl Default for Limits {
             execution_timeout: Duration::from_secs(10),
             max_ids: 100,
             max_search_text: 200,
+            max_paths: 50,
         }
     }
 }
@@ -170,200 +170,6 @@ fn known_entity(ctx: &Context<'_>, argument: &str, id: &ID) -> Result<()> {
             "NOT_FOUND",
             format!("`{argument}`: no entity has id `{}`", id.as_str()),
         ))
-    }
-}
-
-/// The root of every read.
-pub struct Query;
-
-#[Object]
-impl Query {
-    /// The entity with this id, or null when there is none.
-    async fn entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Entity>> {
-        Ok(db(ctx)?.read().entity(&id).cloned().map(Entity))
-    }
-
-    /// Entities whose Chinese name, English name or an alias contains `text` (case-insensitive for Latin
-    /// script). Exact matches first, then prefix matches, then other matches; shorter names first.
-    #[graphql(complexity = "cost(first.unwrap_or(10).clamp(0, 1_000) as usize, child_complexity)")]
-    async fn search(
-        &self,
-        ctx: &Context<'_>,
-        text: String,
-        kinds: Option<Vec<EntityKind>>,
-        #[graphql(default = 10)] first: Option<i32>,
-    ) -> Result<Vec<Entity>> {
-        let limits = ctx.data::<Limits>()?;
-        let first = limits.page_size("first", first.unwrap_or(10))?;
-        if text.chars().count() > limits.max_search_text {
-            return Err(user_error(
-                "BAD_USER_INPUT",
-                format!(
-                    "`text` is longer than {} characters",
-                    limits.max_search_text
-                ),
-            ));
-        }
-        let kinds = entity_kinds(kinds.as_deref());
-        Ok(db(ctx)?
-            .read()
-            .search(&text, kinds.as_deref(), first)
-            .into_iter()
-            .map(Entity)
-            .collect())
-    }
-
-    /// All entities (of the given kinds), in id order, a page at a time.
-    #[graphql(complexity = "cost(first.unwrap_or(50).clamp(0, 1_000) as usize, child_complexity)")]
-    async fn entities(
-        &self,
-        ctx: &Context<'_>,
-        kinds: Option<Vec<EntityKind>>,
-        #[graphql(default = 50)] first: Option<i32>,
-        #[graphql(desc = "The `cursor` of the last entity of the previous page.")] after: Option<
-            String,
-        >,
-    ) -> Result<EntityConnection> {
-        let limits = ctx.data::<Limits>()?;
-        let first = limits.page_size("first", first.unwrap_or(50))?;
-        let kinds = entity_kinds(kinds.as_deref());
-        let (page, total_count, has_next_page) =
-            db(ctx)?
-                .read()
-                .page(kinds.as_deref(), after.as_deref(), first);
-        let edges: Vec<EntityEdge> = page
-            .into_iter()
-            .map(|e| EntityEdge {
-                cursor: e.id.clone(),
-                node: Entity(e),
-            })
-            .collect();
-        Ok(EntityConnection {
-            total_count,
-            page_info: PageInfo {
-                has_next_page,
-                has_previous_page: after.is_some(),
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
-            edges,
-        })
-    }
-
-    /// The relation with this id (`SOURCE/KIND/TARGET`), or null.
-    async fn relation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Relation>> {
-        let Some((source, kind, target)) = parse_relation_id(&id) else {
-            return Ok(None);
-        };
-        Ok(db(ctx)?.read().relation(source, kind, target).map(Relation))
-    }
-
-    /// A shortest path from `from` to `to` over the given relations and direction, listing entities in
-    /// order; null when none exists within `maxDepth` hops.
-    async fn shortest_path(
-        &self,
-        ctx: &Context<'_>,
-        from: ID,
-        to: ID,
-        relations: Option<Vec<RelationKind>>,
-        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
-        #[graphql(default = 6)] max_depth: Option<i32>,
-    ) -> Result<Option<Path>> {
-        let limits = ctx.data::<Limits>()?;
-        let max_depth = limits.path_depth("maxDepth", max_depth.unwrap_or(6))?;
-        let direction = direction.unwrap_or(Direction::Both);
-        known_entity(ctx, "from", &from)?;
-        known_entity(ctx, "to", &to)?;
-        let path = db(ctx)?
-            .read()
-            .shortest_path(
-                &from,
-                &to,
-                step(relations.as_deref(), direction),
-                max_depth,
-                limits.budget(),
-            )
-            .map_err(traversal_error)?;
-        Ok(path.map(Path))
-    }
-
-    /// The entities within `depth` hops of any of `ids` (at most `limit`, nearest first) and the
-    /// relations among them; `truncated` and `reason` say when the limit cut it short.
-    #[graphql(complexity = "cost(limit.unwrap_or(500).clamp(1, 1_000) as usize, child_complexity)")]
-    async fn neighborhood(
-        &self,
-        ctx: &Context<'_>,
-        ids: Vec<ID>,
-        #[graphql(default = 1)] depth: Option<i32>,
-        relations: Option<Vec<RelationKind>>,
-        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
-        #[graphql(default = 500)] limit: Option<i32>,
-    ) -> Result<Subgraph> {
-        let limits = ctx.data::<Limits>()?;
-        let depth = limits.traversal_depth("depth", depth.unwrap_or(1))?;
-        let limit = limits.page_size("limit", limit.unwrap_or(500))?.max(1);
-        let direction = direction.unwrap_or(Direction::Both);
-        if ids.len() > limits.max_ids {
-            return Err(user_error(
-                "BAD_USER_INPUT",
-                format!(
-                    "`ids` holds {} ids, above the limit of {}",
-                    ids.len(),
-                    limits.max_ids
-                ),
-            ));
-        }
-        for id in &ids {
-            known_entity(ctx, "ids", id)?;
-        }
-        let ids: Vec<String> = ids.into_iter().map(|id| id.0).collect();
-        let subgraph = db(ctx)?
-            .read()
-            .neighborhood(
-                &ids,
-                step(relations.as_deref(), direction),
-                depth,
-                limit,
-                limits.budget(),
-            )
-            .map_err(traversal_error)?;
-        Ok(Subgraph(subgraph))
-    }
-
-    /// Every document the graph cites, in id order.
-    async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<Document>> {
-        Ok(db(ctx)?.read().documents().cloned().map(Document).collect())
-    }
-
-    /// The document with this id, or null.
-    async fn document(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Document>> {
-        Ok(db(ctx)?.read().document(&id).cloned().map(Document))
-    }
-
-    /// Counts of entities, relations and documents, by kind.
-    async fn stats(&self, ctx: &Context<'_>) -> Result<GraphStats> {
-        let index = db(ctx)?.read();
-        Ok(GraphStats {
-            entities: index.entity_count(),
-            relations: index.relation_count(),
-            documents: index.documents().count(),
-            entities_by_kind: index
-                .entity_counts()
-                .into_iter()
-                .map(|(kind, count)| EntityKindCount {
-                    kind: kind.into(),
-                    count,
-                })
-                .collect(),
-            relations_by_kind: index
-                .relation_counts()
-                .into_iter()
-                .map(|(kind, count)| RelationKindCount {
-                    kind: kind.into(),
-                    count,
-                })
-                .collect(),
-        })
     }
 }
 

@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 
+use super::inputs::{RelationWhere, time_filter, timed_step};
 use super::{Limits, db};
 use crate::graph::{self, KindSet, PathView, RelationView, Step, SubgraphView};
+use crate::graph::{Centrality, Measures};
 use crate::model;
 
 /// What sort of organisation, place or programme an entity is.
@@ -170,6 +172,7 @@ impl Entity {
     #[graphql(
         complexity = "super::cost(10 * depth.unwrap_or(1).clamp(1, 6) as usize, child_complexity)"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn neighbors(
         &self,
         ctx: &Context<'_>,
@@ -177,37 +180,67 @@ impl Entity {
         #[graphql(default_with = "Some(Direction::Out)")] direction: Option<Direction>,
         #[graphql(default = 1)] depth: Option<i32>,
         kinds: Option<Vec<EntityKind>>,
+        #[graphql(desc = "See the graph as the documents of this year and before describe it.")]
+        as_of: Option<i32>,
     ) -> Result<Vec<Entity>> {
         let limits = ctx.data::<Limits>()?;
         let depth = limits.traversal_depth("depth", depth.unwrap_or(1))?;
         let direction = direction.unwrap_or(Direction::Out);
         let kinds = entity_kinds(kinds.as_deref());
+        let step = timed_step(relations.as_deref(), direction, time_filter(as_of, None)?);
         let found = db(ctx)?
             .read()
-            .neighbors(
-                &self.0.id,
-                step(relations.as_deref(), direction),
-                depth,
-                kinds.as_deref(),
-                limits.budget(),
-            )
+            .neighbors(&self.0.id, step, depth, kinds.as_deref(), limits.budget())
             .map_err(super::traversal_error)?;
         Ok(found.into_iter().map(|(e, _)| Entity(e)).collect())
     }
 
     /// The relations of this entity over the given kinds and direction, sorted by kind, then by the
-    /// other entity's id.
+    /// other entity's id; `where` filters further (years, document, the other end).
     async fn relations(
         &self,
         ctx: &Context<'_>,
         relations: Option<Vec<RelationKind>>,
         #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
+        #[graphql(name = "where")] where_: Option<RelationWhere>,
+        as_of: Option<i32>,
     ) -> Result<Vec<Relation>> {
         let direction = direction.unwrap_or(Direction::Both);
-        let views = db(ctx)?
-            .read()
-            .relations_of(&self.0.id, step(relations.as_deref(), direction));
-        Ok(views.into_iter().map(Relation).collect())
+        let where_ = where_.unwrap_or_default();
+        let time = time_filter(as_of, where_.years)?;
+        let kinds: Option<Vec<RelationKind>> = match (relations, where_.kinds.clone()) {
+            (Some(a), Some(b)) => Some(a.into_iter().filter(|k| b.contains(k)).collect()),
+            (a, b) => a.or(b),
+        };
+        let index = db(ctx)?.read();
+        let source = where_
+            .source
+            .as_ref()
+            .map(|w| w.to_filter("where.source"))
+            .transpose()?
+            .map(|f| index.compile(f));
+        let target = where_
+            .target
+            .as_ref()
+            .map(|w| w.to_filter("where.target"))
+            .transpose()?
+            .map(|f| index.compile(f));
+        let document = where_.document.as_ref().map(|d| d.to_string());
+        let views = index.relations_of(&self.0.id, timed_step(kinds.as_deref(), direction, time));
+        Ok(views
+            .into_iter()
+            .filter(|v| {
+                document.as_deref().is_none_or(|d| {
+                    v.edge
+                        .documents
+                        .iter()
+                        .any(|&slot| index.document_in_slot(slot).is_some_and(|doc| doc.id == d))
+                })
+            })
+            .filter(|v| source.as_ref().is_none_or(|f| f.matches_id(&v.source.id)))
+            .filter(|v| target.as_ref().is_none_or(|f| f.matches_id(&v.target.id)))
+            .map(Relation)
+            .collect())
     }
 
     /// Number of relations of this entity over the given kinds and direction.
@@ -222,6 +255,33 @@ impl Entity {
             .read()
             .relations_of(&self.0.id, step(relations.as_deref(), direction))
             .len())
+    }
+
+    /// PageRank over directed relations (damping 0.85; sums to 1 over the graph).
+    async fn page_rank(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        let measures = db(ctx)?.measures();
+        Ok(measures.position(&self.0.id).map(|i| measures.pagerank[i]))
+    }
+
+    /// Normalised betweenness centrality on the undirected graph (estimated on large graphs: see
+    /// `network.betweennessSampled`).
+    async fn betweenness(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        let measures = db(ctx)?.measures();
+        Ok(measures
+            .position(&self.0.id)
+            .map(|i| measures.betweenness[i]))
+    }
+
+    /// The Louvain community this entity belongs to (0 is the largest; see `communities`).
+    async fn community(&self, ctx: &Context<'_>) -> Result<Option<usize>> {
+        let measures = db(ctx)?.measures();
+        Ok(measures.position(&self.0.id).map(|i| measures.community[i]))
+    }
+
+    /// The weakly connected component this entity belongs to (0 is the largest).
+    async fn component(&self, ctx: &Context<'_>) -> Result<Option<usize>> {
+        let measures = db(ctx)?.measures();
+        Ok(measures.position(&self.0.id).map(|i| measures.component[i]))
     }
 
     /// What this entity co-built: the sources of incoming CO_BUILT_BY relations.
@@ -472,4 +532,188 @@ pub struct EntityKindCount {
 pub struct RelationKindCount {
     pub kind: RelationKind,
     pub count: usize,
+}
+
+/// A centrality measure.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    /// PageRank over directed relations (damping 0.85).
+    PageRank,
+    /// Normalised betweenness on the undirected graph (exact, or sampled on large graphs: see `network`).
+    Betweenness,
+    /// Number of relations.
+    Degree,
+}
+
+/// An entity with its score and rank under a measure.
+#[derive(SimpleObject)]
+pub struct RankedEntity {
+    /// 1 for the highest score.
+    pub rank: usize,
+    pub score: f64,
+    pub entity: Entity,
+}
+
+/// A community found by Louvain.
+pub struct Community {
+    pub id: usize,
+    pub size: usize,
+    pub measures: Arc<Measures>,
+}
+
+#[Object]
+impl Community {
+    /// 0 for the largest community.
+    async fn id(&self) -> usize {
+        self.id
+    }
+
+    async fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Its members, by PageRank (highest first), at most `first`.
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+    ) -> Result<Vec<Entity>> {
+        let first = ctx
+            .data::<Limits>()?
+            .page_size("first", first.unwrap_or(20))?;
+        let index = db(ctx)?.read();
+        Ok(self
+            .measures
+            .ranking(Centrality::PageRank)
+            .into_iter()
+            .filter(|&i| self.measures.community[i] == self.id)
+            .filter_map(|i| index.entity(&self.measures.ids[i]).cloned())
+            .take(first)
+            .map(Entity)
+            .collect())
+    }
+}
+
+/// Network-level figures.
+#[derive(SimpleObject)]
+pub struct NetworkSummary {
+    pub entities: usize,
+    /// Weakly connected components.
+    pub components: usize,
+    pub largest_component: usize,
+    pub communities: usize,
+    /// Modularity of the Louvain partition.
+    pub modularity: f64,
+    /// True when betweenness was estimated from a sample of sources (large graphs).
+    pub betweenness_sampled: bool,
+    /// How many source entities the betweenness computation used.
+    pub betweenness_sources: usize,
+}
+
+/// The collaboration network of universities (or other kinds).
+#[derive(SimpleObject)]
+pub struct CollaborationNetwork {
+    /// Members with at least one tie, by id.
+    pub entities: Vec<Entity>,
+    /// Ties, heaviest first.
+    pub ties: Vec<CollaborationTie>,
+}
+
+/// A tie between two members and why it exists.
+pub struct CollaborationTie(pub graph::CollaborationTie);
+
+#[Object]
+impl CollaborationTie {
+    async fn a(&self) -> Entity {
+        Entity(self.0.a.clone())
+    }
+
+    async fn b(&self) -> Entity {
+        Entity(self.0.b.clone())
+    }
+
+    /// Shared co-built entities + shared partners + shared places.
+    async fn weight(&self) -> usize {
+        self.0.weight
+    }
+
+    /// Entities both co-built.
+    async fn co_built(&self) -> Vec<Entity> {
+        self.0.co_built.iter().cloned().map(Entity).collect()
+    }
+
+    /// Partners each co-built something with.
+    async fn shared_partners(&self) -> Vec<Entity> {
+        self.0.shared_partners.iter().cloned().map(Entity).collect()
+    }
+
+    /// Districts or platforms where both co-built something.
+    async fn shared_places(&self) -> Vec<Entity> {
+        self.0.shared_places.iter().cloned().map(Entity).collect()
+    }
+}
+
+/// An entity reachable from both ends of a `commonNeighbors` query.
+#[derive(SimpleObject)]
+pub struct CommonNeighbor {
+    pub entity: Entity,
+    pub distance_from_a: u32,
+    pub distance_from_b: u32,
+}
+
+/// How many entities have a degree.
+#[derive(SimpleObject)]
+pub struct DegreeCount {
+    pub degree: usize,
+    pub count: usize,
+}
+
+/// One group of a `groupCount`.
+#[derive(SimpleObject)]
+pub struct GroupCount {
+    /// The kind name, entity id, document id or year.
+    pub key: String,
+    /// A readable label: the kind, the place's name, the document's title, the year.
+    pub label: String,
+    pub count: usize,
+    /// The district or platform, for DISTRICT groups.
+    pub entity: Option<Entity>,
+}
+
+/// Paths, and whether more exist than were returned.
+#[derive(SimpleObject)]
+pub struct PathList {
+    pub paths: Vec<Path>,
+    pub truncated: bool,
+}
+
+/// Entities reachable from a start, a page at a time.
+#[derive(SimpleObject)]
+pub struct ReachableConnection {
+    pub total_count: usize,
+    pub edges: Vec<ReachableEdge>,
+    pub page_info: PageInfo,
+}
+
+/// A reachable entity with its distance (hops) from the start.
+#[derive(SimpleObject)]
+pub struct ReachableEdge {
+    pub cursor: String,
+    pub distance: u32,
+    pub node: Entity,
+}
+
+/// Relations, a page at a time.
+#[derive(SimpleObject)]
+pub struct RelationConnection {
+    pub total_count: usize,
+    pub edges: Vec<RelationEdge>,
+    pub page_info: PageInfo,
+}
+
+/// A relation of a page, with its cursor (its id).
+#[derive(SimpleObject)]
+pub struct RelationEdge {
+    pub cursor: String,
+    pub node: Relation,
 }

@@ -1,0 +1,402 @@
+//! Paths and reachability on the index: shortest path (per-hop steps, allowed intermediate kinds),
+//! the k shortest simple paths (Yen), all simple paths, reachable sets with distances, and common
+//! neighbours. Every search is bounded by a [`Budget`] and ordered deterministically: shorter first,
+//! then by the ids along the path.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+
+use super::{Budget, GraphIndex, Hops, PathView, TraversalError};
+use crate::model::{Entity, EntityKind};
+
+/// Constraints on a path search beyond the steps: which entities a path may pass through.
+#[derive(Clone, Debug, Default)]
+pub struct PathRules<'a> {
+    /// Kinds allowed for intermediate entities (not the two ends); `None` allows all.
+    pub via: Option<&'a [EntityKind]>,
+}
+
+impl PathRules<'_> {
+    fn may_pass(&self, entity: &Entity) -> bool {
+        self.via.is_none_or(|kinds| kinds.contains(&entity.kind))
+    }
+}
+
+/// The state of one depth-first pass of [`GraphIndex::all_paths`].
+struct PathSearch<'h, 'v> {
+    goal: NodeIndex,
+    hops: &'h Hops,
+    rules: &'h PathRules<'h>,
+    length: u32,
+    budget: Budget,
+    path: RawPath,
+    on_path: HashSet<NodeIndex>,
+    found: Vec<RawPath>,
+    visits: &'v mut usize,
+}
+
+/// A path as nodes and the edges between them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct RawPath {
+    nodes: Vec<NodeIndex>,
+    edges: Vec<EdgeIndex>,
+}
+
+impl GraphIndex {
+    /// A shortest path from `from` to `to` within `max_depth` hops, or `None`. Among equally short
+    /// paths, the one whose ids come first (breadth-first with sorted expansion) wins.
+    pub fn shortest_path(
+        &self,
+        from: &str,
+        to: &str,
+        hops: &Hops,
+        rules: &PathRules<'_>,
+        max_depth: u32,
+        budget: Budget,
+    ) -> Result<Option<PathView>, TraversalError> {
+        let (Some(&start), Some(&goal)) = (self.nodes.get(from), self.nodes.get(to)) else {
+            return Ok(None);
+        };
+        let path = self.shortest_raw(
+            start,
+            goal,
+            hops,
+            rules,
+            max_depth,
+            &HashSet::new(),
+            &HashSet::new(),
+            budget,
+        )?;
+        Ok(path.map(|p| self.path_view(&p)))
+    }
+
+    /// Breadth-first search over (entity, hop position) states, skipping banned nodes and edges.
+    #[allow(clippy::too_many_arguments)]
+    fn shortest_raw(
+        &self,
+        start: NodeIndex,
+        goal: NodeIndex,
+        hops: &Hops,
+        rules: &PathRules<'_>,
+        max_depth: u32,
+        banned_nodes: &HashSet<NodeIndex>,
+        banned_edges: &HashSet<EdgeIndex>,
+        budget: Budget,
+    ) -> Result<Option<RawPath>, TraversalError> {
+        if start == goal {
+            return Ok(Some(RawPath {
+                nodes: vec![start],
+                edges: vec![],
+            }));
+        }
+        let positions = hops.positions();
+        let state = |node: NodeIndex, depth: u32| (node, (depth as usize).min(positions - 1));
+        // state -> (previous state, edge taken)
+        let mut parent: HashMap<(NodeIndex, usize), ((NodeIndex, usize), EdgeIndex)> =
+            HashMap::new();
+        let mut frontier = vec![state(start, 0)];
+        let mut seen: HashSet<(NodeIndex, usize)> = frontier.iter().copied().collect();
+        let mut found = None;
+        'search: for depth in 0..max_depth {
+            let step = hops.at(depth);
+            let mut next = Vec::new();
+            for &current in &frontier {
+                let mut moves: Vec<(EdgeIndex, NodeIndex)> = self
+                    .steps_from(current.0, step)
+                    .filter(|(edge, neighbour)| {
+                        !banned_edges.contains(edge) && !banned_nodes.contains(neighbour)
+                    })
+                    .collect();
+                moves.sort_by(|a, b| {
+                    (&self.graph[a.1].id, self.graph[a.0].kind)
+                        .cmp(&(&self.graph[b.1].id, self.graph[b.0].kind))
+                });
+                for (edge, neighbour) in moves {
+                    if neighbour != goal && !rules.may_pass(&self.graph[neighbour]) {
+                        continue;
+                    }
+                    let reached = state(neighbour, depth + 1);
+                    if neighbour == start || !seen.insert(reached) {
+                        continue;
+                    }
+                    budget.check(seen.len())?;
+                    parent.insert(reached, (current, edge));
+                    if neighbour == goal {
+                        found = Some(reached);
+                        break 'search;
+                    }
+                    next.push(reached);
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        let Some(mut at) = found else { return Ok(None) };
+        let mut nodes = vec![goal];
+        let mut edges = Vec::new();
+        while let Some(&(previous, edge)) = parent.get(&at) {
+            edges.push(edge);
+            nodes.push(previous.0);
+            at = previous;
+        }
+        nodes.reverse();
+        edges.reverse();
+        Ok(Some(RawPath { nodes, edges }))
+    }
+
+    /// The `k` shortest simple paths from `from` to `to` (Yen's algorithm over breadth-first search),
+    /// shortest first, ties broken by the ids along the path.
+    pub fn k_shortest_paths(
+        &self,
+        from: &str,
+        to: &str,
+        k: usize,
+        hops: &Hops,
+        rules: &PathRules<'_>,
+        max_depth: u32,
+        budget: Budget,
+    ) -> Result<Vec<PathView>, TraversalError> {
+        let (Some(&start), Some(&goal)) = (self.nodes.get(from), self.nodes.get(to)) else {
+            return Ok(Vec::new());
+        };
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        let Some(first) = self.shortest_raw(
+            start,
+            goal,
+            hops,
+            rules,
+            max_depth,
+            &HashSet::new(),
+            &HashSet::new(),
+            budget,
+        )?
+        else {
+            return Ok(Vec::new());
+        };
+        let mut accepted: Vec<RawPath> = vec![first];
+        let mut candidates: Vec<RawPath> = Vec::new();
+        while accepted.len() < k {
+            let last = accepted.last().expect("at least one accepted path").clone();
+            for spur_index in 0..last.edges.len() {
+                let spur_node = last.nodes[spur_index];
+                let root_nodes = &last.nodes[..=spur_index];
+                let root_edges = &last.edges[..spur_index];
+                let mut banned_edges = HashSet::new();
+                for path in &accepted {
+                    if path.nodes.len() > spur_index && path.nodes[..=spur_index] == *root_nodes {
+                        banned_edges.insert(path.edges[spur_index]);
+                    }
+                }
+                let banned_nodes: HashSet<NodeIndex> =
+                    root_nodes[..spur_index].iter().copied().collect();
+                let remaining = max_depth.saturating_sub(spur_index as u32);
+                let spur_hops = hops.from_position(spur_index as u32);
+                let Some(spur) = self.shortest_raw(
+                    spur_node,
+                    goal,
+                    &spur_hops,
+                    rules,
+                    remaining,
+                    &banned_nodes,
+                    &banned_edges,
+                    budget,
+                )?
+                else {
+                    continue;
+                };
+                let mut nodes = root_nodes.to_vec();
+                nodes.extend_from_slice(&spur.nodes[1..]);
+                let mut edges = root_edges.to_vec();
+                edges.extend_from_slice(&spur.edges);
+                let candidate = RawPath { nodes, edges };
+                if !accepted.contains(&candidate) && !candidates.contains(&candidate) {
+                    candidates.push(candidate);
+                }
+            }
+            if candidates.is_empty() {
+                break;
+            }
+            candidates.sort_by(|a, b| self.path_order(a, b));
+            accepted.push(candidates.remove(0));
+        }
+        Ok(accepted.iter().map(|p| self.path_view(p)).collect())
+    }
+
+    /// Every simple path from `from` to `to` of at most `max_depth` hops, shortest first, then by ids;
+    /// at most `limit` of them. Returns the paths and whether more exist. Searches by iterative
+    /// deepening, so the shortest paths are found first whatever the limit.
+    #[allow(clippy::too_many_arguments)]
+    pub fn all_paths(
+        &self,
+        from: &str,
+        to: &str,
+        hops: &Hops,
+        rules: &PathRules<'_>,
+        max_depth: u32,
+        limit: usize,
+        budget: Budget,
+    ) -> Result<(Vec<PathView>, bool), TraversalError> {
+        let (Some(&start), Some(&goal)) = (self.nodes.get(from), self.nodes.get(to)) else {
+            return Ok((Vec::new(), false));
+        };
+        let mut found: Vec<RawPath> = Vec::new();
+        let mut visits = 0usize;
+        for length in 1..=max_depth {
+            let mut search = PathSearch {
+                goal,
+                hops,
+                rules,
+                length,
+                budget,
+                path: RawPath {
+                    nodes: vec![start],
+                    edges: vec![],
+                },
+                on_path: HashSet::from([start]),
+                found: Vec::new(),
+                visits: &mut visits,
+            };
+            self.dfs_paths(&mut search)?;
+            let mut level = search.found;
+            level.sort_by(|a, b| self.path_order(a, b));
+            found.extend(level);
+            if found.len() > limit {
+                break;
+            }
+        }
+        let more = found.len() > limit;
+        found.truncate(limit);
+        Ok((found.iter().map(|p| self.path_view(p)).collect(), more))
+    }
+
+    /// Depth-first search for simple paths of exactly `search.length` hops.
+    fn dfs_paths(&self, search: &mut PathSearch<'_, '_>) -> Result<(), TraversalError> {
+        let depth = search.path.edges.len() as u32;
+        if depth >= search.length {
+            return Ok(());
+        }
+        let current = *search.path.nodes.last().expect("a path has a start");
+        let mut moves: Vec<(EdgeIndex, NodeIndex)> =
+            self.steps_from(current, search.hops.at(depth)).collect();
+        moves.sort_by(|a, b| {
+            (&self.graph[a.1].id, self.graph[a.0].kind)
+                .cmp(&(&self.graph[b.1].id, self.graph[b.0].kind))
+        });
+        for (edge, neighbour) in moves {
+            if search.on_path.contains(&neighbour) {
+                continue;
+            }
+            *search.visits += 1;
+            search.budget.check(*search.visits)?;
+            if neighbour == search.goal {
+                if depth + 1 == search.length {
+                    let mut complete = search.path.clone();
+                    complete.nodes.push(neighbour);
+                    complete.edges.push(edge);
+                    search.found.push(complete);
+                }
+                continue;
+            }
+            if !search.rules.may_pass(&self.graph[neighbour]) {
+                continue;
+            }
+            search.path.nodes.push(neighbour);
+            search.path.edges.push(edge);
+            search.on_path.insert(neighbour);
+            self.dfs_paths(search)?;
+            search.on_path.remove(&neighbour);
+            search.path.nodes.pop();
+            search.path.edges.pop();
+        }
+        Ok(())
+    }
+
+    /// Every entity reachable from `from` in `min_depth..=max_depth` hops, each with its distance,
+    /// nearest first then by id; `kinds` filters what is returned.
+    pub fn reachable(
+        &self,
+        from: &str,
+        hops: &Hops,
+        min_depth: u32,
+        max_depth: u32,
+        kinds: Option<&[EntityKind]>,
+        budget: Budget,
+    ) -> Result<Vec<(Arc<Entity>, u32)>, TraversalError> {
+        let Some(&start) = self.nodes.get(from) else {
+            return Ok(Vec::new());
+        };
+        let reached = self.bfs(&[start], hops, max_depth, &|_| true, budget)?;
+        Ok(reached
+            .into_iter()
+            .filter(|&(n, d)| d >= min_depth && d > 0 && n != start)
+            .map(|(n, d)| (self.graph[n].clone(), d))
+            .filter(|(e, _)| kinds.is_none_or(|k| k.contains(&e.kind)))
+            .collect())
+    }
+
+    /// Entities reachable from both `a` and `b` within `depth` hops (of `kinds` when given), with
+    /// their distance from each, ordered by the sum of distances, then by id.
+    pub fn common_neighbors(
+        &self,
+        a: &str,
+        b: &str,
+        hops: &Hops,
+        depth: u32,
+        kinds: Option<&[EntityKind]>,
+        budget: Budget,
+    ) -> Result<Vec<(Arc<Entity>, u32, u32)>, TraversalError> {
+        let from_a: HashMap<Arc<str>, (Arc<Entity>, u32)> = self
+            .reachable(a, hops, 1, depth, kinds, budget)?
+            .into_iter()
+            .map(|(e, d)| (Arc::from(e.id.as_str()), (e, d)))
+            .collect();
+        let mut common: Vec<(Arc<Entity>, u32, u32)> = self
+            .reachable(b, hops, 1, depth, kinds, budget)?
+            .into_iter()
+            .filter(|(e, _)| e.id != a && e.id != b)
+            .filter_map(|(e, db)| {
+                from_a
+                    .get(e.id.as_str())
+                    .map(|(_, da)| (e.clone(), *da, db))
+            })
+            .collect();
+        common.sort_by(|x, y| (x.1 + x.2, &x.0.id).cmp(&(y.1 + y.2, &y.0.id)));
+        Ok(common)
+    }
+
+    /// Shorter paths first, then by the ids of their entities, then by relation kinds.
+    fn path_order(&self, a: &RawPath, b: &RawPath) -> std::cmp::Ordering {
+        let key = |p: &RawPath| {
+            let ids: Vec<&str> = p.nodes.iter().map(|&n| self.graph[n].id.as_str()).collect();
+            let kinds: Vec<_> = p.edges.iter().map(|&e| self.graph[e].kind).collect();
+            (p.edges.len(), ids, kinds)
+        };
+        key(a).cmp(&key(b))
+    }
+
+    fn path_view(&self, path: &RawPath) -> PathView {
+        PathView {
+            entities: path.nodes.iter().map(|&n| self.graph[n].clone()).collect(),
+            relations: path.edges.iter().map(|&e| self.view(e)).collect(),
+        }
+    }
+}
+
+impl Hops {
+    /// The same hops, starting at position `offset` (for a search that resumes mid-path).
+    pub(crate) fn from_position(&self, offset: u32) -> Hops {
+        match self {
+            Hops::Same(step) => Hops::Same(*step),
+            Hops::PerHop(steps) => {
+                let start = (offset as usize).min(steps.len().saturating_sub(1));
+                Hops::PerHop(steps[start..].to_vec())
+            }
+        }
+    }
+}

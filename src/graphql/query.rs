@@ -1,0 +1,870 @@
+//! The root query: lookups, listings with filters and sorting, paths and reachability, neighbourhoods,
+//! aggregates and network measures. Each field checks its arguments against [`Limits`] first, then
+//! reads the index under one read lock.
+
+use async_graphql::{Context, Enum, ID, Object, Result};
+
+use super::inputs::{
+    EntityOrder, EntityWhere, HopInput, RelationWhere, YearRange, entity_filter, hops, sort_keys,
+    time_filter, timed_step,
+};
+use super::types::{
+    CollaborationNetwork, CollaborationTie, CommonNeighbor, Community, DegreeCount, Direction,
+    Document, Entity, EntityConnection, EntityEdge, EntityKind, EntityKindCount, GraphStats,
+    GroupCount, Measure, NetworkSummary, PageInfo, Path, PathList, RankedEntity,
+    ReachableConnection, ReachableEdge, Relation, RelationConnection, RelationEdge, RelationKind,
+    RelationKindCount, Subgraph, entity_kinds,
+};
+use super::{Limits, db, known_entity, traversal_error, user_error};
+use crate::graph::{self, Centrality, EntityFilter, KindSet, PathRules, RelationGroup, SortKey};
+use crate::model::{self, parse_relation_id};
+
+/// What `groupCount` groups by.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupBy {
+    /// Entities per kind.
+    Kind,
+    /// Entities per district or platform they lie in, every level of the hierarchy counted.
+    District,
+    /// Relations per kind.
+    RelationKind,
+    /// Relations per evidence document.
+    Document,
+    /// Relations per year (their own, else their earliest document's).
+    Year,
+}
+
+/// The root of every read.
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The entity with this id, or null when there is none.
+    async fn entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Entity>> {
+        Ok(db(ctx)?.read().entity(&id).cloned().map(Entity))
+    }
+
+    /// Entities whose Chinese name, English name or an alias contains `text` (case-insensitive for Latin
+    /// script). Exact matches first, then prefix matches, then other matches; shorter names first.
+    #[graphql(
+        complexity = "super::cost(first.unwrap_or(10).clamp(0, 1_000) as usize, child_complexity)"
+    )]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        text: String,
+        kinds: Option<Vec<EntityKind>>,
+        #[graphql(default = 10)] first: Option<i32>,
+    ) -> Result<Vec<Entity>> {
+        let limits = ctx.data::<Limits>()?;
+        let first = limits.page_size("first", first.unwrap_or(10))?;
+        if text.chars().count() > limits.max_search_text {
+            return Err(user_error(
+                "BAD_USER_INPUT",
+                format!(
+                    "`text` is longer than {} characters",
+                    limits.max_search_text
+                ),
+            ));
+        }
+        let kinds = entity_kinds(kinds.as_deref());
+        Ok(db(ctx)?
+            .read()
+            .search(&text, kinds.as_deref(), first)
+            .into_iter()
+            .map(Entity)
+            .collect())
+    }
+
+    /// Entities, a page at a time: of the given kinds, matching `where`, sorted by `orderBy` (default:
+    /// by id). Cursors are entity ids in the default order and `offset:N` otherwise.
+    #[graphql(
+        complexity = "super::cost(first.unwrap_or(50).clamp(0, 1_000) as usize, child_complexity)"
+    )]
+    async fn entities(
+        &self,
+        ctx: &Context<'_>,
+        kinds: Option<Vec<EntityKind>>,
+        #[graphql(default = 50)] first: Option<i32>,
+        #[graphql(desc = "The `cursor` of the last entity of the previous page.")] after: Option<
+            String,
+        >,
+        #[graphql(name = "where")] where_: Option<EntityWhere>,
+        order_by: Option<Vec<EntityOrder>>,
+    ) -> Result<EntityConnection> {
+        let limits = ctx.data::<Limits>()?;
+        let first = limits.page_size("first", first.unwrap_or(50))?;
+        let filter = entity_filter(kinds.as_deref(), where_.as_ref())?;
+        let keys = sort_keys(order_by.as_deref().unwrap_or_default());
+        let by_id = keys.iter().all(|(k, desc)| *k == SortKey::Id && !desc);
+        let db = db(ctx)?;
+        let measures = keys
+            .iter()
+            .any(|(k, _)| matches!(k, SortKey::PageRank | SortKey::Betweenness))
+            .then(|| db.measures());
+        let index = db.read();
+        if by_id && where_.is_none() && after.as_deref().is_none_or(|a| !a.starts_with("offset:")) {
+            let kinds = entity_kinds(kinds.as_deref());
+            let (page, total, more) = index.page(kinds.as_deref(), after.as_deref(), first);
+            let page = page.into_iter().map(|e| (e.id.clone(), e)).collect();
+            return Ok(connection(page, total, more, after.is_some()));
+        }
+        let compiled = index.compile(filter);
+        let mut selected = index.select(&compiled);
+        if !by_id {
+            index.sort(&mut selected, &keys, measures.as_deref());
+        }
+        let total = selected.len();
+        let start = match after.as_deref() {
+            None => 0,
+            Some(cursor) => resume(cursor, &selected, by_id)?,
+        };
+        let page: Vec<(String, std::sync::Arc<model::Entity>)> = selected
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(first)
+            .map(|(i, e)| {
+                (
+                    if by_id {
+                        e.id.clone()
+                    } else {
+                        format!("offset:{}", i + 1)
+                    },
+                    e.clone(),
+                )
+            })
+            .collect();
+        let more = start + page.len() < total;
+        Ok(connection(page, total, more, start > 0))
+    }
+
+    /// Relations matching `where`, in id order, a page at a time.
+    #[graphql(
+        complexity = "super::cost(first.unwrap_or(50).clamp(0, 1_000) as usize, child_complexity)"
+    )]
+    async fn relations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")] where_: Option<RelationWhere>,
+        #[graphql(default = 50)] first: Option<i32>,
+        after: Option<String>,
+        #[graphql(desc = "See the graph as the documents of this year and before describe it.")]
+        as_of: Option<i32>,
+    ) -> Result<RelationConnection> {
+        let limits = ctx.data::<Limits>()?;
+        let first = limits.page_size("first", first.unwrap_or(50))?;
+        let where_ = where_.unwrap_or_default();
+        let mut time = time_filter(as_of, where_.years)?;
+        time.as_of = as_of;
+        let kinds = KindSet::from_option(
+            where_
+                .kinds
+                .as_ref()
+                .map(|k| {
+                    k.iter()
+                        .map(|&k| k.into())
+                        .collect::<Vec<model::RelationKind>>()
+                })
+                .as_deref(),
+        );
+        let index = db(ctx)?.read();
+        let source = where_
+            .source
+            .as_ref()
+            .map(|w| w.to_filter("where.source"))
+            .transpose()?
+            .map(|f| index.compile(f));
+        let target = where_
+            .target
+            .as_ref()
+            .map(|w| w.to_filter("where.target"))
+            .transpose()?
+            .map(|f| index.compile(f));
+        let document = where_.document.as_ref().map(|d| d.to_string());
+        let all = index.select_relations(
+            kinds,
+            time,
+            document.as_deref(),
+            source.as_ref(),
+            target.as_ref(),
+        );
+        let total = all.len();
+        let start = match after.as_deref() {
+            None => 0,
+            Some(cursor) => all
+                .iter()
+                .position(|r| r.id() == cursor)
+                .map(|p| p + 1)
+                .ok_or_else(|| {
+                    user_error(
+                        "BAD_USER_INPUT",
+                        format!("`after`: `{cursor}` is not a relation of this listing"),
+                    )
+                })?,
+        };
+        let edges: Vec<RelationEdge> = all
+            .into_iter()
+            .skip(start)
+            .take(first)
+            .map(|r| RelationEdge {
+                cursor: r.id(),
+                node: Relation(r),
+            })
+            .collect();
+        let more = start + edges.len() < total;
+        Ok(RelationConnection {
+            total_count: total,
+            page_info: PageInfo {
+                has_next_page: more,
+                has_previous_page: start > 0,
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+        })
+    }
+
+    /// The relation with this id (`SOURCE/KIND/TARGET`), or null.
+    async fn relation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Relation>> {
+        let Some((source, kind, target)) = parse_relation_id(&id) else {
+            return Ok(None);
+        };
+        Ok(db(ctx)?.read().relation(source, kind, target).map(Relation))
+    }
+
+    /// A shortest path from `from` to `to` over the given relations and direction (or per-hop steps in
+    /// `hops`), passing only through entities of `via` kinds when given; entities listed in order; null
+    /// when none exists within `maxDepth` hops.
+    #[allow(clippy::too_many_arguments)]
+    async fn shortest_path(
+        &self,
+        ctx: &Context<'_>,
+        from: ID,
+        to: ID,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
+        #[graphql(default = 6)] max_depth: Option<i32>,
+        #[graphql(
+            desc = "Per-hop relations and direction: hop i uses hops[i], the last repeating."
+        )]
+        hops: Option<Vec<HopInput>>,
+        #[graphql(desc = "Kinds allowed for the entities between the two ends.")] via: Option<
+            Vec<EntityKind>,
+        >,
+        as_of: Option<i32>,
+    ) -> Result<Option<Path>> {
+        let limits = ctx.data::<Limits>()?;
+        let max_depth = limits.path_depth("maxDepth", max_depth.unwrap_or(6))?;
+        let steps = path_hops(hops.as_deref(), relations.as_deref(), direction, as_of)?;
+        known_entity(ctx, "from", &from)?;
+        known_entity(ctx, "to", &to)?;
+        let via = entity_kinds(via.as_deref());
+        let rules = PathRules {
+            via: via.as_deref(),
+        };
+        let path = db(ctx)?
+            .read()
+            .shortest_path(&from, &to, &steps, &rules, max_depth, limits.budget())
+            .map_err(traversal_error)?;
+        Ok(path.map(Path))
+    }
+
+    /// The `k` shortest simple paths from `from` to `to`, shortest first (ties by the ids along them).
+    #[allow(clippy::too_many_arguments)]
+    async fn k_shortest_paths(
+        &self,
+        ctx: &Context<'_>,
+        from: ID,
+        to: ID,
+        #[graphql(default = 3)] k: Option<i32>,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
+        #[graphql(default = 6)] max_depth: Option<i32>,
+        hops: Option<Vec<HopInput>>,
+        via: Option<Vec<EntityKind>>,
+        as_of: Option<i32>,
+    ) -> Result<Vec<Path>> {
+        let limits = ctx.data::<Limits>()?;
+        let k = k.unwrap_or(3);
+        if !(0..=limits.max_paths as i32).contains(&k) {
+            return Err(user_error(
+                "PAGE_SIZE_LIMIT",
+                format!("`k` is {k}; it must be between 0 and {}", limits.max_paths),
+            ));
+        }
+        let max_depth = limits.path_depth("maxDepth", max_depth.unwrap_or(6))?;
+        let steps = path_hops(hops.as_deref(), relations.as_deref(), direction, as_of)?;
+        known_entity(ctx, "from", &from)?;
+        known_entity(ctx, "to", &to)?;
+        let via = entity_kinds(via.as_deref());
+        let rules = PathRules {
+            via: via.as_deref(),
+        };
+        let paths = db(ctx)?
+            .read()
+            .k_shortest_paths(
+                &from,
+                &to,
+                k as usize,
+                &steps,
+                &rules,
+                max_depth,
+                limits.budget(),
+            )
+            .map_err(traversal_error)?;
+        Ok(paths.into_iter().map(Path).collect())
+    }
+
+    /// Simple paths from `from` to `to` of at most `maxDepth` hops, shortest first, at most `limit`;
+    /// `truncated` says when there are more.
+    #[allow(clippy::too_many_arguments)]
+    async fn all_paths(
+        &self,
+        ctx: &Context<'_>,
+        from: ID,
+        to: ID,
+        #[graphql(default = 4)] max_depth: Option<i32>,
+        #[graphql(default = 20)] limit: Option<i32>,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
+        hops: Option<Vec<HopInput>>,
+        via: Option<Vec<EntityKind>>,
+        as_of: Option<i32>,
+    ) -> Result<PathList> {
+        let limits = ctx.data::<Limits>()?;
+        let limit = limits.page_size("limit", limit.unwrap_or(20))?;
+        let max_depth = limits.path_depth("maxDepth", max_depth.unwrap_or(4))?;
+        let steps = path_hops(hops.as_deref(), relations.as_deref(), direction, as_of)?;
+        known_entity(ctx, "from", &from)?;
+        known_entity(ctx, "to", &to)?;
+        let via = entity_kinds(via.as_deref());
+        let rules = PathRules {
+            via: via.as_deref(),
+        };
+        let (paths, more) = db(ctx)?
+            .read()
+            .all_paths(
+                &from,
+                &to,
+                &steps,
+                &rules,
+                max_depth,
+                limit,
+                limits.budget(),
+            )
+            .map_err(traversal_error)?;
+        Ok(PathList {
+            paths: paths.into_iter().map(Path).collect(),
+            truncated: more,
+        })
+    }
+
+    /// Every entity reachable from `from` in `minDepth..=maxDepth` hops, with its distance, nearest
+    /// first then by id; `kinds` filters what is returned, not what is traversed.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "super::cost(first.unwrap_or(50).clamp(0, 1_000) as usize, child_complexity)"
+    )]
+    async fn reachable(
+        &self,
+        ctx: &Context<'_>,
+        from: ID,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Some(Direction::Out)")] direction: Option<Direction>,
+        #[graphql(default = 1)] min_depth: Option<i32>,
+        #[graphql(default = 3)] max_depth: Option<i32>,
+        kinds: Option<Vec<EntityKind>>,
+        #[graphql(default = 50)] first: Option<i32>,
+        after: Option<String>,
+        hops: Option<Vec<HopInput>>,
+        as_of: Option<i32>,
+    ) -> Result<ReachableConnection> {
+        let limits = ctx.data::<Limits>()?;
+        let first = limits.page_size("first", first.unwrap_or(50))?;
+        let max_depth = limits.traversal_depth("maxDepth", max_depth.unwrap_or(3))?;
+        let min_depth = min_depth.unwrap_or(1);
+        if min_depth < 0 || min_depth as u32 > max_depth {
+            return Err(user_error(
+                "BAD_USER_INPUT",
+                format!("`minDepth` must lie in 0..={max_depth}, got {min_depth}"),
+            ));
+        }
+        let steps = hops_for(
+            hops.as_deref(),
+            relations.as_deref(),
+            direction.unwrap_or(Direction::Out),
+            as_of,
+        )?;
+        known_entity(ctx, "from", &from)?;
+        let kinds = entity_kinds(kinds.as_deref());
+        let found = db(ctx)?
+            .read()
+            .reachable(
+                &from,
+                &steps,
+                min_depth as u32,
+                max_depth,
+                kinds.as_deref(),
+                limits.budget(),
+            )
+            .map_err(traversal_error)?;
+        let total = found.len();
+        let start = match after.as_deref() {
+            None => 0,
+            Some(cursor) => found
+                .iter()
+                .position(|(e, _)| e.id == cursor)
+                .map(|p| p + 1)
+                .ok_or_else(|| {
+                    user_error(
+                        "BAD_USER_INPUT",
+                        format!("`after`: `{cursor}` is not an entity of this listing"),
+                    )
+                })?,
+        };
+        let edges: Vec<ReachableEdge> = found
+            .into_iter()
+            .skip(start)
+            .take(first)
+            .map(|(e, d)| ReachableEdge {
+                cursor: e.id.clone(),
+                distance: d,
+                node: Entity(e),
+            })
+            .collect();
+        let more = start + edges.len() < total;
+        Ok(ReachableConnection {
+            total_count: total,
+            page_info: PageInfo {
+                has_next_page: more,
+                has_previous_page: start > 0,
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+        })
+    }
+
+    /// Entities reachable from both `a` and `b` within `depth` hops (of `kinds` when given), with their
+    /// distance from each; e.g. the districts hosting institutes of both 浙江大学 and 天津大学.
+    #[allow(clippy::too_many_arguments)]
+    async fn common_neighbors(
+        &self,
+        ctx: &Context<'_>,
+        a: ID,
+        b: ID,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
+        #[graphql(default = 1)] depth: Option<i32>,
+        kinds: Option<Vec<EntityKind>>,
+        hops: Option<Vec<HopInput>>,
+        as_of: Option<i32>,
+    ) -> Result<Vec<CommonNeighbor>> {
+        let limits = ctx.data::<Limits>()?;
+        let depth = limits.traversal_depth("depth", depth.unwrap_or(1))?;
+        let steps = hops_for(
+            hops.as_deref(),
+            relations.as_deref(),
+            direction.unwrap_or(Direction::Both),
+            as_of,
+        )?;
+        known_entity(ctx, "a", &a)?;
+        known_entity(ctx, "b", &b)?;
+        let kinds = entity_kinds(kinds.as_deref());
+        let common = db(ctx)?
+            .read()
+            .common_neighbors(&a, &b, &steps, depth, kinds.as_deref(), limits.budget())
+            .map_err(traversal_error)?;
+        Ok(common
+            .into_iter()
+            .map(|(e, da, db)| CommonNeighbor {
+                entity: Entity(e),
+                distance_from_a: da,
+                distance_from_b: db,
+            })
+            .collect())
+    }
+
+    /// The entities within `depth` hops of any of `ids` (entering only entities of `kinds` when given;
+    /// at most `limit`, nearest first) and the relations among them; `truncated` and `reason` say when
+    /// and why it stops short.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "super::cost(limit.unwrap_or(500).clamp(1, 1_000) as usize, child_complexity)"
+    )]
+    async fn neighborhood(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+        #[graphql(default = 1)] depth: Option<i32>,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
+        #[graphql(default = 500)] limit: Option<i32>,
+        kinds: Option<Vec<EntityKind>>,
+        as_of: Option<i32>,
+    ) -> Result<Subgraph> {
+        let limits = ctx.data::<Limits>()?;
+        let depth = limits.traversal_depth("depth", depth.unwrap_or(1))?;
+        let limit = limits.page_size("limit", limit.unwrap_or(500))?.max(1);
+        let direction = direction.unwrap_or(Direction::Both);
+        if ids.len() > limits.max_ids {
+            return Err(user_error(
+                "BAD_USER_INPUT",
+                format!(
+                    "`ids` holds {} ids, above the limit of {}",
+                    ids.len(),
+                    limits.max_ids
+                ),
+            ));
+        }
+        for id in &ids {
+            known_entity(ctx, "ids", id)?;
+        }
+        let ids: Vec<String> = ids.into_iter().map(|id| id.0).collect();
+        let step = timed_step(relations.as_deref(), direction, time_filter(as_of, None)?);
+        let kinds = entity_kinds(kinds.as_deref());
+        let subgraph = db(ctx)?.read().neighborhood(
+            &ids,
+            step,
+            depth,
+            kinds.as_deref(),
+            limit,
+            limits.budget(),
+        );
+        Ok(Subgraph(subgraph))
+    }
+
+    /// Counts grouped by entity kind, district (rolled up the LOCATED_IN hierarchy), relation kind,
+    /// document or year. Entity groupings count entities matching `where`; relation groupings count
+    /// relations matching `relations`. For DISTRICT, `within` keeps the places inside one place and
+    /// `level` keeps districts of one level.
+    async fn group_count(
+        &self,
+        ctx: &Context<'_>,
+        by: GroupBy,
+        #[graphql(name = "where")] where_: Option<EntityWhere>,
+        relations: Option<RelationWhere>,
+        within: Option<ID>,
+        level: Option<super::types::DistrictLevel>,
+    ) -> Result<Vec<GroupCount>> {
+        let index = db(ctx)?.read();
+        let filter = entity_filter(None, where_.as_ref())?;
+        match by {
+            GroupBy::Kind => {
+                let compiled = index.compile(filter);
+                let selected = index.select(&compiled);
+                let mut counts: Vec<GroupCount> = model::EntityKind::ALL
+                    .iter()
+                    .map(|&k| GroupCount {
+                        key: k.to_string(),
+                        label: k.to_string(),
+                        count: selected.iter().filter(|e| e.kind == k).count(),
+                        entity: None,
+                    })
+                    .filter(|g| g.count > 0)
+                    .collect();
+                counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+                Ok(counts)
+            }
+            GroupBy::District => {
+                if let Some(within) = &within {
+                    known_entity(ctx, "within", within)?;
+                }
+                let compiled = index.compile(filter);
+                let counts = index.count_by_place(
+                    &compiled,
+                    within.as_ref().map(|w| w.as_str()),
+                    level.map(Into::into),
+                );
+                Ok(counts
+                    .into_iter()
+                    .map(|(place, count)| GroupCount {
+                        key: place.id.clone(),
+                        label: place.name.clone(),
+                        count,
+                        entity: Some(Entity(place)),
+                    })
+                    .collect())
+            }
+            GroupBy::RelationKind | GroupBy::Document | GroupBy::Year => {
+                let where_r = relations.unwrap_or_default();
+                let time = time_filter(None, where_r.years)?;
+                let kinds = KindSet::from_option(
+                    where_r
+                        .kinds
+                        .as_ref()
+                        .map(|k| {
+                            k.iter()
+                                .map(|&k| k.into())
+                                .collect::<Vec<model::RelationKind>>()
+                        })
+                        .as_deref(),
+                );
+                let source_filter = match (&where_r.source, matches!(filter, EntityFilter::True)) {
+                    (Some(s), true) => Some(s.to_filter("relations.source")?),
+                    (Some(s), false) => Some(EntityFilter::And(vec![
+                        filter,
+                        s.to_filter("relations.source")?,
+                    ])),
+                    (None, true) => None,
+                    (None, false) => Some(filter),
+                };
+                let source = source_filter.map(|f| index.compile(f));
+                let target = where_r
+                    .target
+                    .as_ref()
+                    .map(|w| w.to_filter("relations.target"))
+                    .transpose()?
+                    .map(|f| index.compile(f));
+                let document = where_r.document.as_ref().map(|d| d.to_string());
+                let selected = index.select_relations(
+                    kinds,
+                    time,
+                    document.as_deref(),
+                    source.as_ref(),
+                    target.as_ref(),
+                );
+                let group = match by {
+                    GroupBy::RelationKind => RelationGroup::Kind,
+                    GroupBy::Document => RelationGroup::Document,
+                    _ => RelationGroup::Year,
+                };
+                Ok(index
+                    .count_relations(&selected, group)
+                    .into_iter()
+                    .map(|(key, label, count)| GroupCount {
+                        key,
+                        label,
+                        count,
+                        entity: None,
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// How many entities (of `kinds`) have each degree over the given relations and direction.
+    async fn degree_distribution(
+        &self,
+        ctx: &Context<'_>,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
+        kinds: Option<Vec<EntityKind>>,
+    ) -> Result<Vec<DegreeCount>> {
+        let step = super::types::step(relations.as_deref(), direction.unwrap_or(Direction::Both));
+        let kinds = entity_kinds(kinds.as_deref());
+        Ok(db(ctx)?
+            .read()
+            .degree_distribution(step, kinds.as_deref())
+            .into_iter()
+            .map(|(degree, count)| DegreeCount { degree, count })
+            .collect())
+    }
+
+    /// The most central entities by a measure (of `kinds` when given), highest first.
+    async fn top_entities(
+        &self,
+        ctx: &Context<'_>,
+        measure: Measure,
+        kinds: Option<Vec<EntityKind>>,
+        #[graphql(default = 10)] first: Option<i32>,
+    ) -> Result<Vec<RankedEntity>> {
+        let limits = ctx.data::<Limits>()?;
+        let first = limits.page_size("first", first.unwrap_or(10))?;
+        let kinds = entity_kinds(kinds.as_deref());
+        let db = db(ctx)?;
+        let measures = db.measures();
+        let index = db.read();
+        let centrality = match measure {
+            Measure::PageRank => Centrality::PageRank,
+            Measure::Betweenness => Centrality::Betweenness,
+            Measure::Degree => Centrality::Degree,
+        };
+        Ok(measures
+            .ranking(centrality)
+            .into_iter()
+            .filter_map(|i| index.entity(&measures.ids[i]).cloned().map(|e| (i, e)))
+            .filter(|(_, e)| kinds.as_ref().is_none_or(|k| k.contains(&e.kind)))
+            .take(first)
+            .enumerate()
+            .map(|(rank, (i, e))| RankedEntity {
+                rank: rank + 1,
+                score: match centrality {
+                    Centrality::PageRank => measures.pagerank[i],
+                    Centrality::Betweenness => measures.betweenness[i],
+                    Centrality::Degree => measures.degree[i] as f64,
+                },
+                entity: Entity(e),
+            })
+            .collect())
+    }
+
+    /// Louvain communities, largest first.
+    async fn communities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: Option<i32>,
+    ) -> Result<Vec<Community>> {
+        let limits = ctx.data::<Limits>()?;
+        let first = limits.page_size("first", first.unwrap_or(10))?;
+        let measures = db(ctx)?.measures();
+        Ok((0..measures.community_sizes.len())
+            .take(first)
+            .map(|id| Community {
+                id,
+                size: measures.community_sizes[id],
+                measures: measures.clone(),
+            })
+            .collect())
+    }
+
+    /// Network-level figures: components, modularity, and how betweenness was computed.
+    async fn network(&self, ctx: &Context<'_>) -> Result<NetworkSummary> {
+        let measures = db(ctx)?.measures();
+        Ok(NetworkSummary {
+            entities: measures.ids.len(),
+            components: measures.component_sizes.len(),
+            largest_component: measures.component_sizes.first().copied().unwrap_or(0),
+            communities: measures.community_sizes.len(),
+            modularity: measures.modularity,
+            betweenness_sampled: measures.betweenness_sample.is_some(),
+            betweenness_sources: measures.betweenness_sample.unwrap_or(measures.ids.len()),
+        })
+    }
+
+    /// The collaboration network of entities of `kinds` (universities by default): two are tied when
+    /// they co-built the same entity, co-built with the same partner, or co-built entities in the same
+    /// district or platform; the weight counts the shared entities, partners and places.
+    async fn collaboration_network(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(vec![EntityKind::University])")] kinds: Option<
+            Vec<EntityKind>,
+        >,
+    ) -> Result<CollaborationNetwork> {
+        let kinds =
+            entity_kinds(kinds.as_deref()).unwrap_or_else(|| vec![model::EntityKind::University]);
+        let ties = db(ctx)?.read().collaboration_network(&kinds);
+        let mut members: Vec<std::sync::Arc<model::Entity>> = ties
+            .iter()
+            .flat_map(|t| [t.a.clone(), t.b.clone()])
+            .collect();
+        members.sort_by(|a, b| a.id.cmp(&b.id));
+        members.dedup_by(|a, b| a.id == b.id);
+        Ok(CollaborationNetwork {
+            entities: members.into_iter().map(Entity).collect(),
+            ties: ties.into_iter().map(CollaborationTie).collect(),
+        })
+    }
+
+    /// Every document the graph cites, in id order.
+    async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<Document>> {
+        Ok(db(ctx)?.read().documents().cloned().map(Document).collect())
+    }
+
+    /// The document with this id, or null.
+    async fn document(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Document>> {
+        Ok(db(ctx)?.read().document(&id).cloned().map(Document))
+    }
+
+    /// Counts of entities, relations and documents, by kind.
+    async fn stats(&self, ctx: &Context<'_>) -> Result<GraphStats> {
+        let index = db(ctx)?.read();
+        Ok(GraphStats {
+            entities: index.entity_count(),
+            relations: index.relation_count(),
+            documents: index.documents().count(),
+            entities_by_kind: index
+                .entity_counts()
+                .into_iter()
+                .map(|(kind, count)| EntityKindCount {
+                    kind: kind.into(),
+                    count,
+                })
+                .collect(),
+            relations_by_kind: index
+                .relation_counts()
+                .into_iter()
+                .map(|(kind, count)| RelationKindCount {
+                    kind: kind.into(),
+                    count,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Hops for a path search (default direction BOTH).
+fn path_hops(
+    hops: Option<&[HopInput]>,
+    relations: Option<&[RelationKind]>,
+    direction: Option<Direction>,
+    as_of: Option<i32>,
+) -> Result<graph::Hops> {
+    hops_for(hops, relations, direction.unwrap_or(Direction::Both), as_of)
+}
+
+fn hops_for(
+    hops_input: Option<&[HopInput]>,
+    relations: Option<&[RelationKind]>,
+    direction: Direction,
+    as_of: Option<i32>,
+) -> Result<graph::Hops> {
+    hops(
+        hops_input,
+        relations,
+        direction,
+        time_filter(as_of, None::<YearRange>)?,
+    )
+}
+
+/// Where a page resumes after `cursor`: an id in id order, `offset:N` otherwise.
+fn resume(cursor: &str, selected: &[std::sync::Arc<model::Entity>], by_id: bool) -> Result<usize> {
+    if let Some(offset) = cursor.strip_prefix("offset:") {
+        return offset
+            .parse::<usize>()
+            .ok()
+            .filter(|&o| o <= selected.len())
+            .ok_or_else(|| {
+                user_error(
+                    "BAD_USER_INPUT",
+                    format!("`after`: `{cursor}` is not a cursor of this listing"),
+                )
+            });
+    }
+    if by_id {
+        return Ok(selected.partition_point(|e| e.id.as_str() <= cursor));
+    }
+    Err(user_error(
+        "BAD_USER_INPUT",
+        format!(
+            "`after`: `{cursor}` is an id cursor, but this listing is sorted; use the `offset:N` cursors it returns"
+        ),
+    ))
+}
+
+fn connection(
+    page: Vec<(String, std::sync::Arc<model::Entity>)>,
+    total_count: usize,
+    has_next_page: bool,
+    has_previous_page: bool,
+) -> EntityConnection {
+    let edges: Vec<EntityEdge> = page
+        .into_iter()
+        .map(|(cursor, e)| EntityEdge {
+            cursor,
+            node: Entity(e),
+        })
+        .collect();
+    EntityConnection {
+        total_count,
+        page_info: PageInfo {
+            has_next_page,
+            has_previous_page,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        },
+        edges,
+    }
+}
