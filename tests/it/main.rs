@@ -4,6 +4,7 @@ mod api;
 mod cli;
 mod http;
 mod limits;
+mod measures;
 mod persistence;
 mod schema;
 mod seed_data;
