@@ -87,10 +87,14 @@ pub enum RelationKind {
     Organizes,
     /// A member → the alliance, consortium or network it belongs to.
     MemberOf,
+    /// A supporter → what it supports or serves (支持, 为…提供支撑, 保障).
+    Supports,
+    /// A participant → the event, programme or pilot it takes part in (参与, 参加, 入选, 参展).
+    ParticipatesIn,
 }
 
 impl RelationKind {
-    pub const ALL: [RelationKind; 8] = [
+    pub const ALL: [RelationKind; 10] = [
         RelationKind::CoBuiltBy,
         RelationKind::LocatedIn,
         RelationKind::Leads,
@@ -99,6 +103,8 @@ impl RelationKind {
         RelationKind::CooperatesWith,
         RelationKind::Organizes,
         RelationKind::MemberOf,
+        RelationKind::Supports,
+        RelationKind::ParticipatesIn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -111,6 +117,8 @@ impl RelationKind {
             RelationKind::CooperatesWith => "COOPERATES_WITH",
             RelationKind::Organizes => "ORGANIZES",
             RelationKind::MemberOf => "MEMBER_OF",
+            RelationKind::Supports => "SUPPORTS",
+            RelationKind::ParticipatesIn => "PARTICIPATES_IN",
         }
     }
 

@@ -557,7 +557,7 @@ evidence = [{{ doc = "d", quote = "由新昌县" }}]
                 "t/graph/g.toml:25: error: relation `zju/LEADS/tianmu` has no evidence; every relation needs a document and a quote",
                 "t/graph/g.toml:29: error: relation `tianmu/RELIES_ON/zju` cites unknown document `x`",
                 "t/graph/g.toml:29: error: relation `tianmu/RELIES_ON/zju`: quote not found verbatim in document `d`: «由绍兴市»",
-                "t/graph/g.toml:34: error: relation `tianmu/OWNS/zju`: unknown relation kind `OWNS` (expected one of CO_BUILT_BY, LOCATED_IN, LEADS, PART_OF, RELIES_ON, COOPERATES_WITH, ORGANIZES, MEMBER_OF)",
+                "t/graph/g.toml:34: error: relation `tianmu/OWNS/zju`: unknown relation kind `OWNS` (expected one of CO_BUILT_BY, LOCATED_IN, LEADS, PART_OF, RELIES_ON, COOPERATES_WITH, ORGANIZES, MEMBER_OF, SUPPORTS, PARTICIPATES_IN)",
             ]
         );
     }

@@ -61,6 +61,10 @@ pub enum RelationKind {
     Organizes,
     /// A member → the alliance, consortium or network it belongs to.
     MemberOf,
+    /// A supporter → what it supports or serves (支持, 为…提供支撑, 保障).
+    Supports,
+    /// A participant → the event, programme or pilot it takes part in (参与, 参加, 入选, 参展).
+    ParticipatesIn,
 }
 
 /// Level of an administrative division.

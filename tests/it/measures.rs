@@ -13,7 +13,9 @@ use serde_json::Value;
 use crate::support::mini_seed;
 
 fn mini_index() -> GraphIndex {
-    let graph = validate_seed(&seed::parse(&SeedFiles::from_dir(&mini_seed()).unwrap())).graph.unwrap();
+    let graph = validate_seed(&seed::parse(&SeedFiles::from_dir(&mini_seed()).unwrap()))
+        .graph
+        .unwrap();
     GraphIndex::from_snapshot(Snapshot {
         documents: graph.documents.into_iter().map(|(d, _)| d).collect(),
         entities: graph.entities,
@@ -24,7 +26,11 @@ fn mini_index() -> GraphIndex {
 fn node(id: &str) -> Entity {
     Entity {
         id: id.to_owned(),
-        kind: if id.starts_with('u') { EntityKind::University } else { EntityKind::Lab },
+        kind: if id.starts_with('u') {
+            EntityKind::University
+        } else {
+            EntityKind::Lab
+        },
         name: id.to_uppercase(),
         name_en: None,
         aliases: vec![],
@@ -44,7 +50,10 @@ fn edge(source: &str, target: &str, year: Option<i32>) -> Relation {
         source: source.to_owned(),
         target: target.to_owned(),
         year,
-        evidence: vec![Evidence { document: "d".to_owned(), quote: "q".to_owned() }],
+        evidence: vec![Evidence {
+            document: "d".to_owned(),
+            quote: "q".to_owned(),
+        }],
     }
 }
 
@@ -75,13 +84,18 @@ fn ids(path: &innograph::graph::PathView) -> Vec<&str> {
 #[test]
 fn pagerank_and_betweenness_match_networkx() {
     let reference: Value =
-        serde_json::from_str(&std::fs::read_to_string(mini_seed().join("networkx.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(mini_seed().join("networkx.json")).unwrap())
+            .unwrap();
     let measures = mini_index().measures();
     assert_eq!(measures.ids.len(), 12);
     for (i, id) in measures.ids.iter().enumerate() {
         let pagerank = reference["pagerank"][id.as_ref()].as_f64().unwrap();
         let betweenness = reference["betweenness"][id.as_ref()].as_f64().unwrap();
-        assert!((measures.pagerank[i] - pagerank).abs() < 1e-6, "{id}: pagerank {} vs {pagerank}", measures.pagerank[i]);
+        assert!(
+            (measures.pagerank[i] - pagerank).abs() < 1e-6,
+            "{id}: pagerank {} vs {pagerank}",
+            measures.pagerank[i]
+        );
         assert!(
             (measures.betweenness[i] - betweenness).abs() < 1e-9,
             "{id}: betweenness {} vs {betweenness}",
@@ -89,7 +103,10 @@ fn pagerank_and_betweenness_match_networkx() {
         );
     }
     assert!((measures.pagerank.iter().sum::<f64>() - 1.0).abs() < 1e-9);
-    assert_eq!(measures.component_sizes.len(), reference["components"].as_u64().unwrap() as usize);
+    assert_eq!(
+        measures.component_sizes.len(),
+        reference["components"].as_u64().unwrap() as usize
+    );
     assert_eq!(measures.betweenness_sample, None);
 }
 
@@ -116,11 +133,19 @@ fn louvain_finds_two_cliques_joined_by_a_bridge() {
     assert_ne!(community("a1"), community("b1"));
     // Worked by hand: m = 13, each side has 6 internal edges and degree sum 13.
     let expected = 2.0 * (6.0 / 13.0 - (13.0f64 / 26.0).powi(2));
-    assert!((measures.modularity - expected).abs() < 1e-12, "{}", measures.modularity);
+    assert!(
+        (measures.modularity - expected).abs() < 1e-12,
+        "{}",
+        measures.modularity
+    );
     // a4 lies on the one shortest path of each of the 3 × 4 pairs {a1, a2, a3} × {b1 … b4}; normalised
     // over the (n-1)(n-2)/2 = 21 pairs that exclude it.
     let betweenness = |id: &str| measures.betweenness[measures.position(id).unwrap()];
-    assert!((betweenness("a4") - 12.0 / 21.0).abs() < 1e-12, "{}", betweenness("a4"));
+    assert!(
+        (betweenness("a4") - 12.0 / 21.0).abs() < 1e-12,
+        "{}",
+        betweenness("a4")
+    );
     assert_eq!(betweenness("a1"), 0.0);
 }
 
@@ -133,50 +158,104 @@ fn components_are_numbered_largest_first() {
 
 /// a→b→d, a→c→d, a→e→f→d, and a long detour a→g→h→i→d.
 fn diamond() -> GraphIndex {
-    hand_built(&[("a", "b"), ("b", "d"), ("a", "c"), ("c", "d"), ("a", "e"), ("e", "f"), ("f", "d"), ("a", "g"), ("g", "h"), ("h", "i"), ("i", "d")])
+    hand_built(&[
+        ("a", "b"),
+        ("b", "d"),
+        ("a", "c"),
+        ("c", "d"),
+        ("a", "e"),
+        ("e", "f"),
+        ("f", "d"),
+        ("a", "g"),
+        ("g", "h"),
+        ("h", "i"),
+        ("i", "d"),
+    ])
 }
 
 #[test]
 fn k_shortest_paths_come_shortest_first_then_by_ids() {
     let index = diamond();
-    let paths = index.k_shortest_paths("a", "d", 10, &both(), &PathRules::default(), 6, budget()).unwrap();
+    let paths = index
+        .k_shortest_paths("a", "d", 10, &both(), &PathRules::default(), 6, budget())
+        .unwrap();
     let found: Vec<Vec<&str>> = paths.iter().map(ids).collect();
-    assert_eq!(found, [vec!["a", "b", "d"], vec!["a", "c", "d"], vec!["a", "e", "f", "d"], vec!["a", "g", "h", "i", "d"]]);
-    let two = index.k_shortest_paths("a", "d", 2, &both(), &PathRules::default(), 6, budget()).unwrap();
+    assert_eq!(
+        found,
+        [
+            vec!["a", "b", "d"],
+            vec!["a", "c", "d"],
+            vec!["a", "e", "f", "d"],
+            vec!["a", "g", "h", "i", "d"]
+        ]
+    );
+    let two = index
+        .k_shortest_paths("a", "d", 2, &both(), &PathRules::default(), 6, budget())
+        .unwrap();
     assert_eq!(two.len(), 2);
-    let short = index.k_shortest_paths("a", "d", 10, &both(), &PathRules::default(), 3, budget()).unwrap();
+    let short = index
+        .k_shortest_paths("a", "d", 10, &both(), &PathRules::default(), 3, budget())
+        .unwrap();
     assert_eq!(short.len(), 3, "maxDepth 3 excludes the four-hop path");
 }
 
 #[test]
 fn all_paths_are_bounded_and_say_when_more_exist() {
     let index = diamond();
-    let (paths, more) = index.all_paths("a", "d", &both(), &PathRules::default(), 4, 10, budget()).unwrap();
+    let (paths, more) = index
+        .all_paths("a", "d", &both(), &PathRules::default(), 4, 10, budget())
+        .unwrap();
     assert_eq!(paths.len(), 4);
     assert!(!more);
-    let (paths, more) = index.all_paths("a", "d", &both(), &PathRules::default(), 4, 2, budget()).unwrap();
-    assert_eq!(paths.iter().map(ids).collect::<Vec<_>>(), [vec!["a", "b", "d"], vec!["a", "c", "d"]]);
+    let (paths, more) = index
+        .all_paths("a", "d", &both(), &PathRules::default(), 4, 2, budget())
+        .unwrap();
+    assert_eq!(
+        paths.iter().map(ids).collect::<Vec<_>>(),
+        [vec!["a", "b", "d"], vec!["a", "c", "d"]]
+    );
     assert!(more);
     let tiny = Budget::new(3, Duration::from_secs(10));
-    assert!(index.all_paths("a", "d", &both(), &PathRules::default(), 4, 10, tiny).is_err());
+    assert!(
+        index
+            .all_paths("a", "d", &both(), &PathRules::default(), 4, 10, tiny)
+            .is_err()
+    );
 }
 
 #[test]
 fn shortest_path_honours_per_hop_steps_and_via_kinds() {
     // u1 is a university: forbidding universities in between forces the longer way round.
     let index = hand_built(&[("a", "u1"), ("u1", "d"), ("a", "x"), ("x", "y"), ("y", "d")]);
-    let any = index.shortest_path("a", "d", &both(), &PathRules::default(), 6, budget()).unwrap().unwrap();
+    let any = index
+        .shortest_path("a", "d", &both(), &PathRules::default(), 6, budget())
+        .unwrap()
+        .unwrap();
     assert_eq!(ids(&any), ["a", "u1", "d"]);
     let labs = [EntityKind::Lab];
     let via = PathRules { via: Some(&labs) };
-    let detour = index.shortest_path("a", "d", &both(), &via, 6, budget()).unwrap().unwrap();
+    let detour = index
+        .shortest_path("a", "d", &both(), &via, 6, budget())
+        .unwrap()
+        .unwrap();
     assert_eq!(ids(&detour), ["a", "x", "y", "d"]);
     // First hop outgoing, second hop incoming only: a→u1 then d→u1 does not exist, so no path in two;
     // from d: d←u1 (IN) then u1←a (IN).
-    let out_then_in = Hops::PerHop(vec![Step::new(KindSet::ALL, Direction::Out), Step::new(KindSet::ALL, Direction::In)]);
-    assert!(index.shortest_path("a", "d", &out_then_in, &PathRules::default(), 2, budget()).unwrap().is_none());
+    let out_then_in = Hops::PerHop(vec![
+        Step::new(KindSet::ALL, Direction::Out),
+        Step::new(KindSet::ALL, Direction::In),
+    ]);
+    assert!(
+        index
+            .shortest_path("a", "d", &out_then_in, &PathRules::default(), 2, budget())
+            .unwrap()
+            .is_none()
+    );
     let in_in = Hops::PerHop(vec![Step::new(KindSet::ALL, Direction::In)]);
-    let back = index.shortest_path("d", "a", &in_in, &PathRules::default(), 6, budget()).unwrap().unwrap();
+    let back = index
+        .shortest_path("d", "a", &in_in, &PathRules::default(), 6, budget())
+        .unwrap()
+        .unwrap();
     assert_eq!(ids(&back), ["d", "u1", "a"]);
 }
 
@@ -187,9 +266,17 @@ fn as_of_hides_relations_dated_after_the_year() {
         entities: ["a", "b", "c"].into_iter().map(node).collect(),
         relations: vec![edge("a", "b", Some(2020)), edge("b", "c", Some(2024))],
     });
-    let step = |as_of| Step::new(KindSet::ALL, Direction::Out).with_time(innograph::graph::TimeFilter { as_of, years: None });
+    let step = |as_of| {
+        Step::new(KindSet::ALL, Direction::Out)
+            .with_time(innograph::graph::TimeFilter { as_of, years: None })
+    };
     let reach = |as_of| {
-        index.neighbors("a", step(as_of), 3, None, budget()).unwrap().into_iter().map(|(e, _)| e.id.clone()).collect::<Vec<_>>()
+        index
+            .neighbors("a", step(as_of), 3, None, budget())
+            .unwrap()
+            .into_iter()
+            .map(|(e, _)| e.id.clone())
+            .collect::<Vec<_>>()
     };
     assert_eq!(reach(None), ["b", "c"]);
     assert_eq!(reach(Some(2023)), ["b"]);
