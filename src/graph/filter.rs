@@ -331,13 +331,19 @@ pub enum RelationGroup {
     Year,
 }
 
-#[derive(Clone, Debug, PartialEq, PartialOrd)]
+#[derive(Clone, Debug, PartialEq)]
 enum SortValue {
     Text(String),
     Number(f64),
 }
 
 impl Eq for SortValue {}
+
+impl PartialOrd for SortValue {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Ord for SortValue {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {

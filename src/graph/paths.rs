@@ -150,6 +150,7 @@ impl GraphIndex {
 
     /// The `k` shortest simple paths from `from` to `to` (Yen's algorithm over breadth-first search),
     /// shortest first, ties broken by the ids along the path.
+    #[allow(clippy::too_many_arguments)]
     pub fn k_shortest_paths(
         &self,
         from: &str,
@@ -196,7 +197,7 @@ impl GraphIndex {
                 let banned_nodes: HashSet<NodeIndex> =
                     root_nodes[..spur_index].iter().copied().collect();
                 let remaining = max_depth.saturating_sub(spur_index as u32);
-                let spur_hops = hops.from_position(spur_index as u32);
+                let spur_hops = hops.starting_at(spur_index as u32);
                 let Some(spur) = self.shortest_raw(
                     spur_node,
                     goal,
@@ -390,7 +391,7 @@ impl GraphIndex {
 
 impl Hops {
     /// The same hops, starting at position `offset` (for a search that resumes mid-path).
-    pub(crate) fn from_position(&self, offset: u32) -> Hops {
+    pub(crate) fn starting_at(&self, offset: u32) -> Hops {
         match self {
             Hops::Same(step) => Hops::Same(*step),
             Hops::PerHop(steps) => {
