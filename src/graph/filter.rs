@@ -140,7 +140,7 @@ impl GraphIndex {
         self.nodes
             .values()
             .filter(|&&n| filter.matches(n))
-            .map(|&n| self.graph[n].clone())
+            .map(|&n| self.graph[n].entity.clone())
             .collect()
     }
 
@@ -248,7 +248,7 @@ impl GraphIndex {
             .into_iter()
             .filter(|(place, _)| allowed.as_ref().is_none_or(|a| a.contains(place)))
             .filter(|(place, _)| level.is_none_or(|l| self.graph[*place].district_level == Some(l)))
-            .map(|(place, count)| (self.graph[place].clone(), count))
+            .map(|(place, count)| (self.graph[place].entity.clone(), count))
             .collect();
         out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.id.cmp(&b.0.id)));
         out

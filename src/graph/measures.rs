@@ -216,8 +216,10 @@ impl GraphIndex {
         };
         let empty = BTreeSet::new();
         let entities = |set: BTreeSet<NodeIndex>| -> Vec<Arc<Entity>> {
-            let mut list: Vec<Arc<Entity>> =
-                set.into_iter().map(|n| self.graph[n].clone()).collect();
+            let mut list: Vec<Arc<Entity>> = set
+                .into_iter()
+                .map(|n| self.graph[n].entity.clone())
+                .collect();
             list.sort_by(|a, b| a.id.cmp(&b.id));
             list
         };
@@ -242,8 +244,8 @@ impl GraphIndex {
                 let weight = co_built.len() + shared_partners.len() + shared_places.len();
                 if weight > 0 {
                     ties.push(CollaborationTie {
-                        a: self.graph[a].clone(),
-                        b: self.graph[b].clone(),
+                        a: self.graph[a].entity.clone(),
+                        b: self.graph[b].entity.clone(),
                         weight,
                         co_built: entities(co_built),
                         shared_partners: entities(shared_partners),

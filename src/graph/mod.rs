@@ -210,6 +210,42 @@ impl Edge {
     }
 }
 
+/// An entity in the index, with a numeric sort key that orders like its id (first eight bytes), so
+/// that traversals can visit neighbours in id order without comparing strings.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub entity: Arc<Entity>,
+    key: u64,
+}
+
+impl Node {
+    fn new(entity: Entity) -> Node {
+        let mut bytes = [0u8; 8];
+        for (slot, byte) in bytes.iter_mut().zip(entity.id.bytes()) {
+            *slot = byte;
+        }
+        Node {
+            key: u64::from_be_bytes(bytes),
+            entity: Arc::new(entity),
+        }
+    }
+
+    /// Orders nodes like their ids.
+    pub fn order(&self, other: &Node) -> std::cmp::Ordering {
+        self.key
+            .cmp(&other.key)
+            .then_with(|| self.entity.id.cmp(&other.entity.id))
+    }
+}
+
+impl std::ops::Deref for Node {
+    type Target = Entity;
+
+    fn deref(&self) -> &Entity {
+        &self.entity
+    }
+}
+
 /// A relation as the index sees it: both endpoints and the edge data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RelationView {
@@ -243,7 +279,7 @@ pub struct SubgraphView {
 /// The graph in memory.
 #[derive(Clone, Default)]
 pub struct GraphIndex {
-    graph: StableDiGraph<Arc<Entity>, Edge>,
+    graph: StableDiGraph<Node, Edge>,
     /// Entity id → node; ordered so that listings page by id.
     nodes: BTreeMap<String, NodeIndex>,
     documents: BTreeMap<String, Arc<Document>>,
@@ -306,10 +342,10 @@ impl GraphIndex {
     pub fn put_entity(&mut self, entity: Entity) {
         self.generation += 1;
         match self.nodes.get(&entity.id) {
-            Some(&node) => self.graph[node] = Arc::new(entity),
+            Some(&node) => self.graph[node] = Node::new(entity),
             None => {
                 let id = entity.id.clone();
-                let node = self.graph.add_node(Arc::new(entity));
+                let node = self.graph.add_node(Node::new(entity));
                 self.nodes.insert(id, node);
             }
         }
@@ -388,7 +424,7 @@ impl GraphIndex {
     }
 
     pub fn entity(&self, id: &str) -> Option<&Arc<Entity>> {
-        self.nodes.get(id).map(|&n| &self.graph[n])
+        self.nodes.get(id).map(|&n| &self.graph[n].entity)
     }
 
     pub fn contains(&self, id: &str) -> bool {
@@ -462,7 +498,11 @@ impl GraphIndex {
             .range((start, std::ops::Bound::Unbounded))
             .map(|(_, &n)| &self.graph[n])
             .filter(|e| wanted(e));
-        let page: Vec<Arc<Entity>> = matching.by_ref().take(first).cloned().collect();
+        let page: Vec<Arc<Entity>> = matching
+            .by_ref()
+            .take(first)
+            .map(|n| n.entity.clone())
+            .collect();
         let has_next = matching.next().is_some();
         (page, total, has_next)
     }
@@ -500,7 +540,7 @@ impl GraphIndex {
                         Some((rank, name.chars().count()))
                     })
                     .min()
-                    .map(|(rank, len)| (rank, len, entity))
+                    .map(|(rank, len)| (rank, len, &entity.entity))
             })
             .collect();
         hits.sort_by(|a, b| (a.0, a.1, &a.2.id).cmp(&(b.0, b.1, &b.2.id)));
@@ -548,7 +588,7 @@ impl GraphIndex {
         Ok(layers
             .into_iter()
             .filter(|&(_, d)| d > 0)
-            .map(|(n, d)| (self.graph[n].clone(), d))
+            .map(|(n, d)| (self.graph[n].entity.clone(), d))
             .filter(|(e, _)| kinds.is_none_or(|k| k.contains(&e.kind)))
             .collect())
     }
@@ -581,7 +621,7 @@ impl GraphIndex {
             if next.is_empty() {
                 break;
             }
-            next.sort_by(|a, b| self.graph[*a].id.cmp(&self.graph[*b].id));
+            next.sort_by(|a, b| self.graph[*a].order(&self.graph[*b]));
             order.extend(next.iter().map(|&n| (n, distance)));
             frontier = next;
         }
@@ -645,7 +685,7 @@ impl GraphIndex {
         let mut relations: Vec<RelationView> = edges.into_iter().map(|e| self.view(e)).collect();
         relations.sort_by_key(|r| r.id());
         SubgraphView {
-            entities: kept.iter().map(|&n| self.graph[n].clone()).collect(),
+            entities: kept.iter().map(|&n| self.graph[n].entity.clone()).collect(),
             relations,
             truncated,
         }
@@ -673,7 +713,7 @@ impl GraphIndex {
                     }
                 }
             }
-            next.sort_by(|a, b| self.graph[*a].id.cmp(&self.graph[*b].id));
+            next.sort_by(|a, b| self.graph[*a].order(&self.graph[*b]));
             for &node in &next {
                 if order.len() >= count {
                     return order;
@@ -720,8 +760,8 @@ impl GraphIndex {
             .edge_endpoints(edge)
             .expect("edge indices come from this graph");
         RelationView {
-            source: self.graph[source].clone(),
-            target: self.graph[target].clone(),
+            source: self.graph[source].entity.clone(),
+            target: self.graph[target].entity.clone(),
             edge: self.graph[edge].clone(),
         }
     }

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+use rustc_hash::FxHashMap;
 
 use super::{Budget, GraphIndex, Hops, PathView, TraversalError};
 use crate::model::{Entity, EntityKind};
@@ -22,6 +23,27 @@ impl PathRules<'_> {
     fn may_pass(&self, entity: &Entity) -> bool {
         self.via.is_none_or(|kinds| kinds.contains(&entity.kind))
     }
+}
+
+/// What one side of a bidirectional search has reached: distance and the step it came by.
+type Reached = FxHashMap<NodeIndex, (u32, Option<(NodeIndex, EdgeIndex)>)>;
+
+/// Nodes and edges a search may not use (Yen's spur searches).
+struct Bans<'a> {
+    nodes: &'a HashSet<NodeIndex>,
+    edges: &'a HashSet<EdgeIndex>,
+}
+
+/// One layer expansion of a bidirectional search.
+struct Layer<'a, 'r> {
+    frontier: &'a [NodeIndex],
+    depth: u32,
+    step: super::Step,
+    /// The two ends of the path, which `via` rules do not constrain.
+    ends: (NodeIndex, NodeIndex),
+    rules: &'a PathRules<'r>,
+    bans: &'a Bans<'a>,
+    budget: Budget,
 }
 
 /// The state of one depth-first pass of [`GraphIndex::all_paths`].
@@ -91,6 +113,13 @@ impl GraphIndex {
                 edges: vec![],
             }));
         }
+        if let Hops::Same(step) = hops {
+            let bans = Bans {
+                nodes: banned_nodes,
+                edges: banned_edges,
+            };
+            return self.bidirectional(start, goal, *step, rules, max_depth, &bans, budget);
+        }
         let positions = hops.positions();
         let state = |node: NodeIndex, depth: u32| (node, (depth as usize).min(positions - 1));
         // state -> (previous state, edge taken)
@@ -110,8 +139,9 @@ impl GraphIndex {
                     })
                     .collect();
                 moves.sort_by(|a, b| {
-                    (&self.graph[a.1].id, self.graph[a.0].kind)
-                        .cmp(&(&self.graph[b.1].id, self.graph[b.0].kind))
+                    self.graph[a.1]
+                        .order(&self.graph[b.1])
+                        .then(self.graph[a.0].kind.cmp(&self.graph[b.0].kind))
                 });
                 for (edge, neighbour) in moves {
                     if neighbour != goal && !rules.may_pass(&self.graph[neighbour]) {
@@ -146,6 +176,149 @@ impl GraphIndex {
         nodes.reverse();
         edges.reverse();
         Ok(Some(RawPath { nodes, edges }))
+    }
+
+    /// Bidirectional breadth-first search: expands the smaller frontier a layer at a time and stops at
+    /// the first layer where the two searches meet, choosing the meeting entity that gives the shortest
+    /// path (ties: the entity first in id order). Expansions follow id order, so the answer depends on
+    /// the graph's content only, never on insertion order.
+    #[allow(clippy::too_many_arguments)]
+    fn bidirectional(
+        &self,
+        start: NodeIndex,
+        goal: NodeIndex,
+        step: super::Step,
+        rules: &PathRules<'_>,
+        max_depth: u32,
+        bans: &Bans<'_>,
+        budget: Budget,
+    ) -> Result<Option<RawPath>, TraversalError> {
+        let backward_step = super::Step {
+            direction: match step.direction {
+                super::Direction::Out => super::Direction::In,
+                super::Direction::In => super::Direction::Out,
+                super::Direction::Both => super::Direction::Both,
+            },
+            ..step
+        };
+        let mut forward: Reached = FxHashMap::default();
+        forward.insert(start, (0, None));
+        let mut backward: Reached = FxHashMap::default();
+        backward.insert(goal, (0, None));
+        let mut forward_frontier = vec![start];
+        let mut backward_frontier = vec![goal];
+        let (mut forward_depth, mut backward_depth) = (0u32, 0u32);
+        let ends = (start, goal);
+        while forward_depth + backward_depth < max_depth
+            && !forward_frontier.is_empty()
+            && !backward_frontier.is_empty()
+        {
+            let go_forward = forward_frontier.len() <= backward_frontier.len();
+            let meetings = if go_forward {
+                forward_depth += 1;
+                let layer = Layer {
+                    frontier: &forward_frontier,
+                    depth: forward_depth,
+                    step,
+                    ends,
+                    rules,
+                    bans,
+                    budget,
+                };
+                let (next, meetings) = self.expand(&layer, &mut forward, &backward)?;
+                forward_frontier = next;
+                meetings
+            } else {
+                backward_depth += 1;
+                let layer = Layer {
+                    frontier: &backward_frontier,
+                    depth: backward_depth,
+                    step: backward_step,
+                    ends,
+                    rules,
+                    bans,
+                    budget,
+                };
+                let (next, meetings) = self.expand(&layer, &mut backward, &forward)?;
+                backward_frontier = next;
+                meetings
+            };
+            let best = meetings
+                .into_iter()
+                .map(|v| (forward[&v].0 + backward[&v].0, v))
+                .filter(|&(length, _)| length <= max_depth)
+                .min_by(|a, b| {
+                    a.0.cmp(&b.0)
+                        .then_with(|| self.graph[a.1].order(&self.graph[b.1]))
+                });
+            if let Some((_, meeting)) = best {
+                return Ok(Some(self.join(meeting, &forward, &backward)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Expands one layer of one side of a bidirectional search; returns the next frontier and the
+    /// entities where it met the other side.
+    fn expand(
+        &self,
+        layer: &Layer<'_, '_>,
+        this: &mut Reached,
+        other: &Reached,
+    ) -> Result<(Vec<NodeIndex>, Vec<NodeIndex>), TraversalError> {
+        let mut next = Vec::new();
+        let mut meetings = Vec::new();
+        for &node in layer.frontier {
+            let mut moves: Vec<(EdgeIndex, NodeIndex)> = self
+                .steps_from(node, layer.step)
+                .filter(|(edge, neighbour)| {
+                    !layer.bans.edges.contains(edge) && !layer.bans.nodes.contains(neighbour)
+                })
+                .collect();
+            moves.sort_by(|a, b| {
+                self.graph[a.1]
+                    .order(&self.graph[b.1])
+                    .then(self.graph[a.0].kind.cmp(&self.graph[b.0].kind))
+            });
+            for (edge, neighbour) in moves {
+                if this.contains_key(&neighbour) {
+                    continue;
+                }
+                let is_end = neighbour == layer.ends.0 || neighbour == layer.ends.1;
+                if !is_end && !layer.rules.may_pass(&self.graph[neighbour]) {
+                    continue;
+                }
+                this.insert(neighbour, (layer.depth, Some((node, edge))));
+                layer.budget.check(this.len() + other.len())?;
+                if other.contains_key(&neighbour) {
+                    meetings.push(neighbour);
+                } else {
+                    next.push(neighbour);
+                }
+            }
+        }
+        Ok((next, meetings))
+    }
+
+    /// The path start → meeting (forward parents) → goal (backward parents).
+    fn join(&self, meeting: NodeIndex, forward: &Reached, backward: &Reached) -> RawPath {
+        let mut nodes = vec![meeting];
+        let mut edges = Vec::new();
+        let mut at = meeting;
+        while let Some(&(_, Some((previous, edge)))) = forward.get(&at) {
+            nodes.push(previous);
+            edges.push(edge);
+            at = previous;
+        }
+        nodes.reverse();
+        edges.reverse();
+        let mut at = meeting;
+        while let Some(&(_, Some((next, edge)))) = backward.get(&at) {
+            nodes.push(next);
+            edges.push(edge);
+            at = next;
+        }
+        RawPath { nodes, edges }
     }
 
     /// The `k` shortest simple paths from `from` to `to` (Yen's algorithm over breadth-first search),
@@ -286,8 +459,9 @@ impl GraphIndex {
         let mut moves: Vec<(EdgeIndex, NodeIndex)> =
             self.steps_from(current, search.hops.at(depth)).collect();
         moves.sort_by(|a, b| {
-            (&self.graph[a.1].id, self.graph[a.0].kind)
-                .cmp(&(&self.graph[b.1].id, self.graph[b.0].kind))
+            self.graph[a.1]
+                .order(&self.graph[b.1])
+                .then(self.graph[a.0].kind.cmp(&self.graph[b.0].kind))
         });
         for (edge, neighbour) in moves {
             if search.on_path.contains(&neighbour) {
@@ -336,7 +510,7 @@ impl GraphIndex {
         Ok(reached
             .into_iter()
             .filter(|&(n, d)| d >= min_depth && d > 0 && n != start)
-            .map(|(n, d)| (self.graph[n].clone(), d))
+            .map(|(n, d)| (self.graph[n].entity.clone(), d))
             .filter(|(e, _)| kinds.is_none_or(|k| k.contains(&e.kind)))
             .collect())
     }
@@ -383,7 +557,11 @@ impl GraphIndex {
 
     fn path_view(&self, path: &RawPath) -> PathView {
         PathView {
-            entities: path.nodes.iter().map(|&n| self.graph[n].clone()).collect(),
+            entities: path
+                .nodes
+                .iter()
+                .map(|&n| self.graph[n].entity.clone())
+                .collect(),
             relations: path.edges.iter().map(|&e| self.view(e)).collect(),
         }
     }

@@ -282,3 +282,59 @@ fn as_of_hides_relations_dated_after_the_year() {
     assert_eq!(reach(Some(2023)), ["b"]);
     assert_eq!(reach(Some(2019)), Vec::<String>::new());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// The bidirectional search (one step for every hop) and the per-hop search (the same step given
+    /// as a one-element list) agree on whether a path exists and on its length, and every path found
+    /// is a real, simple path.
+    #[test]
+    fn bidirectional_and_per_hop_searches_agree(
+        edges in proptest::collection::vec((0u8..24, 0u8..24), 0..60),
+        from in 0u8..24,
+        to in 0u8..24,
+        direction in 0u8..3,
+    ) {
+        let names: Vec<(String, String)> = edges
+            .iter()
+            .filter(|(s, t)| s != t)
+            .map(|(s, t)| (format!("n{s}"), format!("n{t}")))
+            .collect();
+        let mut pairs: Vec<(&str, &str)> = names.iter().map(|(s, t)| (s.as_str(), t.as_str())).collect();
+        pairs.push(("n0", "n1"));
+        pairs.sort();
+        pairs.dedup();
+        let index = hand_built(&pairs);
+        let direction = [Direction::Out, Direction::In, Direction::Both][direction as usize];
+        let step = Step::new(KindSet::ALL, direction);
+        let (from, to) = (format!("n{from}"), format!("n{to}"));
+        if index.entity(&from).is_none() || index.entity(&to).is_none() {
+            return Ok(());
+        }
+        let rules = PathRules::default();
+        let fast = index.shortest_path(&from, &to, &Hops::Same(step), &rules, 8, budget()).unwrap();
+        let slow = index.shortest_path(&from, &to, &Hops::PerHop(vec![step]), &rules, 8, budget()).unwrap();
+        proptest::prop_assert_eq!(fast.as_ref().map(|p| p.relations.len()), slow.as_ref().map(|p| p.relations.len()));
+        if let Some(path) = fast {
+            let ids: Vec<&str> = path.entities.iter().map(|e| e.id.as_str()).collect();
+            proptest::prop_assert_eq!(ids.first().copied(), Some(from.as_str()));
+            proptest::prop_assert_eq!(ids.last().copied(), Some(to.as_str()));
+            let mut unique = ids.clone();
+            unique.sort();
+            unique.dedup();
+            proptest::prop_assert_eq!(unique.len(), ids.len(), "not simple: {:?}", ids);
+            for (i, relation) in path.relations.iter().enumerate() {
+                let (a, b) = (ids[i], ids[i + 1]);
+                let forward = relation.source.id == a && relation.target.id == b;
+                let backward = relation.source.id == b && relation.target.id == a;
+                let allowed = match direction {
+                    Direction::Out => forward,
+                    Direction::In => backward,
+                    Direction::Both => forward || backward,
+                };
+                proptest::prop_assert!(allowed, "hop {} of {:?} goes the wrong way", i, ids);
+            }
+        }
+    }
+}
