@@ -14,4 +14,5 @@ pub mod seed;
 pub mod server;
 pub mod stats;
 pub mod store;
+pub mod synthetic;
 pub mod validate;

@@ -154,6 +154,25 @@ impl GraphIndex {
         }
     }
 
+    /// PageRank alone (as in [`GraphIndex::measures`]), in id order of the entities.
+    pub fn pagerank(&self) -> Vec<f64> {
+        let index_of: HashMap<NodeIndex, usize> = self
+            .nodes
+            .values()
+            .enumerate()
+            .map(|(i, &n)| (n, i))
+            .collect();
+        let mut out: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); index_of.len()];
+        for edge in self.graph.edge_references() {
+            let (s, t) = (index_of[&edge.source()], index_of[&edge.target()]);
+            *out[s].entry(t).or_default() += 1.0;
+            if edge.weight().kind.is_symmetric() {
+                *out[t].entry(s).or_default() += 1.0;
+            }
+        }
+        pagerank(&out, 0.85, 1e-10, 200)
+    }
+
     /// How many entities have each degree (over the given step), ascending by degree.
     pub fn degree_distribution(
         &self,
