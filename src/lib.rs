@@ -9,6 +9,7 @@ pub mod cli;
 pub mod db;
 pub mod graph;
 pub mod graphql;
+pub mod interchange;
 pub mod model;
 pub mod seed;
 pub mod server;
