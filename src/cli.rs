@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::db::Db;
 use crate::graphql::{self, Limits};
+use crate::interchange::{self, Format};
 use crate::seed::{self, SeedFiles};
 use crate::server::{self, ServerConfig};
 use crate::stats;
@@ -31,10 +32,25 @@ pub struct Cli {
 enum Command {
     /// Serve the GraphQL API, GraphiQL and the health check; seeds an empty data directory first.
     Serve(ServeArgs),
-    /// Validate a seed directory and write it into the data directory, all or nothing.
+    /// Validate a seed directory, a JSON Lines file or a CSV pair and write it into the data
+    /// directory, all or nothing.
     Import {
-        /// The seed directory to import (same layout as `seed/`).
-        dir: PathBuf,
+        /// A seed directory (same layout as `seed/`), a `.jsonl` export, or a nodes `.csv` (with --edges).
+        path: PathBuf,
+        /// The edges CSV that goes with a nodes CSV.
+        #[arg(long)]
+        edges: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Write the whole graph in a format other tools read.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Where to write (default: standard output). For csv, a path prefix: PREFIX.nodes.csv and
+        /// PREFIX.edges.csv are written.
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[command(flatten)]
         data: DataDirArg,
     },
@@ -50,6 +66,21 @@ enum Command {
         /// The seed directory; defaults to ./seed when it exists, else the bundled seed.
         dir: Option<PathBuf>,
     },
+}
+
+/// The export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ExportFormat {
+    /// GraphML with typed keys (Gephi, NetworkX, igraph, yEd).
+    Graphml,
+    /// GEXF 1.3, dynamic where relations have years (Gephi).
+    Gexf,
+    /// Gephi node and edge lists (two files).
+    Csv,
+    /// JSON Lines, lossless: import it back with `innograph import`.
+    Jsonl,
+    /// Cytoscape.js / Cytoscape desktop JSON.
+    Cytoscape,
 }
 
 #[derive(Debug, Args)]
@@ -133,7 +164,8 @@ pub fn run() -> anyhow::Result<i32> {
     init_tracing();
     match cli.command {
         Command::Serve(args) => serve(&args),
-        Command::Import { dir, data } => import(&dir, &data.data_dir),
+        Command::Import { path, edges, data } => import(&path, edges.as_deref(), &data.data_dir),
+        Command::Export { format, out, data } => export(format, out.as_deref(), &data.data_dir),
         Command::Validate { dir } => validate_command(dir.as_deref()),
         Command::Schema => {
             print!("{}", graphql::sdl());
@@ -214,21 +246,140 @@ fn validate_command(dir: Option<&Path>) -> anyhow::Result<i32> {
     }
 }
 
-fn import(dir: &Path, data_dir: &Path) -> anyhow::Result<i32> {
-    let files = SeedFiles::from_dir(dir)?;
-    let graph = validated(&files)?;
+fn import(path: &Path, edges: Option<&Path>, data_dir: &Path) -> anyhow::Result<i32> {
     let db = open_db(data_dir)?;
+    let is_file_of = |ext: &str| {
+        path.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+            && path.is_file()
+    };
+    let graph = if path.is_dir() {
+        validated(&SeedFiles::from_dir(path)?)?
+    } else if is_file_of("jsonl") {
+        let name = path.display().to_string();
+        let open = || std::fs::File::open(path).with_context(|| format!("cannot open {name}"));
+        let size = open()?.metadata().map(|m| m.len()).unwrap_or(0);
+        let bar = progress_bar(size, "reading");
+        let seed = interchange::read_jsonl(&name, std::io::BufReader::new(open()?), |read| {
+            bar.set_position(read)
+        });
+        bar.finish_and_clear();
+        let mut graph = validated_seed(&seed, &name)?;
+        let files = interchange::jsonl_document_files(std::io::BufReader::new(open()?));
+        interchange::restore_document_files(&mut graph, &files);
+        graph
+    } else if is_file_of("csv") {
+        let Some(edges) = edges else {
+            bail!(
+                "importing {} as a CSV node list needs its edge list: add --edges EDGES.csv",
+                path.display()
+            );
+        };
+        let documents = db.export_data()?.documents;
+        let open = |p: &Path| {
+            std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))
+        };
+        let seed = interchange::read_csv(
+            &path.display().to_string(),
+            open(path)?,
+            &edges.display().to_string(),
+            open(edges)?,
+            &documents,
+        );
+        let mut graph = validated_seed(&seed, &path.display().to_string())?;
+        // The documents came from the data directory: do not write them again.
+        graph.documents.clear();
+        graph
+    } else {
+        bail!(
+            "{} is neither a seed directory, a .jsonl file nor a .csv file",
+            path.display()
+        );
+    };
+    let bar = progress_bar(0, "writing");
     let summary = db
         .import(&graph)
         .context("import failed; the data directory is unchanged")?;
+    bar.finish_and_clear();
     println!(
         "imported {} documents, {} entities, {} relations from {} into {}",
         summary.documents,
         summary.entities,
         summary.relations,
-        dir.display(),
+        path.display(),
         data_dir.display()
     );
+    Ok(0)
+}
+
+/// A progress bar on stderr (drawn only when stderr is a terminal); `len` 0 means a spinner.
+fn progress_bar(len: u64, message: &'static str) -> indicatif::ProgressBar {
+    let bar = if len == 0 {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::new(len)
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if len > 0 {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} {bar:40} {bytes}/{total_bytes} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    }
+    bar.set_message(message);
+    bar
+}
+
+/// Validates an already parsed seed (from JSON Lines or CSV), printing every finding.
+fn validated_seed(seed: &seed::Seed, name: &str) -> anyhow::Result<GraphData> {
+    let report = validate::validate_seed(seed);
+    for diagnostic in &report.diagnostics {
+        eprintln!("{diagnostic}");
+    }
+    match report.graph {
+        Some(graph) => Ok(graph),
+        None => bail!(
+            "{} error(s) in {name}; nothing was imported",
+            report.errors().count()
+        ),
+    }
+}
+
+fn export(format: ExportFormat, out: Option<&Path>, data_dir: &Path) -> anyhow::Result<i32> {
+    let db = open_db(data_dir)?;
+    let graph = db.export_data()?;
+    let write = |format: Format, path: Option<&Path>| -> anyhow::Result<()> {
+        match path {
+            Some(path) => {
+                let file = std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                let mut writer = std::io::BufWriter::new(file);
+                interchange::export(&graph, format, &mut writer)?;
+                writer.flush()?;
+                eprintln!("wrote {}", path.display());
+            }
+            None => {
+                let mut stdout = std::io::stdout().lock();
+                interchange::export(&graph, format, &mut stdout)?;
+                stdout.flush()?;
+            }
+        }
+        Ok(())
+    };
+    match format {
+        ExportFormat::Csv => {
+            let Some(prefix) = out else {
+                bail!("csv writes two files (nodes and edges): give --out PREFIX");
+            };
+            let with = |suffix: &str| PathBuf::from(format!("{}.{suffix}", prefix.display()));
+            write(Format::CsvNodes, Some(&with("nodes.csv")))?;
+            write(Format::CsvEdges, Some(&with("edges.csv")))?;
+        }
+        ExportFormat::Graphml => write(Format::GraphMl, out)?,
+        ExportFormat::Gexf => write(Format::Gexf, out)?,
+        ExportFormat::Jsonl => write(Format::JsonLines, out)?,
+        ExportFormat::Cytoscape => write(Format::Cytoscape, out)?,
+    }
     Ok(0)
 }
 

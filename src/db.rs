@@ -83,6 +83,40 @@ impl Db {
         &self.store
     }
 
+    /// Everything in the store with document texts, sorted by id: what every export writes.
+    pub fn export_data(&self) -> Result<GraphData, DbError> {
+        let snapshot = self.store.snapshot()?;
+        let mut documents = Vec::with_capacity(snapshot.documents.len());
+        for document in snapshot.documents {
+            let text = self.store.document_text(&document.id)?.unwrap_or_default();
+            documents.push((document, text));
+        }
+        let mut graph = GraphData {
+            documents,
+            entities: snapshot.entities,
+            relations: snapshot.relations,
+        };
+        graph.sort();
+        Ok(graph)
+    }
+
+    /// The full records (with evidence) of relations the index returned, in the same order.
+    pub fn full_relations(
+        &self,
+        views: &[crate::graph::RelationView],
+    ) -> Result<Vec<crate::model::Relation>, DbError> {
+        let mut relations = Vec::with_capacity(views.len());
+        for view in views {
+            if let Some(relation) =
+                self.store
+                    .relation(&view.source.id, view.edge.kind, &view.target.id)?
+            {
+                relations.push(relation);
+            }
+        }
+        Ok(relations)
+    }
+
     /// An index rebuilt from the store from scratch: what the live index must equal.
     pub fn rebuilt_index(&self) -> Result<GraphIndex, DbError> {
         Ok(GraphIndex::from_snapshot(self.store.snapshot()?))

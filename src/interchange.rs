@@ -67,7 +67,11 @@ pub enum InterchangeError {
 }
 
 /// Writes the graph in `format`.
-pub fn export(graph: &GraphData, format: Format, out: &mut dyn Write) -> Result<(), InterchangeError> {
+pub fn export(
+    graph: &GraphData,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<(), InterchangeError> {
     match format {
         Format::GraphMl => graphml(graph, out),
         Format::Gexf => gexf(graph, out),
@@ -95,12 +99,17 @@ impl GraphData {
         self.entities.sort_by(|a, b| a.id.cmp(&b.id));
         self.relations.sort_by_cached_key(Relation::id);
         for relation in &mut self.relations {
-            relation.evidence.sort_by(|a, b| (&a.document, &a.quote).cmp(&(&b.document, &b.quote)));
+            relation
+                .evidence
+                .sort_by(|a, b| (&a.document, &a.quote).cmp(&(&b.document, &b.quote)));
         }
     }
 
     fn documents_by_id(&self) -> BTreeMap<&str, &Document> {
-        self.documents.iter().map(|(d, _)| (d.id.as_str(), d)).collect()
+        self.documents
+            .iter()
+            .map(|(d, _)| (d.id.as_str(), d))
+            .collect()
     }
 }
 
@@ -213,7 +222,10 @@ fn jsonl(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError>
             evidence: r
                 .evidence
                 .iter()
-                .map(|e| EvidenceLine { document: e.document.clone(), quote: e.quote.clone() })
+                .map(|e| EvidenceLine {
+                    document: e.document.clone(),
+                    quote: e.quote.clone(),
+                })
                 .collect(),
         })?;
     }
@@ -226,11 +238,15 @@ pub fn read_jsonl(name: &str, input: impl BufRead, mut progress: impl FnMut(u64)
     let mut seed = Seed::default();
     let mut read = 0u64;
     for (index, line) in input.split(b'\n').enumerate() {
-        let location = Location { file: name.to_owned(), line: index + 1 };
+        let location = Location {
+            file: name.to_owned(),
+            line: index + 1,
+        };
         let bytes = match line {
             Ok(bytes) => bytes,
             Err(e) => {
-                seed.syntax_errors.push((location, format!("cannot read: {e}")));
+                seed.syntax_errors
+                    .push((location, format!("cannot read: {e}")));
                 break;
             }
         };
@@ -242,18 +258,42 @@ pub fn read_jsonl(name: &str, input: impl BufRead, mut progress: impl FnMut(u64)
         let parsed: Line = match serde_json::from_slice(&bytes) {
             Ok(parsed) => parsed,
             Err(e) => {
-                seed.syntax_errors.push((location, format!("not a record of the JSON Lines format: {e}")));
+                seed.syntax_errors.push((
+                    location,
+                    format!("not a record of the JSON Lines format: {e}"),
+                ));
                 continue;
             }
         };
         match parsed {
-            Line::Document { id, title, title_en, publisher, date, region, index_no, file: _, reference, text } => {
+            Line::Document {
+                id,
+                title,
+                title_en,
+                publisher,
+                date,
+                region,
+                index_no,
+                file: _,
+                reference,
+                text,
+            } => {
                 // The text travels inline; give it a file name of its own so validation can find it.
                 let file = format!("inline:{id}");
                 seed.texts.insert(file.clone(), text);
                 seed.documents.push((
                     location,
-                    RawDocument { id, file, title, title_en, publisher, date, region, index_no, reference },
+                    RawDocument {
+                        id,
+                        file,
+                        title,
+                        title_en,
+                        publisher,
+                        date,
+                        region,
+                        index_no,
+                        reference,
+                    },
                 ));
             }
             Line::Entity {
@@ -286,14 +326,26 @@ pub fn read_jsonl(name: &str, input: impl BufRead, mut progress: impl FnMut(u64)
                     district_level,
                 },
             )),
-            Line::Relation { kind, source, target, year, evidence } => seed.relations.push((
+            Line::Relation {
+                kind,
+                source,
+                target,
+                year,
+                evidence,
+            } => seed.relations.push((
                 location,
                 RawRelation {
                     kind,
                     source,
                     target,
                     year,
-                    evidence: evidence.into_iter().map(|e| RawEvidence { doc: e.document, quote: e.quote }).collect(),
+                    evidence: evidence
+                        .into_iter()
+                        .map(|e| RawEvidence {
+                            doc: e.document,
+                            quote: e.quote,
+                        })
+                        .collect(),
                 },
             )),
         }
@@ -345,7 +397,16 @@ const NODE_COLUMNS: [&str; 12] = [
     "DistrictCode",
     "DistrictLevel",
 ];
-const EDGE_COLUMNS: [&str; 8] = ["Source", "Target", "Type", "Label", "Id", "Year", "Documents", "Evidence"];
+const EDGE_COLUMNS: [&str; 8] = [
+    "Source",
+    "Target",
+    "Type",
+    "Label",
+    "Id",
+    "Year",
+    "Documents",
+    "Evidence",
+];
 /// Separates list items inside one CSV cell.
 const LIST_SEPARATOR: &str = "|";
 
@@ -377,11 +438,19 @@ fn csv_edges(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeEr
     writer.write_record(EDGE_COLUMNS)?;
     for r in &graph.relations {
         let documents: Vec<&str> = r.evidence.iter().map(|e| e.document.as_str()).collect();
-        let evidence: Vec<Value> = r.evidence.iter().map(|e| json!({ "document": e.document, "quote": e.quote })).collect();
+        let evidence: Vec<Value> = r
+            .evidence
+            .iter()
+            .map(|e| json!({ "document": e.document, "quote": e.quote }))
+            .collect();
         writer.write_record([
             r.source.as_str(),
             &r.target,
-            if r.kind.is_symmetric() { "Undirected" } else { "Directed" },
+            if r.kind.is_symmetric() {
+                "Undirected"
+            } else {
+                "Directed"
+            },
             r.kind.as_str(),
             &r.id(),
             &r.year.map(|y| y.to_string()).unwrap_or_default(),
@@ -407,7 +476,10 @@ pub fn read_csv(
         let file = format!("inline:{}", document.id);
         seed.texts.insert(file.clone(), text.clone());
         seed.documents.push((
-            Location { file: "(data directory)".to_owned(), line: 0 },
+            Location {
+                file: "(data directory)".to_owned(),
+                line: 0,
+            },
             RawDocument {
                 id: document.id.clone(),
                 file,
@@ -422,58 +494,84 @@ pub fn read_csv(
         ));
     }
     let list = |cell: &str| -> Vec<String> {
-        if cell.is_empty() { Vec::new() } else { cell.split(LIST_SEPARATOR).map(str::to_owned).collect() }
+        if cell.is_empty() {
+            Vec::new()
+        } else {
+            cell.split(LIST_SEPARATOR).map(str::to_owned).collect()
+        }
     };
     let optional = |cell: &str| (!cell.is_empty()).then(|| cell.to_owned());
-    read_csv_table(nodes_name, nodes, &NODE_COLUMNS, &mut seed, |location, row, seed| {
-        seed.entities.push((
-            location,
-            RawEntity {
-                id: row[0].clone(),
-                kind: row[2].clone(),
-                name: row[1].clone(),
-                name_en: optional(&row[3]),
-                aliases: list(&row[4]),
-                description: optional(&row[5]),
-                established: optional(&row[6]),
-                legal_form: optional(&row[7]),
-                area: optional(&row[8]),
-                focus: list(&row[9]),
-                district_code: optional(&row[10]),
-                district_level: optional(&row[11]),
-            },
-        ));
-    });
-    read_csv_table(edges_name, edges, &EDGE_COLUMNS, &mut seed, |location, row, seed| {
-        let year = if row[5].is_empty() {
-            None
-        } else {
-            match row[5].parse::<i64>() {
-                Ok(year) => Some(year),
-                Err(_) => {
-                    seed.syntax_errors.push((location, format!("Year `{}` is not a whole number", row[5])));
+    read_csv_table(
+        nodes_name,
+        nodes,
+        &NODE_COLUMNS,
+        &mut seed,
+        |location, row, seed| {
+            seed.entities.push((
+                location,
+                RawEntity {
+                    id: row[0].clone(),
+                    kind: row[2].clone(),
+                    name: row[1].clone(),
+                    name_en: optional(&row[3]),
+                    aliases: list(&row[4]),
+                    description: optional(&row[5]),
+                    established: optional(&row[6]),
+                    legal_form: optional(&row[7]),
+                    area: optional(&row[8]),
+                    focus: list(&row[9]),
+                    district_code: optional(&row[10]),
+                    district_level: optional(&row[11]),
+                },
+            ));
+        },
+    );
+    read_csv_table(
+        edges_name,
+        edges,
+        &EDGE_COLUMNS,
+        &mut seed,
+        |location, row, seed| {
+            let year = if row[5].is_empty() {
+                None
+            } else {
+                match row[5].parse::<i64>() {
+                    Ok(year) => Some(year),
+                    Err(_) => {
+                        seed.syntax_errors
+                            .push((location, format!("Year `{}` is not a whole number", row[5])));
+                        return;
+                    }
+                }
+            };
+            let evidence: Vec<EvidenceLine> = match serde_json::from_str(&row[7]) {
+                Ok(evidence) => evidence,
+                Err(e) => {
+                    seed.syntax_errors.push((
+                        location,
+                        format!("Evidence is not a JSON list of {{document, quote}}: {e}"),
+                    ));
                     return;
                 }
-            }
-        };
-        let evidence: Vec<EvidenceLine> = match serde_json::from_str(&row[7]) {
-            Ok(evidence) => evidence,
-            Err(e) => {
-                seed.syntax_errors.push((location, format!("Evidence is not a JSON list of {{document, quote}}: {e}")));
-                return;
-            }
-        };
-        seed.relations.push((
-            location,
-            RawRelation {
-                kind: row[3].clone(),
-                source: row[0].clone(),
-                target: row[1].clone(),
-                year,
-                evidence: evidence.into_iter().map(|e| RawEvidence { doc: e.document, quote: e.quote }).collect(),
-            },
-        ));
-    });
+            };
+            seed.relations.push((
+                location,
+                RawRelation {
+                    kind: row[3].clone(),
+                    source: row[0].clone(),
+                    target: row[1].clone(),
+                    year,
+                    evidence: evidence
+                        .into_iter()
+                        .map(|e| RawEvidence {
+                            doc: e.document,
+                            quote: e.quote,
+                        })
+                        .collect(),
+                },
+            ));
+        },
+    );
     seed
 }
 
@@ -490,7 +588,13 @@ fn read_csv_table(
     let header = match reader.headers() {
         Ok(header) => header.clone(),
         Err(e) => {
-            seed.syntax_errors.push((Location { file: name.to_owned(), line: 1 }, format!("cannot read the header: {e}")));
+            seed.syntax_errors.push((
+                Location {
+                    file: name.to_owned(),
+                    line: 1,
+                },
+                format!("cannot read the header: {e}"),
+            ));
             return;
         }
     };
@@ -499,8 +603,17 @@ fn read_csv_table(
         match header.iter().position(|h| h == *column) {
             Some(p) => positions.push(p),
             None => {
-                let message = format!("the header has no `{column}` column (expected {})", columns.join(","));
-                seed.syntax_errors.push((Location { file: name.to_owned(), line: 1 }, message));
+                let message = format!(
+                    "the header has no `{column}` column (expected {})",
+                    columns.join(",")
+                );
+                seed.syntax_errors.push((
+                    Location {
+                        file: name.to_owned(),
+                        line: 1,
+                    },
+                    message,
+                ));
                 return;
             }
         }
@@ -509,12 +622,28 @@ fn read_csv_table(
         match record {
             Ok(record) => {
                 let line = record.position().map_or(0, |p| p.line() as usize);
-                let cells = positions.iter().map(|&p| record.get(p).unwrap_or("").to_owned()).collect();
-                row(Location { file: name.to_owned(), line }, cells, seed);
+                let cells = positions
+                    .iter()
+                    .map(|&p| record.get(p).unwrap_or("").to_owned())
+                    .collect();
+                row(
+                    Location {
+                        file: name.to_owned(),
+                        line,
+                    },
+                    cells,
+                    seed,
+                );
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line() as usize);
-                seed.syntax_errors.push((Location { file: name.to_owned(), line }, format!("malformed CSV: {e}")));
+                seed.syntax_errors.push((
+                    Location {
+                        file: name.to_owned(),
+                        line,
+                    },
+                    format!("malformed CSV: {e}"),
+                ));
             }
         }
     }
@@ -565,17 +694,44 @@ fn graphml(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeErro
     ])))?;
     for (name, ty) in NODE_KEYS {
         let id = format!("n_{name}");
-        empty(&mut w, "key", &[("id", &id), ("for", "node"), ("attr.name", name), ("attr.type", ty)])?;
+        empty(
+            &mut w,
+            "key",
+            &[
+                ("id", &id),
+                ("for", "node"),
+                ("attr.name", name),
+                ("attr.type", ty),
+            ],
+        )?;
     }
-    for (name, ty) in [("kind", "string"), ("relation_id", "string"), ("year", "int"), ("documents", "string"), ("evidence", "string")] {
+    for (name, ty) in [
+        ("kind", "string"),
+        ("relation_id", "string"),
+        ("year", "int"),
+        ("documents", "string"),
+        ("evidence", "string"),
+    ] {
         let id = format!("e_{name}");
-        empty(&mut w, "key", &[("id", &id), ("for", "edge"), ("attr.name", name), ("attr.type", ty)])?;
+        empty(
+            &mut w,
+            "key",
+            &[
+                ("id", &id),
+                ("for", "edge"),
+                ("attr.name", name),
+                ("attr.type", ty),
+            ],
+        )?;
     }
     w.write_event(Event::Start(
-        BytesStart::new("graph").with_attributes([("id", "innograph"), ("edgedefault", "directed")]),
+        BytesStart::new("graph")
+            .with_attributes([("id", "innograph"), ("edgedefault", "directed")]),
     ))?;
     for e in &graph.entities {
-        w.write_event(Event::Start(BytesStart::new("node").with_attributes([("id", e.id.as_str())])))?;
+        w.write_event(Event::Start(
+            BytesStart::new("node").with_attributes([("id", e.id.as_str())]),
+        ))?;
         for ((name, _), value) in NODE_KEYS.iter().zip(node_values(e)) {
             if !value.is_empty() {
                 data(&mut w, &format!("n_{name}"), &value)?;
@@ -610,10 +766,15 @@ fn graphml(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeErro
 
 fn gexf(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError> {
     let documents = graph.documents_by_id();
-    // A relation's spell starts in its year (else its earliest document's year); without either it is
-    // present throughout.
+    // A relation's time interval starts in its year (else its earliest document's year) and stays open:
+    // the sources say when a tie began to hold, never when it ended. Without a year it is timeless.
     let start_of = |r: &Relation| -> Option<i32> {
-        r.year.or_else(|| r.evidence.iter().filter_map(|e| documents.get(e.document.as_str()).and_then(|d| d.year())).min())
+        r.year.or_else(|| {
+            r.evidence
+                .iter()
+                .filter_map(|e| documents.get(e.document.as_str()).and_then(|d| d.year()))
+                .min()
+        })
     };
     let dynamic = graph.relations.iter().any(|r| start_of(r).is_some());
     let mut w = Writer::new_with_indent(out, b' ', 2);
@@ -621,12 +782,19 @@ fn gexf(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError> 
     w.write_event(Event::Start(BytesStart::new("gexf").with_attributes([
         ("xmlns", "http://gexf.net/1.3"),
         ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
-        ("xsi:schemaLocation", "http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd"),
+        (
+            "xsi:schemaLocation",
+            "http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd",
+        ),
         ("version", "1.3"),
     ])))?;
     w.write_event(Event::Start(BytesStart::new("meta")))?;
     element(&mut w, "creator", "innograph")?;
-    element(&mut w, "description", "Innovation ecosystem knowledge graph; every relation carries its evidence")?;
+    element(
+        &mut w,
+        "description",
+        "Innovation ecosystem knowledge graph; every relation carries its evidence",
+    )?;
     w.write_event(Event::End(BytesEnd::new("meta")))?;
     let mut graph_tag = BytesStart::new("graph").with_attributes([("defaultedgetype", "directed")]);
     if dynamic {
@@ -636,23 +804,49 @@ fn gexf(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError> 
         graph_tag.push_attribute(("mode", "static"));
     }
     w.write_event(Event::Start(graph_tag))?;
-    w.write_event(Event::Start(BytesStart::new("attributes").with_attributes([("class", "node"), ("mode", "static")])))?;
+    w.write_event(Event::Start(
+        BytesStart::new("attributes").with_attributes([("class", "node"), ("mode", "static")]),
+    ))?;
     for (i, (name, ty)) in NODE_KEYS.iter().enumerate().skip(1) {
-        empty(&mut w, "attribute", &[("id", &i.to_string()), ("title", name), ("type", ty)])?;
+        empty(
+            &mut w,
+            "attribute",
+            &[("id", &i.to_string()), ("title", name), ("type", ty)],
+        )?;
     }
     w.write_event(Event::End(BytesEnd::new("attributes")))?;
-    w.write_event(Event::Start(BytesStart::new("attributes").with_attributes([("class", "edge"), ("mode", "static")])))?;
-    for (i, name) in ["kind", "relation_id", "documents", "evidence"].iter().enumerate() {
-        empty(&mut w, "attribute", &[("id", &format!("e{i}")), ("title", name), ("type", "string")])?;
+    w.write_event(Event::Start(
+        BytesStart::new("attributes").with_attributes([("class", "edge"), ("mode", "static")]),
+    ))?;
+    for (i, name) in ["kind", "relation_id", "documents", "evidence"]
+        .iter()
+        .enumerate()
+    {
+        empty(
+            &mut w,
+            "attribute",
+            &[
+                ("id", &format!("e{i}")),
+                ("title", name),
+                ("type", "string"),
+            ],
+        )?;
     }
     w.write_event(Event::End(BytesEnd::new("attributes")))?;
     w.write_event(Event::Start(BytesStart::new("nodes")))?;
     for e in &graph.entities {
-        w.write_event(Event::Start(BytesStart::new("node").with_attributes([("id", e.id.as_str()), ("label", e.name.as_str())])))?;
+        w.write_event(Event::Start(
+            BytesStart::new("node")
+                .with_attributes([("id", e.id.as_str()), ("label", e.name.as_str())]),
+        ))?;
         w.write_event(Event::Start(BytesStart::new("attvalues")))?;
         for (i, value) in node_values(e).iter().enumerate().skip(1) {
             if !value.is_empty() {
-                empty(&mut w, "attvalue", &[("for", &i.to_string()), ("value", value)])?;
+                empty(
+                    &mut w,
+                    "attvalue",
+                    &[("for", &i.to_string()), ("value", value)],
+                )?;
             }
         }
         w.write_event(Event::End(BytesEnd::new("attvalues")))?;
@@ -667,7 +861,6 @@ fn gexf(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError> 
             ("source", r.source.as_str()),
             ("target", r.target.as_str()),
             ("label", r.kind.as_str()),
-            ("type", if r.kind.is_symmetric() { "undirected" } else { "directed" }),
         ]);
         let start = start_of(r).map(|y| y.to_string());
         if let Some(start) = &start {
@@ -676,16 +869,20 @@ fn gexf(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError> 
         w.write_event(Event::Start(tag))?;
         w.write_event(Event::Start(BytesStart::new("attvalues")))?;
         let documents: Vec<&str> = r.evidence.iter().map(|e| e.document.as_str()).collect();
-        let values = [r.kind.to_string(), id.clone(), documents.join(LIST_SEPARATOR), evidence_json(r).to_string()];
+        let values = [
+            r.kind.to_string(),
+            id.clone(),
+            documents.join(LIST_SEPARATOR),
+            evidence_json(r).to_string(),
+        ];
         for (i, value) in values.iter().enumerate() {
-            empty(&mut w, "attvalue", &[("for", &format!("e{i}")), ("value", value)])?;
+            empty(
+                &mut w,
+                "attvalue",
+                &[("for", &format!("e{i}")), ("value", value)],
+            )?;
         }
         w.write_event(Event::End(BytesEnd::new("attvalues")))?;
-        if let Some(start) = &start {
-            w.write_event(Event::Start(BytesStart::new("spells")))?;
-            empty(&mut w, "spell", &[("start", start)])?;
-            w.write_event(Event::End(BytesEnd::new("spells")))?;
-        }
         w.write_event(Event::End(BytesEnd::new("edge")))?;
     }
     w.write_event(Event::End(BytesEnd::new("edges")))?;
@@ -696,7 +893,9 @@ fn gexf(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError> 
 }
 
 fn empty<W: Write>(w: &mut Writer<W>, name: &str, attributes: &[(&str, &str)]) -> io::Result<()> {
-    w.write_event(Event::Empty(BytesStart::new(name).with_attributes(attributes.iter().copied())))
+    w.write_event(Event::Empty(
+        BytesStart::new(name).with_attributes(attributes.iter().copied()),
+    ))
 }
 
 fn element<W: Write>(w: &mut Writer<W>, name: &str, text: &str) -> io::Result<()> {
@@ -706,13 +905,20 @@ fn element<W: Write>(w: &mut Writer<W>, name: &str, text: &str) -> io::Result<()
 }
 
 fn data<W: Write>(w: &mut Writer<W>, key: &str, value: &str) -> io::Result<()> {
-    w.write_event(Event::Start(BytesStart::new("data").with_attributes([("key", key)])))?;
+    w.write_event(Event::Start(
+        BytesStart::new("data").with_attributes([("key", key)]),
+    ))?;
     w.write_event(Event::Text(BytesText::new(value)))?;
     w.write_event(Event::End(BytesEnd::new("data")))
 }
 
 fn evidence_json(r: &Relation) -> Value {
-    Value::Array(r.evidence.iter().map(|e| json!({ "document": e.document, "quote": e.quote })).collect())
+    Value::Array(
+        r.evidence
+            .iter()
+            .map(|e| json!({ "document": e.document, "quote": e.quote }))
+            .collect(),
+    )
 }
 
 // ---------------------------------------------------------------- front-end shapes
@@ -726,7 +932,11 @@ pub fn cytoscape_elements(
     documents: &BTreeMap<&str, &Document>,
     compound: bool,
 ) -> Value {
-    let parents = if compound { district_parents(entities, relations) } else { BTreeMap::new() };
+    let parents = if compound {
+        district_parents(entities, relations)
+    } else {
+        BTreeMap::new()
+    };
     let mut nodes: Vec<Value> = entities
         .iter()
         .map(|e| {
@@ -747,8 +957,17 @@ pub fn cytoscape_elements(
 
 /// AntV G6 v5 graph data: `nodes`, `edges` and (with `combos`) a combo per district holding its
 /// entities.
-pub fn g6_data(entities: &[Entity], relations: &[Relation], documents: &BTreeMap<&str, &Document>, combos: bool) -> Value {
-    let parents = if combos { district_parents(entities, relations) } else { BTreeMap::new() };
+pub fn g6_data(
+    entities: &[Entity],
+    relations: &[Relation],
+    documents: &BTreeMap<&str, &Document>,
+    combos: bool,
+) -> Value {
+    let parents = if combos {
+        district_parents(entities, relations)
+    } else {
+        BTreeMap::new()
+    };
     let combo_ids: std::collections::BTreeSet<&str> = parents.values().copied().collect();
     let nodes: Vec<Value> = entities
         .iter()
@@ -771,7 +990,7 @@ pub fn g6_data(entities: &[Entity], relations: &[Relation], documents: &BTreeMap
         .collect();
     let edges: Vec<Value> = relations
         .iter()
-        .filter(|r| !combos || !(combo_ids.contains(r.target.as_str()) && r.kind == RelationKind::LocatedIn))
+        .filter(|r| !(combos && combo_ids.contains(r.target.as_str()) && r.kind == RelationKind::LocatedIn))
         .map(|r| json!({ "id": r.id(), "source": r.source, "target": r.target, "data": edge_data(r, documents) }))
         .collect();
     let mut value = json!({ "nodes": nodes, "edges": edges });
@@ -782,8 +1001,15 @@ pub fn g6_data(entities: &[Entity], relations: &[Relation], documents: &BTreeMap
 }
 
 /// An ECharts `graph` series: categories are the entity kinds.
-pub fn echarts_series(entities: &[Entity], relations: &[Relation], documents: &BTreeMap<&str, &Document>) -> Value {
-    let categories: Vec<Value> = EntityKind::ALL.iter().map(|k| json!({ "name": k.as_str() })).collect();
+pub fn echarts_series(
+    entities: &[Entity],
+    relations: &[Relation],
+    documents: &BTreeMap<&str, &Document>,
+) -> Value {
+    let categories: Vec<Value> = EntityKind::ALL
+        .iter()
+        .map(|k| json!({ "name": k.as_str() }))
+        .collect();
     let nodes: Vec<Value> = entities
         .iter()
         .map(|e| {
@@ -865,14 +1091,101 @@ fn edge_data(r: &Relation, documents: &BTreeMap<&str, &Document>) -> Value {
 
 /// For each entity, the district it lies in directly (its first LOCATED_IN target that is a district
 /// in the same subgraph).
-fn district_parents<'a>(entities: &'a [Entity], relations: &'a [Relation]) -> BTreeMap<&'a str, &'a str> {
-    let districts: std::collections::BTreeSet<&str> =
-        entities.iter().filter(|e| e.kind == EntityKind::District).map(|e| e.id.as_str()).collect();
+fn district_parents<'a>(
+    entities: &'a [Entity],
+    relations: &'a [Relation],
+) -> BTreeMap<&'a str, &'a str> {
+    let districts: std::collections::BTreeSet<&str> = entities
+        .iter()
+        .filter(|e| e.kind == EntityKind::District)
+        .map(|e| e.id.as_str())
+        .collect();
     let mut parents = BTreeMap::new();
     for r in relations {
         if r.kind == RelationKind::LocatedIn && districts.contains(r.target.as_str()) {
-            parents.entry(r.source.as_str()).or_insert(r.target.as_str());
+            parents
+                .entry(r.source.as_str())
+                .or_insert(r.target.as_str());
         }
     }
     parents
+}
+
+// ---------------------------------------------------------------- subgraphs for front ends
+
+/// A front-end shape for a subgraph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Cytoscape.js elements; `compound` puts each entity inside its district.
+    Cytoscape { compound: bool },
+    /// AntV G6 v5 data; `combos` groups entities in district combos.
+    G6 { combos: bool },
+    /// An ECharts graph series.
+    Echarts,
+}
+
+impl Shape {
+    /// Parses `cytoscape`, `g6` or `echarts`, with the district grouping flag.
+    pub fn parse(format: &str, grouped: bool) -> Option<Shape> {
+        match format {
+            "cytoscape" => Some(Shape::Cytoscape { compound: grouped }),
+            "g6" => Some(Shape::G6 { combos: grouped }),
+            "echarts" => Some(Shape::Echarts),
+            _ => None,
+        }
+    }
+}
+
+/// A subgraph from the index in a front-end shape, with full evidence read from the store. When the
+/// shape groups by district, each entity's district (and the LOCATED_IN to it) is added if missing.
+pub fn shape_subgraph(
+    db: &crate::db::Db,
+    view: &crate::graph::SubgraphView,
+    shape: Shape,
+) -> Result<Value, crate::db::DbError> {
+    let grouped = matches!(
+        shape,
+        Shape::Cytoscape { compound: true } | Shape::G6 { combos: true }
+    );
+    let mut relation_views = view.relations.clone();
+    let mut entities: Vec<Entity> = view.entities.iter().map(|e| (**e).clone()).collect();
+    let documents: Vec<Document> = {
+        let index = db.read();
+        if grouped {
+            let present: std::collections::HashSet<String> =
+                entities.iter().map(|e| e.id.clone()).collect();
+            let located = crate::graph::Step::new(
+                crate::graph::KindSet::of(&[RelationKind::LocatedIn]),
+                crate::graph::Direction::Out,
+            );
+            let mut added = std::collections::HashSet::new();
+            for entity in &view.entities {
+                for relation in index.relations_of(&entity.id, located) {
+                    if relation.target.kind != EntityKind::District {
+                        continue;
+                    }
+                    if !present.contains(&relation.target.id)
+                        && added.insert(relation.target.id.clone())
+                    {
+                        entities.push((*relation.target).clone());
+                    }
+                    if !relation_views.iter().any(|r| r.id() == relation.id()) {
+                        relation_views.push(relation);
+                    }
+                    break;
+                }
+            }
+        }
+        index.documents().map(|d| (**d).clone()).collect()
+    };
+    let relations = db.full_relations(&relation_views)?;
+    let documents: BTreeMap<&str, &Document> =
+        documents.iter().map(|d| (d.id.as_str(), d)).collect();
+    Ok(match shape {
+        Shape::Cytoscape { compound } => {
+            cytoscape_elements(&entities, &relations, &documents, compound)
+        }
+        Shape::G6 { combos } => g6_data(&entities, &relations, &documents, combos),
+        Shape::Echarts => echarts_series(&entities, &relations, &documents),
+    })
 }

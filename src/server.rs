@@ -61,12 +61,16 @@ impl Default for ServerConfig {
 #[derive(Clone)]
 struct AppState {
     api: Api,
+    db: Arc<Db>,
+    limits: Limits,
 }
 
 /// The whole application as a router, ready to serve or to test without a socket.
 pub fn app(db: Arc<Db>, config: &ServerConfig) -> Router {
     let state = AppState {
-        api: Api::new(db, config.limits.clone()),
+        api: Api::new(db.clone(), config.limits.clone()),
+        db,
+        limits: config.limits.clone(),
     };
     Router::new()
         .route(
@@ -76,6 +80,8 @@ pub fn app(db: Arc<Db>, config: &ServerConfig) -> Router {
         .route("/graphiql", get(graphiql_page))
         .route("/graphiql/assets/{file}", get(graphiql_asset))
         .route("/healthz", get(healthz))
+        .route("/api/subgraph", get(rest::subgraph))
+        .route("/api/export", get(rest::export))
         .route("/", get(landing))
         .fallback(not_found)
         .with_state(state)
@@ -418,6 +424,246 @@ async fn landing() -> Response {
 
 async fn not_found() -> Response {
     not_found_response()
+}
+
+/// Plain HTTP endpoints for front ends and tools that do not speak GraphQL.
+mod rest {
+    use std::collections::HashMap;
+
+    use axum::extract::{Query, State};
+    use axum::http::{StatusCode, header};
+    use axum::response::{IntoResponse, Response};
+
+    use super::AppState;
+    use crate::graph::{Budget, Direction, KindSet, Step};
+    use crate::interchange::{self, Format, Shape};
+    use crate::model::{EntityKind, RelationKind};
+
+    /// An error of these endpoints: status, code and message, as `{"error": {"code", "message"}}`.
+    pub(super) struct RestError(StatusCode, &'static str, String);
+
+    impl IntoResponse for RestError {
+        fn into_response(self) -> Response {
+            let body = serde_json::json!({ "error": { "code": self.1, "message": self.2 } });
+            (
+                self.0,
+                [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                body.to_string(),
+            )
+                .into_response()
+        }
+    }
+
+    fn error(status: StatusCode, code: &'static str, message: &str) -> RestError {
+        RestError(status, code, message.to_owned())
+    }
+
+    fn bad(message: String) -> RestError {
+        RestError(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", message)
+    }
+
+    fn list<T: std::str::FromStr>(
+        params: &HashMap<String, String>,
+        name: &str,
+    ) -> Result<Option<Vec<T>>, RestError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let Some(raw) = params.get(name) else {
+            return Ok(None);
+        };
+        raw.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<T>().map_err(|e| bad(format!("`{name}`: {e}"))))
+            .collect::<Result<Vec<T>, RestError>>()
+            .map(Some)
+    }
+
+    fn number(
+        params: &HashMap<String, String>,
+        name: &str,
+        default: u32,
+        max: u32,
+    ) -> Result<u32, RestError> {
+        let value = match params.get(name) {
+            None => default,
+            Some(raw) => raw
+                .parse::<u32>()
+                .map_err(|_| bad(format!("`{name}` must be a whole number, got `{raw}`")))?,
+        };
+        if value > max {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                if name == "depth" {
+                    "TRAVERSAL_DEPTH_LIMIT"
+                } else {
+                    "PAGE_SIZE_LIMIT"
+                },
+                &format!("`{name}` is {value}, above the limit of {max}"),
+            ));
+        }
+        Ok(value)
+    }
+
+    /// `GET /api/subgraph?ids=a,b&depth=1&relations=…&direction=BOTH&kinds=…&limit=500&format=cytoscape|g6|echarts&compound=true`
+    pub(super) async fn subgraph(
+        State(state): State<AppState>,
+        Query(params): Query<HashMap<String, String>>,
+    ) -> Response {
+        match subgraph_inner(&state, &params).await {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        }
+    }
+
+    async fn subgraph_inner(
+        state: &AppState,
+        params: &HashMap<String, String>,
+    ) -> Result<Response, RestError> {
+        let ids: Vec<String> = list::<String>(params, "ids")?.unwrap_or_default();
+        if ids.is_empty() {
+            return Err(bad(
+                "`ids` must name at least one entity (comma-separated)".to_owned()
+            ));
+        }
+        if ids.len() > state.limits.max_ids {
+            return Err(bad(format!(
+                "`ids` holds {} ids, above the limit of {}",
+                ids.len(),
+                state.limits.max_ids
+            )));
+        }
+        let depth = number(params, "depth", 1, state.limits.max_traversal_depth)?;
+        let limit =
+            number(params, "limit", 500, state.limits.max_page_size as u32)?.max(1) as usize;
+        let relations: Option<Vec<RelationKind>> = list(params, "relations")?;
+        let kinds: Option<Vec<EntityKind>> = list(params, "kinds")?;
+        let direction = match params.get("direction").map(String::as_str) {
+            None | Some("BOTH") => Direction::Both,
+            Some("OUT") => Direction::Out,
+            Some("IN") => Direction::In,
+            Some(other) => {
+                return Err(bad(format!(
+                    "`direction` must be OUT, IN or BOTH, got `{other}`"
+                )));
+            }
+        };
+        let grouped = ["compound", "combos"]
+            .iter()
+            .any(|k| params.get(*k).is_some_and(|v| v == "true"));
+        let format = params.get("format").map_or("cytoscape", String::as_str);
+        let shape = Shape::parse(format, grouped).ok_or_else(|| {
+            bad(format!(
+                "`format` must be cytoscape, g6 or echarts, got `{format}`"
+            ))
+        })?;
+        let db = state.db.clone();
+        let limits = state.limits.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let view = {
+                let index = db.read();
+                if let Some(missing) = ids.iter().find(|id| !index.contains(id)) {
+                    return Err(error(
+                        StatusCode::NOT_FOUND,
+                        "NOT_FOUND",
+                        &format!("`ids`: no entity has id `{missing}`"),
+                    ));
+                }
+                let step = Step::new(KindSet::from_option(relations.as_deref()), direction);
+                let budget = Budget::new(limits.max_visits, limits.traversal_time);
+                index.neighborhood(&ids, step, depth, kinds.as_deref(), limit, budget)
+            };
+            let mut body = interchange::shape_subgraph(&db, &view, shape).map_err(|e| {
+                tracing::error!(error = %e, "shaping a subgraph");
+                error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL_SERVER_ERROR",
+                    "internal error; it has been logged",
+                )
+            })?;
+            if let Some(object) = body.as_object_mut() {
+                object.insert(
+                    "truncated".to_owned(),
+                    serde_json::json!(view.truncated.is_some()),
+                );
+                object.insert("reason".to_owned(), serde_json::json!(view.truncated));
+            }
+            Ok(body)
+        })
+        .await
+        .map_err(|_| {
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_SERVER_ERROR",
+                "internal error",
+            )
+        })??;
+        Ok((
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            result.to_string(),
+        )
+            .into_response())
+    }
+
+    /// `GET /api/export?format=graphml|gexf|csv-nodes|csv-edges|jsonl|cytoscape`: the whole graph.
+    pub(super) async fn export(
+        State(state): State<AppState>,
+        Query(params): Query<HashMap<String, String>>,
+    ) -> Response {
+        let format = match params.get("format").map(String::as_str) {
+            Some("graphml") => Format::GraphMl,
+            Some("gexf") => Format::Gexf,
+            Some("csv-nodes") => Format::CsvNodes,
+            Some("csv-edges") => Format::CsvEdges,
+            Some("jsonl") => Format::JsonLines,
+            Some("cytoscape") => Format::Cytoscape,
+            other => {
+                return bad(format!(
+                    "`format` must be graphml, gexf, csv-nodes, csv-edges, jsonl or cytoscape, got `{}`",
+                    other.unwrap_or("")
+                ))
+                .into_response();
+            }
+        };
+        let db = state.db.clone();
+        let result = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+            let graph = db.export_data().map_err(|e| e.to_string())?;
+            let mut out = Vec::new();
+            interchange::export(&graph, format, &mut out).map_err(|e| e.to_string())?;
+            Ok(out)
+        })
+        .await;
+        match result {
+            Ok(Ok(bytes)) => {
+                let disposition =
+                    format!("attachment; filename=\"innograph.{}\"", format.extension());
+                (
+                    [
+                        (header::CONTENT_TYPE, format.media_type().to_owned()),
+                        (header::CONTENT_DISPOSITION, disposition),
+                    ],
+                    bytes,
+                )
+                    .into_response()
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "export failed");
+                error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL_SERVER_ERROR",
+                    "export failed; it has been logged",
+                )
+                .into_response()
+            }
+            Err(_) => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_SERVER_ERROR",
+                "export failed",
+            )
+            .into_response(),
+        }
+    }
 }
 
 fn not_found_response() -> Response {

@@ -58,7 +58,7 @@ const ENTITIES_PER_DOCUMENT: usize = 2_000;
 
 /// Generates a graph. Relation quotes are lines of the synthetic documents, so the result validates.
 pub fn generate(params: Params) -> GraphData {
-    let mut rng = Rng(params.seed ^ 0x5eed_1e55_0f_1a7e);
+    let mut rng = Rng(params.seed ^ 0x5eed_1e55_0f1a_7e00);
     let mut entities: Vec<Entity> = Vec::with_capacity(params.entities);
     let mut relations: Vec<Relation> = Vec::new();
     let mut seen: HashSet<(u32, RelationKind, u32)> = HashSet::new();

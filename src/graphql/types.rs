@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
+
+use crate::interchange::Shape;
 
 use super::inputs::{RelationWhere, time_filter, timed_step};
 use super::{Limits, db};
@@ -486,6 +488,39 @@ impl Subgraph {
     /// Why the subgraph was truncated, and how to get the rest.
     async fn reason(&self) -> Option<&str> {
         self.0.truncated.as_deref()
+    }
+
+    /// Cytoscape.js elements (`{nodes, edges}`): bilingual labels, kind as class, relation kind as edge
+    /// label, evidence in edge data; `compound` puts each entity inside its district.
+    async fn cytoscape(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] compound: bool,
+    ) -> Result<Json<serde_json::Value>> {
+        self.shape(ctx, Shape::Cytoscape { compound })
+    }
+
+    /// AntV G6 v5 graph data (`{nodes, edges, combos}`); `combos` groups entities by district.
+    async fn g6(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] combos: bool,
+    ) -> Result<Json<serde_json::Value>> {
+        self.shape(ctx, Shape::G6 { combos })
+    }
+
+    /// An ECharts `graph` series: categories are the entity kinds.
+    async fn echarts(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
+        self.shape(ctx, Shape::Echarts)
+    }
+}
+
+impl Subgraph {
+    fn shape(&self, ctx: &Context<'_>, shape: Shape) -> Result<Json<serde_json::Value>> {
+        let db = db(ctx)?;
+        crate::interchange::shape_subgraph(db, &self.0, shape)
+            .map(Json)
+            .map_err(|e| super::internal_error("shaping the subgraph", e))
     }
 }
 

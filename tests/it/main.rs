@@ -4,6 +4,7 @@ mod analysis;
 mod api;
 mod cli;
 mod http;
+mod interchange;
 mod limits;
 mod measures;
 mod persistence;
