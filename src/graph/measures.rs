@@ -17,6 +17,7 @@ use std::sync::Arc;
 use petgraph::Direction as PgDirection;
 use petgraph::stable_graph::NodeIndex;
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
+use rustc_hash::FxHashMap;
 
 use super::GraphIndex;
 use crate::model::{Entity, EntityKind, RelationKind};
@@ -99,7 +100,7 @@ impl GraphIndex {
             .enumerate()
             .map(|(i, id)| (id, i))
             .collect();
-        let index_of: HashMap<NodeIndex, usize> =
+        let index_of: FxHashMap<NodeIndex, usize> =
             nodes.iter().enumerate().map(|(i, &n)| (n, i)).collect();
         let n = nodes.len();
 
@@ -126,6 +127,8 @@ impl GraphIndex {
                 .map(|m| m.into_iter().collect())
                 .collect(),
         };
+        let out: Vec<Vec<(usize, f64)>> =
+            out.into_iter().map(|m| m.into_iter().collect()).collect();
         let pagerank = pagerank(&out, 0.85, 1e-10, 200);
         let (betweenness, betweenness_sample) = if n <= EXACT_BETWEENNESS_LIMIT {
             (betweenness(&undirected, None), None)
@@ -156,18 +159,18 @@ impl GraphIndex {
 
     /// PageRank alone (as in [`GraphIndex::measures`]), in id order of the entities.
     pub fn pagerank(&self) -> Vec<f64> {
-        let index_of: HashMap<NodeIndex, usize> = self
+        let index_of: FxHashMap<NodeIndex, usize> = self
             .nodes
             .values()
             .enumerate()
             .map(|(i, &n)| (n, i))
             .collect();
-        let mut out: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); index_of.len()];
+        let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); index_of.len()];
         for edge in self.graph.edge_references() {
             let (s, t) = (index_of[&edge.source()], index_of[&edge.target()]);
-            *out[s].entry(t).or_default() += 1.0;
+            out[s].push((t, 1.0));
             if edge.weight().kind.is_symmetric() {
-                *out[t].entry(s).or_default() += 1.0;
+                out[t].push((s, 1.0));
             }
         }
         pagerank(&out, 0.85, 1e-10, 200)
@@ -298,7 +301,7 @@ pub struct CollaborationTie {
 
 /// Power iteration as NetworkX's `pagerank`: `out[i]` maps targets to weights.
 fn pagerank(
-    out: &[BTreeMap<usize, f64>],
+    out: &[Vec<(usize, f64)>],
     alpha: f64,
     tolerance: f64,
     max_iterations: usize,
@@ -308,7 +311,10 @@ fn pagerank(
         return Vec::new();
     }
     let uniform = 1.0 / n as f64;
-    let totals: Vec<f64> = out.iter().map(|m| m.values().sum()).collect();
+    let totals: Vec<f64> = out
+        .iter()
+        .map(|m| m.iter().map(|&(_, w)| w).sum())
+        .collect();
     let mut rank = vec![uniform; n];
     for _ in 0..max_iterations {
         let dangling: f64 = (0..n).filter(|&i| totals[i] == 0.0).map(|i| rank[i]).sum();
@@ -318,7 +324,7 @@ fn pagerank(
                 continue;
             }
             let share = alpha * rank[i] / totals[i];
-            for (&j, &w) in targets {
+            for &(j, w) in targets {
                 next[j] += share * w;
             }
         }

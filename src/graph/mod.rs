@@ -9,6 +9,8 @@
 //! from the store when a client asks for it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rustc_hash::FxHashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -603,7 +605,7 @@ impl GraphIndex {
         enter: &dyn Fn(&Entity) -> bool,
         budget: Budget,
     ) -> Result<Vec<(NodeIndex, u32)>, TraversalError> {
-        let mut seen: HashSet<NodeIndex> = starts.iter().copied().collect();
+        let mut seen: FxHashSet<NodeIndex> = starts.iter().copied().collect();
         let mut order: Vec<(NodeIndex, u32)> = starts.iter().map(|&n| (n, 0)).collect();
         let mut frontier: Vec<NodeIndex> = starts.to_vec();
         for distance in 1..=depth {
@@ -673,7 +675,7 @@ impl GraphIndex {
             }
         };
         let kept: Vec<NodeIndex> = reached.iter().take(limit).map(|&(n, _)| n).collect();
-        let inside: HashSet<NodeIndex> = kept.iter().copied().collect();
+        let inside: FxHashSet<NodeIndex> = kept.iter().copied().collect();
         let mut edges: Vec<EdgeIndex> = Vec::new();
         for &node in &kept {
             for edge in self.graph.edges_directed(node, PgDirection::Outgoing) {
@@ -700,7 +702,7 @@ impl GraphIndex {
         enter: &dyn Fn(&Entity) -> bool,
         count: usize,
     ) -> Vec<(NodeIndex, u32)> {
-        let mut seen: HashSet<NodeIndex> = starts.iter().copied().collect();
+        let mut seen: FxHashSet<NodeIndex> = starts.iter().copied().collect();
         let mut order: Vec<(NodeIndex, u32)> = starts.iter().map(|&n| (n, 0)).take(count).collect();
         let mut frontier: Vec<NodeIndex> = starts.to_vec();
         for distance in 1..=depth {
