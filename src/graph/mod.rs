@@ -8,7 +8,7 @@
 //! Edges hold only what traversal needs (kind and years); the full relation with its evidence is read
 //! from the store when a client asks for it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use rustc_hash::FxHashSet;
 use std::sync::Arc;
