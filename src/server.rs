@@ -1,8 +1,9 @@
 //! The HTTP transport: the only module that imports axum.
 //!
 //! Routes: `/graphql` (GET and POST, GraphQL over HTTP with content negotiation done here rather than
-//! by an integration crate), `/graphiql` (the IDE, its assets embedded in the binary), `/healthz`, and
-//! `/` (a landing page). Layers: request-body limit, CORS for configured origins, a request timeout as a
+//! by an integration crate), `/graphiql` (the IDE), `/` (the graph explorer; both with their assets
+//! embedded in the binary), `/api/subgraph` and `/api/export` (plain HTTP for front ends and tools), and
+//! `/healthz`. Layers: request-body limit, CORS for configured origins, a request timeout as a
 //! backstop behind the GraphQL execution timeout, and tracing. [`serve`] shuts down gracefully on
 //! SIGTERM and Ctrl-C.
 
@@ -29,6 +30,7 @@ use crate::db::Db;
 use crate::graphql::{Api, Limits, Outcome, RequestParams};
 
 static GRAPHIQL: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/graphiql");
+static EXPLORER: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/explorer");
 
 /// The media type of the GraphQL-over-HTTP spec.
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -82,7 +84,8 @@ pub fn app(db: Arc<Db>, config: &ServerConfig) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/subgraph", get(rest::subgraph))
         .route("/api/export", get(rest::export))
-        .route("/", get(landing))
+        .route("/", get(explorer_page))
+        .route("/explorer/{*file}", get(explorer_asset))
         .fallback(not_found)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(config.body_limit))
@@ -382,6 +385,7 @@ fn asset_response(dir: &Dir<'static>, name: &str) -> Response {
         Some("html") => "text/html; charset=utf-8",
         Some("js") => "text/javascript; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
+        Some("png") => "image/png",
         _ => "text/plain; charset=utf-8",
     };
     let cache = if name.ends_with(".html") {
@@ -407,19 +411,12 @@ async fn healthz() -> Response {
         .into_response()
 }
 
-async fn landing() -> Response {
-    let page = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>innograph</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40em; margin: 3em auto">
-<h1>innograph</h1>
-<p>The innovation ecosystem of Zhejiang's cities as a knowledge graph, with evidence for every tie.</p>
-<ul>
-<li><a href="/graphiql">GraphiQL</a>: write and run GraphQL queries in the browser</li>
-<li><code>POST /graphql</code>: the API (GraphQL over HTTP)</li>
-<li><a href="/healthz">/healthz</a>: liveness</li>
-</ul>
-</body></html>"#;
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+async fn explorer_page() -> Response {
+    asset_response(&EXPLORER, "index.html")
+}
+
+async fn explorer_asset(Path(file): Path<String>) -> Response {
+    asset_response(&EXPLORER, &file)
 }
 
 async fn not_found() -> Response {

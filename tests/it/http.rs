@@ -277,3 +277,37 @@ fn sigterm_shuts_down_gracefully() {
     let status = server.terminate();
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[test]
+fn the_explorer_and_its_libraries_are_served_from_the_binary() {
+    let (server, _dir) = Server::with_mini_seed();
+    let page = server.client().get(server.url("/")).send().unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().unwrap();
+    assert!(
+        !html.contains("https://") && !html.contains("http://"),
+        "the explorer must not load from a CDN"
+    );
+    for asset in [
+        "/explorer/style.css",
+        "/explorer/app.js",
+        "/explorer/vendor/cytoscape.min.js",
+        "/explorer/vendor/layout-base.js",
+        "/explorer/vendor/cose-base.js",
+        "/explorer/vendor/cytoscape-fcose.js",
+    ] {
+        assert!(html.contains(asset), "{asset} is not referenced");
+        let response = server.client().get(server.url(asset)).send().unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        assert!(response.bytes().unwrap().len() > 1000, "{asset} is empty");
+    }
+    assert_eq!(
+        server
+            .client()
+            .get(server.url("/explorer/vendor/nope.js"))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+}
