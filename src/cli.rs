@@ -424,6 +424,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<i32> {
                 index.relation_count(),
                 args.data.data_dir.display()
             )?;
+            writeln!(out, "  Explorer: http://{address}/")?;
             writeln!(out, "  GraphiQL: http://{address}/graphiql")?;
             writeln!(out, "  GraphQL:  http://{address}/graphql")?;
             out.flush()?;
