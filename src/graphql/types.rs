@@ -249,6 +249,63 @@ impl Entity {
             .collect())
     }
 
+    /// The same relations as `relations`, a page at a time (Relay), for entities with many.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "super::cost(first.unwrap_or(50).clamp(0, 1_000) as usize, child_complexity)"
+    )]
+    async fn relation_connection(
+        &self,
+        ctx: &Context<'_>,
+        relations: Option<Vec<RelationKind>>,
+        #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
+        #[graphql(name = "where")] where_: Option<RelationWhere>,
+        as_of: Option<i32>,
+        #[graphql(default = 50)] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<RelationConnection> {
+        let first = ctx
+            .data::<Limits>()?
+            .page_size("first", first.unwrap_or(50))?;
+        let all = self
+            .relations(ctx, relations, direction, where_, as_of)
+            .await?;
+        let total = all.len();
+        let start = match after.as_deref() {
+            None => 0,
+            Some(cursor) => all
+                .iter()
+                .position(|r| r.0.id() == cursor)
+                .map(|p| p + 1)
+                .ok_or_else(|| {
+                    super::user_error(
+                        "BAD_USER_INPUT",
+                        format!("`after`: `{cursor}` is not a relation of this listing"),
+                    )
+                })?,
+        };
+        let edges: Vec<RelationEdge> = all
+            .into_iter()
+            .skip(start)
+            .take(first)
+            .map(|r| RelationEdge {
+                cursor: r.0.id(),
+                node: r,
+            })
+            .collect();
+        let more = start + edges.len() < total;
+        Ok(RelationConnection {
+            total_count: total,
+            page_info: PageInfo {
+                has_next_page: more,
+                has_previous_page: start > 0,
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+        })
+    }
+
     /// Number of relations of this entity over the given kinds and direction.
     async fn degree(
         &self,

@@ -315,3 +315,21 @@ fn measures_rankings_communities_and_the_collaboration_network() {
                            "sharedPlaces": [{ "id": "shangyu-district" }], "coBuilt": [] }] })
     );
 }
+
+#[test]
+fn an_entity_pages_through_its_relations() {
+    let (server, _dir) = Server::with_mini_seed();
+    let query = r#"query($after: String) { entity(id: "shangyu-district") {
+        relationConnection(first: 3, after: $after) { totalCount edges { cursor } pageInfo { hasNextPage endCursor } } } }"#;
+    let first = server.data(query, json!({}));
+    let page = &first["entity"]["relationConnection"];
+    assert_eq!(page["totalCount"], 4);
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let second = server.data(query, json!({ "after": page["pageInfo"]["endCursor"] }));
+    let page = &second["entity"]["relationConnection"];
+    assert_eq!(
+        page["edges"],
+        json!([{ "cursor": "shangyu-district/LOCATED_IN/shaoxing-city" }])
+    );
+    assert_eq!(page["pageInfo"]["hasNextPage"], false);
+}
