@@ -61,6 +61,22 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Write a synthetic ecosystem (district hierarchy, kind mix, power-law degrees, evidence in
+    /// synthetic documents) as JSON Lines, ready for `innograph import`.
+    Generate {
+        /// Entities in total, districts included.
+        #[arg(long)]
+        entities: usize,
+        /// Relations per entity, on average.
+        #[arg(long, default_value_t = 5.0)]
+        relations_per_entity: f64,
+        /// Seed of the generator: the same seed gives the same graph.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Directory to write `graph.jsonl` into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Coverage report of a seed: per document, the entities it mentions and the relations it supports.
     Stats {
         /// The seed directory; defaults to ./seed when it exists, else the bundled seed.
@@ -167,6 +183,12 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Import { path, edges, data } => import(&path, edges.as_deref(), &data.data_dir),
         Command::Export { format, out, data } => export(format, out.as_deref(), &data.data_dir),
         Command::Validate { dir } => validate_command(dir.as_deref()),
+        Command::Generate {
+            entities,
+            relations_per_entity,
+            seed,
+            out,
+        } => generate(entities, relations_per_entity, seed, &out),
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(0)
@@ -380,6 +402,43 @@ fn export(format: ExportFormat, out: Option<&Path>, data_dir: &Path) -> anyhow::
         ExportFormat::Jsonl => write(Format::JsonLines, out)?,
         ExportFormat::Cytoscape => write(Format::Cytoscape, out)?,
     }
+    Ok(0)
+}
+
+fn generate(
+    entities: usize,
+    relations_per_entity: f64,
+    seed: u64,
+    out: &Path,
+) -> anyhow::Result<i32> {
+    if !(1..=10_000_000).contains(&entities) {
+        bail!("--entities must be between 1 and 10000000, got {entities}");
+    }
+    if !(0.0..=50.0).contains(&relations_per_entity) {
+        bail!("--relations-per-entity must be between 0 and 50, got {relations_per_entity}");
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let spinner = progress_bar(0, "generating");
+    let mut graph = crate::synthetic::generate(crate::synthetic::Params {
+        entities,
+        relations_per_entity,
+        seed,
+    });
+    graph.sort();
+    spinner.finish_and_clear();
+    let path = out.join("graph.jsonl");
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    interchange::export(&graph, Format::JsonLines, &mut writer)?;
+    writer.flush()?;
+    println!(
+        "wrote {} documents, {} entities, {} relations to {}",
+        graph.documents.len(),
+        graph.entities.len(),
+        graph.relations.len(),
+        path.display()
+    );
     Ok(0)
 }
 

@@ -497,7 +497,11 @@ mod tests {
             .map(|(d, t)| (d.id.as_str(), t.as_str()))
             .collect();
         for relation in &graph.relations {
-            let problems = crate::validate::check_relation(relation, |id| texts.get(id).copied());
+            let problems = crate::validate::check_relation(relation, |id, quote| {
+                texts
+                    .get(id)
+                    .map(|text| crate::model::quote_occurs_in(quote, text))
+            });
             assert!(problems.is_empty(), "{problems:?}");
         }
         let located: Vec<(usize, Entity)> = graph.entities.iter().cloned().enumerate().collect();
