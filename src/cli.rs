@@ -134,6 +134,9 @@ struct ServeArgs {
     /// Deepest `depth` of a neighbourhood traversal.
     #[arg(long, env = "INNOGRAPH_MAX_TRAVERSAL_DEPTH", default_value_t = Limits::default().max_traversal_depth)]
     max_traversal_depth: u32,
+    /// Refuse introspection queries (for production behind a fixed front end).
+    #[arg(long, env = "INNOGRAPH_DISABLE_INTROSPECTION")]
+    disable_introspection: bool,
     /// Longest path a path search may look for.
     #[arg(long, env = "INNOGRAPH_MAX_PATH_DEPTH", default_value_t = Limits::default().max_path_depth)]
     max_path_depth: u32,
@@ -155,6 +158,7 @@ impl ServeArgs {
             max_page_size: self.max_page_size,
             max_traversal_depth: self.max_traversal_depth,
             max_path_depth: self.max_path_depth,
+            introspection: !self.disable_introspection,
             execution_timeout,
             traversal_time: execution_timeout.min(Limits::default().traversal_time),
             ..Limits::default()

@@ -48,6 +48,8 @@ pub struct Limits {
     pub max_search_text: usize,
     /// Most paths `kShortestPaths` may return (`PAGE_SIZE_LIMIT`).
     pub max_paths: usize,
+    /// Whether introspection queries (`__schema`, `__type`) are answered.
+    pub introspection: bool,
 }
 
 impl Default for Limits {
@@ -64,6 +66,7 @@ impl Default for Limits {
             max_ids: 100,
             max_search_text: 200,
             max_paths: 50,
+            introspection: true,
         }
     }
 }
@@ -182,6 +185,9 @@ fn build_schema(db: Option<Arc<Db>>, limits: &Limits) -> InnographSchema {
         .data(limits.clone());
     if let Some(db) = db {
         builder = builder.data(db);
+    }
+    if !limits.introspection {
+        builder = builder.disable_introspection();
     }
     builder.finish()
 }
@@ -310,6 +316,12 @@ impl Api {
                 )));
             }
         };
+        if !self.limits.introspection && asks_for_introspection(&document) {
+            return Err(Outcome::RequestError(error_body(
+                "INTROSPECTION_DISABLED",
+                "introspection (__schema, __type) is disabled on this server",
+            )));
+        }
         if via_get {
             let operation = match &operation_name {
                 Some(name) => document
@@ -331,6 +343,29 @@ impl Api {
         }
         Ok(request)
     }
+}
+
+/// Whether any selection of the document (fragments included) is `__schema` or `__type`.
+fn asks_for_introspection(document: &async_graphql::parser::types::ExecutableDocument) -> bool {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn walk(set: &SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                let name = field.node.name.node.as_str();
+                name == "__schema" || name == "__type" || walk(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => walk(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    document
+        .operations
+        .iter()
+        .any(|(_, op)| walk(&op.node.selection_set.node))
+        || document
+            .fragments
+            .values()
+            .any(|f| walk(&f.node.selection_set.node))
 }
 
 fn error_body(code: &str, message: &str) -> Value {

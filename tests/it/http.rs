@@ -283,6 +283,16 @@ fn the_explorer_and_its_libraries_are_served_from_the_binary() {
     let (server, _dir) = Server::with_mini_seed();
     let page = server.client().get(server.url("/")).send().unwrap();
     assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     let html = page.text().unwrap();
     assert!(
         !html.contains("https://") && !html.contains("http://"),

@@ -111,3 +111,25 @@ fn limits_are_configurable() {
     );
     assert!(message.contains("limit of 2"), "{message}");
 }
+
+#[test]
+fn introspection_can_be_switched_off() {
+    let (server, _dir) = Server::with_mini_seed();
+    assert_eq!(
+        server.data("{ __schema { queryType { name } } }", json!({}))["__schema"]["queryType"]["name"],
+        "Query"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let locked = Server::start(dir.path(), &["--disable-introspection"]);
+    let (code, _) = locked.error_code("{ __schema { queryType { name } } }", json!({}));
+    assert_eq!(code, "INTROSPECTION_DISABLED");
+    let (code, _) = locked.error_code(
+        "query { ...f } fragment f on Query { __type(name: \"Entity\") { name } }",
+        json!({}),
+    );
+    assert_eq!(code, "INTROSPECTION_DISABLED");
+    assert_eq!(
+        locked.data("{ stats { documents } }", json!({}))["stats"]["documents"],
+        6
+    );
+}
