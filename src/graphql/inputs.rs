@@ -148,6 +148,45 @@ pub struct EntityOrder {
     pub degree_direction: Option<Direction>,
 }
 
+impl RelationWhere {
+    /// The relation kinds as a set: all when `kinds` is omitted.
+    pub fn kind_set(&self) -> KindSet {
+        let kinds: Option<Vec<model::RelationKind>> = self
+            .kinds
+            .as_ref()
+            .map(|k| k.iter().map(|&k| k.into()).collect());
+        KindSet::from_option(kinds.as_deref())
+    }
+
+    /// The `source` and `target` conditions compiled against `index`; `also_source` is and-ed to the source's.
+    pub fn ends<'g>(
+        &self,
+        index: &'g graph::GraphIndex,
+        path: &str,
+        also_source: Option<EntityFilter>,
+    ) -> Result<(Option<graph::Compiled<'g>>, Option<graph::Compiled<'g>>)> {
+        let source = match (
+            self.source
+                .as_ref()
+                .map(|w| w.to_filter(&format!("{path}.source")))
+                .transpose()?,
+            also_source,
+        ) {
+            (Some(a), Some(b)) => Some(EntityFilter::And(vec![b, a])),
+            (a, b) => a.or(b),
+        };
+        let target = self
+            .target
+            .as_ref()
+            .map(|w| w.to_filter(&format!("{path}.target")))
+            .transpose()?;
+        Ok((
+            source.map(|f| index.compile(f)),
+            target.map(|f| index.compile(f)),
+        ))
+    }
+}
+
 impl YearRange {
     pub fn to_filter(self, argument: &str) -> Result<(i32, i32)> {
         let from = self.from.unwrap_or(i32::MIN);

@@ -13,10 +13,10 @@ use super::types::{
     Document, Entity, EntityConnection, EntityEdge, EntityKind, EntityKindCount, GraphStats,
     GroupCount, Measure, NetworkSummary, PageInfo, Path, PathList, RankedEntity,
     ReachableConnection, ReachableEdge, Relation, RelationConnection, RelationEdge, RelationKind,
-    RelationKindCount, Subgraph, entity_kinds,
+    RelationKindCount, Subgraph, entity_kinds, paginate,
 };
 use super::{Limits, db, known_entity, traversal_error, user_error};
-use crate::graph::{self, Centrality, EntityFilter, KindSet, PathRules, RelationGroup, SortKey};
+use crate::graph::{self, Centrality, EntityFilter, PathRules, RelationGroup, SortKey};
 use crate::model::{self, parse_relation_id};
 
 /// What `groupCount` groups by.
@@ -157,71 +157,28 @@ impl Query {
         let where_ = where_.unwrap_or_default();
         let mut time = time_filter(as_of, where_.years)?;
         time.as_of = as_of;
-        let kinds = KindSet::from_option(
-            where_
-                .kinds
-                .as_ref()
-                .map(|k| {
-                    k.iter()
-                        .map(|&k| k.into())
-                        .collect::<Vec<model::RelationKind>>()
-                })
-                .as_deref(),
-        );
         let index = db(ctx)?.read();
-        let source = where_
-            .source
-            .as_ref()
-            .map(|w| w.to_filter("where.source"))
-            .transpose()?
-            .map(|f| index.compile(f));
-        let target = where_
-            .target
-            .as_ref()
-            .map(|w| w.to_filter("where.target"))
-            .transpose()?
-            .map(|f| index.compile(f));
+        let (source, target) = where_.ends(&index, "where", None)?;
         let document = where_.document.as_ref().map(|d| d.to_string());
         let all = index.select_relations(
-            kinds,
+            where_.kind_set(),
             time,
             document.as_deref(),
             source.as_ref(),
             target.as_ref(),
         );
-        let total = all.len();
-        let start = match after.as_deref() {
-            None => 0,
-            Some(cursor) => all
-                .iter()
-                .position(|r| r.id() == cursor)
-                .map(|p| p + 1)
-                .ok_or_else(|| {
-                    user_error(
-                        "BAD_USER_INPUT",
-                        format!("`after`: `{cursor}` is not a relation of this listing"),
-                    )
-                })?,
-        };
-        let edges: Vec<RelationEdge> = all
-            .into_iter()
-            .skip(start)
-            .take(first)
-            .map(|r| RelationEdge {
-                cursor: r.id(),
-                node: Relation(r),
-            })
-            .collect();
-        let more = start + edges.len() < total;
+        let page = paginate(all, |r| r.id(), after.as_deref(), first)?;
         Ok(RelationConnection {
-            total_count: total,
-            page_info: PageInfo {
-                has_next_page: more,
-                has_previous_page: start > 0,
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
-            edges,
+            total_count: page.total,
+            page_info: page.info,
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, r)| RelationEdge {
+                    cursor,
+                    node: Relation(r),
+                })
+                .collect(),
         })
     }
 
@@ -409,40 +366,19 @@ impl Query {
                 limits.budget(),
             )
             .map_err(traversal_error)?;
-        let total = found.len();
-        let start = match after.as_deref() {
-            None => 0,
-            Some(cursor) => found
-                .iter()
-                .position(|(e, _)| e.id == cursor)
-                .map(|p| p + 1)
-                .ok_or_else(|| {
-                    user_error(
-                        "BAD_USER_INPUT",
-                        format!("`after`: `{cursor}` is not an entity of this listing"),
-                    )
-                })?,
-        };
-        let edges: Vec<ReachableEdge> = found
-            .into_iter()
-            .skip(start)
-            .take(first)
-            .map(|(e, d)| ReachableEdge {
-                cursor: e.id.clone(),
-                distance: d,
-                node: Entity(e),
-            })
-            .collect();
-        let more = start + edges.len() < total;
+        let page = paginate(found, |(e, _)| e.id.clone(), after.as_deref(), first)?;
         Ok(ReachableConnection {
-            total_count: total,
-            page_info: PageInfo {
-                has_next_page: more,
-                has_previous_page: start > 0,
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
-            edges,
+            total_count: page.total,
+            page_info: page.info,
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, (e, distance))| ReachableEdge {
+                    cursor,
+                    distance,
+                    node: Entity(e),
+                })
+                .collect(),
         })
     }
 
@@ -590,36 +526,11 @@ impl Query {
             GroupBy::RelationKind | GroupBy::Document | GroupBy::Year => {
                 let where_r = relations.unwrap_or_default();
                 let time = time_filter(None, where_r.years)?;
-                let kinds = KindSet::from_option(
-                    where_r
-                        .kinds
-                        .as_ref()
-                        .map(|k| {
-                            k.iter()
-                                .map(|&k| k.into())
-                                .collect::<Vec<model::RelationKind>>()
-                        })
-                        .as_deref(),
-                );
-                let source_filter = match (&where_r.source, matches!(filter, EntityFilter::True)) {
-                    (Some(s), true) => Some(s.to_filter("relations.source")?),
-                    (Some(s), false) => Some(EntityFilter::And(vec![
-                        filter,
-                        s.to_filter("relations.source")?,
-                    ])),
-                    (None, true) => None,
-                    (None, false) => Some(filter),
-                };
-                let source = source_filter.map(|f| index.compile(f));
-                let target = where_r
-                    .target
-                    .as_ref()
-                    .map(|w| w.to_filter("relations.target"))
-                    .transpose()?
-                    .map(|f| index.compile(f));
+                let also = (!matches!(filter, EntityFilter::True)).then_some(filter);
+                let (source, target) = where_r.ends(&index, "relations", also)?;
                 let document = where_r.document.as_ref().map(|d| d.to_string());
                 let selected = index.select_relations(
-                    kinds,
+                    where_r.kind_set(),
                     time,
                     document.as_deref(),
                     source.as_ref(),

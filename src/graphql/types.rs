@@ -219,18 +219,7 @@ impl Entity {
             (a, b) => a.or(b),
         };
         let index = db(ctx)?.read();
-        let source = where_
-            .source
-            .as_ref()
-            .map(|w| w.to_filter("where.source"))
-            .transpose()?
-            .map(|f| index.compile(f));
-        let target = where_
-            .target
-            .as_ref()
-            .map(|w| w.to_filter("where.target"))
-            .transpose()?
-            .map(|f| index.compile(f));
+        let (source, target) = where_.ends(&index, "where", None)?;
         let document = where_.document.as_ref().map(|d| d.to_string());
         let views = index.relations_of(&self.0.id, timed_step(kinds.as_deref(), direction, time));
         Ok(views
@@ -270,39 +259,15 @@ impl Entity {
         let all = self
             .relations(ctx, relations, direction, where_, as_of)
             .await?;
-        let total = all.len();
-        let start = match after.as_deref() {
-            None => 0,
-            Some(cursor) => all
-                .iter()
-                .position(|r| r.0.id() == cursor)
-                .map(|p| p + 1)
-                .ok_or_else(|| {
-                    super::user_error(
-                        "BAD_USER_INPUT",
-                        format!("`after`: `{cursor}` is not a relation of this listing"),
-                    )
-                })?,
-        };
-        let edges: Vec<RelationEdge> = all
-            .into_iter()
-            .skip(start)
-            .take(first)
-            .map(|r| RelationEdge {
-                cursor: r.0.id(),
-                node: r,
-            })
-            .collect();
-        let more = start + edges.len() < total;
+        let page = paginate(all, |r| r.0.id(), after.as_deref(), first)?;
         Ok(RelationConnection {
-            total_count: total,
-            page_info: PageInfo {
-                has_next_page: more,
-                has_previous_page: start > 0,
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
-            edges,
+            total_count: page.total,
+            page_info: page.info,
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, node)| RelationEdge { cursor, node })
+                .collect(),
         })
     }
 
@@ -812,4 +777,47 @@ pub struct RelationConnection {
 pub struct RelationEdge {
     pub cursor: String,
     pub node: Relation,
+}
+
+/// One Relay page of a listing: the items after the one whose cursor is `after`, at most `first`.
+pub(super) struct Page<T> {
+    pub items: Vec<(String, T)>,
+    pub total: usize,
+    pub info: PageInfo,
+}
+
+/// Cuts a page out of `items` (in their order), `cursor` naming each item.
+pub(super) fn paginate<T>(
+    items: Vec<T>,
+    cursor: impl Fn(&T) -> String,
+    after: Option<&str>,
+    first: usize,
+) -> Result<Page<T>> {
+    let total = items.len();
+    let start = match after {
+        None => 0,
+        Some(after) => items
+            .iter()
+            .position(|item| cursor(item) == after)
+            .map(|p| p + 1)
+            .ok_or_else(|| {
+                super::user_error(
+                    "BAD_USER_INPUT",
+                    format!("`after`: `{after}` is not a cursor of this listing"),
+                )
+            })?,
+    };
+    let items: Vec<(String, T)> = items
+        .into_iter()
+        .skip(start)
+        .take(first)
+        .map(|item| (cursor(&item), item))
+        .collect();
+    let info = PageInfo {
+        has_next_page: start + items.len() < total,
+        has_previous_page: start > 0,
+        start_cursor: items.first().map(|(c, _)| c.clone()),
+        end_cursor: items.last().map(|(c, _)| c.clone()),
+    };
+    Ok(Page { items, total, info })
 }
