@@ -61,6 +61,9 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Manage write tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Write a synthetic ecosystem (district hierarchy, kind mix, power-law degrees, evidence in
     /// synthetic documents) as JSON Lines, ready for `innograph import`.
     Generate {
@@ -81,6 +84,21 @@ enum Command {
     Stats {
         /// The seed directory; defaults to ./seed when it exists, else the bundled seed.
         dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token, store its hash in the data directory and print the token once.
+    Create {
+        /// Who the token is for; recorded in the history of every change made with it.
+        #[arg(long)]
+        name: String,
+        /// reader, editor or admin.
+        #[arg(long, value_parser = ["reader", "editor", "admin"])]
+        role: String,
+        #[command(flatten)]
+        data: DataDirArg,
     },
 }
 
@@ -134,6 +152,15 @@ struct ServeArgs {
     /// Deepest `depth` of a neighbourhood traversal.
     #[arg(long, env = "INNOGRAPH_MAX_TRAVERSAL_DEPTH", default_value_t = Limits::default().max_traversal_depth)]
     max_traversal_depth: u32,
+    /// A file of write tokens, one `NAME ROLE SHA256HEX` per line (besides those made by `token create`).
+    #[arg(long, env = "INNOGRAPH_TOKENS_FILE")]
+    tokens_file: Option<PathBuf>,
+    /// Tokens in the same `NAME ROLE SHA256HEX` form, one per line (for containers).
+    #[arg(long, env = "INNOGRAPH_TOKENS", hide_env_values = true)]
+    tokens: Option<String>,
+    /// Require a bearer token (any role) for reads too.
+    #[arg(long, env = "INNOGRAPH_REQUIRE_TOKEN_FOR_READS")]
+    require_token_for_reads: bool,
     /// Refuse introspection queries (for production behind a fixed front end).
     #[arg(long, env = "INNOGRAPH_DISABLE_INTROSPECTION")]
     disable_introspection: bool,
@@ -163,7 +190,23 @@ impl ServeArgs {
             traversal_time: execution_timeout.min(Limits::default().traversal_time),
             ..Limits::default()
         };
+        let mut tokens = Vec::new();
+        if let Some(path) = &self.tokens_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            tokens.extend(
+                crate::auth::parse_tokens(&path.display().to_string(), &text)
+                    .map_err(anyhow::Error::msg)?,
+            );
+        }
+        if let Some(text) = &self.tokens {
+            tokens.extend(
+                crate::auth::parse_tokens("INNOGRAPH_TOKENS", text).map_err(anyhow::Error::msg)?,
+            );
+        }
         Ok(ServerConfig {
+            tokens,
+            require_token_for_reads: self.require_token_for_reads,
             listen: self.listen,
             cors_origins: self
                 .cors_origins
@@ -193,6 +236,9 @@ pub fn run() -> anyhow::Result<i32> {
             seed,
             out,
         } => generate(entities, relations_per_entity, seed, &out),
+        Command::Token(TokenCommand::Create { name, role, data }) => {
+            create_token(&name, &role, &data.data_dir)
+        }
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(0)
@@ -443,6 +489,30 @@ fn generate(
         graph.relations.len(),
         path.display()
     );
+    Ok(0)
+}
+
+fn create_token(name: &str, role: &str, data_dir: &Path) -> anyhow::Result<i32> {
+    if name.trim().is_empty() || name.chars().any(char::is_whitespace) {
+        bail!("--name must be one word, got `{name}`");
+    }
+    let db = open_db(data_dir)?;
+    let token = crate::auth::generate_token().context("cannot read random bytes for the token")?;
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let record = crate::store::TokenRecord {
+        name: name.to_owned(),
+        role: role.to_owned(),
+        created,
+    };
+    db.store()
+        .put_token(&crate::auth::hash_token(&token), &record)?;
+    eprintln!(
+        "token for `{name}` ({role}) stored in {}; it is shown once:",
+        data_dir.display()
+    );
+    println!("{token}");
     Ok(0)
 }
 

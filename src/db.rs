@@ -12,7 +12,7 @@ use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::sync::Arc;
 
 use crate::graph::{Direction, GraphIndex, KindSet, Measures, Step};
-use crate::store::{Store, StoreError, Write};
+use crate::store::{ChangeRecord, Store, StoreError, Write};
 use crate::validate::GraphData;
 
 /// Why a write or an open failed.
@@ -150,6 +150,30 @@ impl Db {
     /// Applies a batch of writes: checked, durable, then visible. Deleting an entity deletes the
     /// relations that point to it in the same batch.
     pub fn apply(&self, writes: Vec<Write>) -> Result<(), DbError> {
+        self.write(writes, |store, writes| Ok(store.apply(writes)?))
+            .map(|_| ())
+    }
+
+    /// Applies a batch as [`Db::apply`] does, with optimistic concurrency (`expected` versions), version
+    /// bumps and a change-log entry, all in one store transaction. Returns the change id.
+    pub fn apply_change(
+        &self,
+        writes: Vec<Write>,
+        expected: &[(String, u64)],
+        bump: &[String],
+        change: ChangeRecord,
+    ) -> Result<u64, DbError> {
+        self.write(writes, |store, writes| {
+            Ok(store.apply_change(writes, expected, bump, change.clone())?)
+        })
+    }
+
+    /// The one write path: check the batch against the index, make it durable, then show it.
+    fn write<T>(
+        &self,
+        writes: Vec<Write>,
+        persist: impl FnOnce(&Store, &[Write]) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let writes = {
             let index = self.read();
@@ -157,7 +181,7 @@ impl Db {
             check_endpoints(&index, &writes)?;
             writes
         };
-        self.store.apply(&writes)?;
+        let outcome = persist(&self.store, &writes)?;
         let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
         for write in writes {
             match write {
@@ -178,7 +202,7 @@ impl Db {
                 }
             }
         }
-        Ok(())
+        Ok(outcome)
     }
 }
 

@@ -5,8 +5,10 @@
 //! is fast (petgraph, in memory) and `db` keeps the two in step; `graphql` is the API and `server` its
 //! HTTP transport; `cli` is the command line.
 
+pub mod auth;
 pub mod cli;
 pub mod db;
+pub mod edit;
 pub mod graph;
 pub mod graphql;
 pub mod interchange;

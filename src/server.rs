@@ -27,7 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::db::Db;
-use crate::graphql::{Api, Limits, Outcome, RequestParams};
+use crate::graphql::{Api, Caller, Limits, Outcome, RequestParams, Role};
 
 static GRAPHIQL: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/graphiql");
 static EXPLORER: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/explorer");
@@ -46,6 +46,10 @@ pub struct ServerConfig {
     /// Time after which any request is answered with 408, whatever it is doing.
     pub request_timeout: Duration,
     pub limits: Limits,
+    /// Tokens from a file or the environment (hash → name and role), besides those in the store.
+    pub tokens: Vec<(String, crate::store::TokenRecord)>,
+    /// Whether reads need a token too.
+    pub require_token_for_reads: bool,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +60,8 @@ impl Default for ServerConfig {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             limits: Limits::default(),
+            tokens: Vec::new(),
+            require_token_for_reads: false,
         }
     }
 }
@@ -65,6 +71,80 @@ struct AppState {
     api: Api,
     db: Arc<Db>,
     limits: Limits,
+    tokens: Arc<Vec<(String, crate::store::TokenRecord)>>,
+    require_token_for_reads: bool,
+}
+
+/// Whom a request's `Authorization: Bearer` token names: `Ok(None)` without a token, an error
+/// response for a token that is malformed or unknown.
+fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: &'static str,
+) -> Result<Option<Caller>, Box<Response>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let unauthorized = |message: &str| {
+        let mut response = json_response(
+            StatusCode::UNAUTHORIZED,
+            media,
+            error_body("UNAUTHENTICATED", message),
+        );
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        Box::new(response)
+    };
+    let Some(token) = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+    else {
+        return Err(unauthorized(
+            "the Authorization header must be `Bearer TOKEN`",
+        ));
+    };
+    let hash = crate::auth::hash_token(token);
+    let record = match state.tokens.iter().find(|(h, _)| *h == hash) {
+        Some((_, record)) => Some(record.clone()),
+        None => state.db.store().token(&hash).map_err(|e| {
+            tracing::error!(error = %e, "reading tokens");
+            Box::new(json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                error_body("INTERNAL_SERVER_ERROR", "internal error"),
+            ))
+        })?,
+    };
+    match record.and_then(|r| Role::parse(&r.role).map(|role| Caller { name: r.name, role })) {
+        Some(caller) => Ok(Some(caller)),
+        None => Err(unauthorized("the bearer token is not known to this server")),
+    }
+}
+
+/// Resolves the caller and enforces `--require-token-for-reads`.
+fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: &'static str,
+) -> Result<Option<Caller>, Box<Response>> {
+    let caller = caller(state, headers, media)?;
+    if caller.is_none() && state.require_token_for_reads {
+        let message =
+            "this server requires a bearer token for every request (Authorization: Bearer …)";
+        let mut response = json_response(
+            StatusCode::UNAUTHORIZED,
+            media,
+            error_body("UNAUTHENTICATED", message),
+        );
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return Err(Box::new(response));
+    }
+    Ok(caller)
 }
 
 /// The whole application as a router, ready to serve or to test without a socket.
@@ -73,6 +153,8 @@ pub fn app(db: Arc<Db>, config: &ServerConfig) -> Router {
         api: Api::new(db.clone(), config.limits.clone()),
         db,
         limits: config.limits.clone(),
+        tokens: Arc::new(config.tokens.clone()),
+        require_token_for_reads: config.require_token_for_reads,
     };
     Router::new()
         .route(
@@ -211,7 +293,11 @@ async fn graphql_get(
             _ => {}
         }
     }
-    respond(media, state.api.execute(params, true).await)
+    let caller = match authorize(&state, &headers, media) {
+        Ok(caller) => caller,
+        Err(response) => return *response,
+    };
+    respond(media, state.api.execute(params, true, caller).await)
 }
 
 async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -259,7 +345,11 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             );
         }
     };
-    respond(media, state.api.execute(params, false).await)
+    let caller = match authorize(&state, &headers, media) {
+        Ok(caller) => caller,
+        Err(response) => return *response,
+    };
+    respond(media, state.api.execute(params, false, caller).await)
 }
 
 fn respond(media: &'static str, outcome: Outcome) -> Response {
@@ -278,6 +368,14 @@ fn respond(media: &'static str, outcome: Outcome) -> Response {
             response
         }
         Outcome::Timeout(body) => json_response(StatusCode::SERVICE_UNAVAILABLE, media, body),
+        Outcome::Unauthorized(body) => {
+            let mut response = json_response(StatusCode::UNAUTHORIZED, media, body);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        }
+        Outcome::Forbidden(body) => json_response(StatusCode::FORBIDDEN, media, body),
     }
 }
 

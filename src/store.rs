@@ -8,6 +8,9 @@
 //! | `documents` | document id  | postcard [`Document`]                                        |
 //! | `texts`     | document id  | the document's UTF-8 text                                    |
 //! | `entities`  | entity id    | postcard [`EntityRecord`]: the entity and its outgoing relations |
+//! | `versions`  | entity or relation id | u64 version, big-endian (absent: 0)                |
+//! | `changes`   | change id, u64 big-endian | JSON [`ChangeRecord`]: who, when, before, after |
+//! | `tokens`    | SHA-256 of a token, hex | JSON [`TokenRecord`]: name and role            |
 //!
 //! Relations live inside their source entity's record, so the store has one key per entity rather than
 //! one per edge: loading is one sequential pass and a write touches one record. Traversal is never
@@ -48,6 +51,14 @@ pub enum StoreError {
     },
     #[error("write rejected: {0}")]
     Rejected(String),
+    #[error(
+        "`{id}` is at version {current}, not the expected {expected}: reload it and apply the change again"
+    )]
+    Conflict {
+        id: String,
+        expected: u64,
+        current: u64,
+    },
 }
 
 /// An entity as stored: the entity itself and every relation whose source it is.
@@ -77,6 +88,33 @@ pub enum Write {
     },
 }
 
+/// A recorded change: who made it, when, and the records before and after (JSON), for `history`,
+/// `changes` and `revert`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangeRecord {
+    /// Assigned by the store: increasing, never reused.
+    pub id: u64,
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+    /// Name of the token that made the change.
+    pub actor: String,
+    /// What was done, e.g. `createEntity`.
+    pub operation: String,
+    /// Ids of the entities and relations touched.
+    pub subjects: Vec<String>,
+    /// Each touched record before and after, as JSON (`null` when absent).
+    pub before: Vec<serde_json::Value>,
+    pub after: Vec<serde_json::Value>,
+}
+
+/// A write token as stored: only a hash of the secret is kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub name: String,
+    pub role: String,
+    pub created: u64,
+}
+
 /// Everything in the store, as read at start-up.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -91,6 +129,12 @@ pub struct Store {
     documents: sled::Tree,
     texts: sled::Tree,
     entities: sled::Tree,
+    /// Entity or relation id → version (u64, big-endian); absent means 0.
+    versions: sled::Tree,
+    /// Change id (u64, big-endian) → JSON [`ChangeRecord`].
+    changes: sled::Tree,
+    /// SHA-256 of a token (hex) → JSON [`TokenRecord`].
+    tokens: sled::Tree,
 }
 
 impl Store {
@@ -121,6 +165,9 @@ impl Store {
             documents: db.open_tree("documents")?,
             texts: db.open_tree("texts")?,
             entities: db.open_tree("entities")?,
+            versions: db.open_tree("versions")?,
+            changes: db.open_tree("changes")?,
+            tokens: db.open_tree("tokens")?,
             db,
         })
     }
@@ -147,6 +194,100 @@ impl Store {
         }
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Applies a batch as [`Store::apply`] does, and in the same transaction checks that each
+    /// `(id, version)` in `expected` is the current version, bumps the version of every id in `bump`,
+    /// and appends `change` to the change log (its id assigned here). Returns the change id.
+    pub fn apply_change(
+        &self,
+        writes: &[Write],
+        expected: &[(String, u64)],
+        bump: &[String],
+        mut change: ChangeRecord,
+    ) -> Result<u64, StoreError> {
+        // Ids start at 1, so that `since: 0` means "from the start".
+        change.id = self.db.generate_id()? + 1;
+        let trees = (
+            &self.documents,
+            &self.texts,
+            &self.entities,
+            &self.versions,
+            &self.changes,
+        );
+        let outcome = trees.transaction(|(documents, texts, entities, versions, changes)| {
+            for (id, version) in expected {
+                let current = read_version(versions, id)?;
+                if current != *version {
+                    return Err(ConflictableTransactionError::Abort(StoreError::Conflict {
+                        id: id.clone(),
+                        expected: *version,
+                        current,
+                    }));
+                }
+            }
+            for write in writes {
+                apply_one(write, documents, texts, entities)?;
+            }
+            for id in bump {
+                let next = read_version(versions, id)? + 1;
+                versions.insert(id.as_bytes(), &next.to_be_bytes())?;
+            }
+            let record = serde_json::to_vec(&change).map_err(|e| {
+                ConflictableTransactionError::Abort(StoreError::Rejected(e.to_string()))
+            })?;
+            changes.insert(&change.id.to_be_bytes(), record)?;
+            Ok(())
+        });
+        match outcome {
+            Ok(()) => {}
+            Err(TransactionError::Abort(error)) => return Err(error),
+            Err(TransactionError::Storage(error)) => return Err(error.into()),
+        }
+        self.db.flush()?;
+        Ok(change.id)
+    }
+
+    /// The version of an entity or relation (0 when it was never changed through the API).
+    pub fn version(&self, id: &str) -> Result<u64, StoreError> {
+        Ok(self.versions.get(id)?.map_or(0, |v| be_u64(&v)))
+    }
+
+    /// Changes with ids above `after`, oldest first, at most `limit`.
+    pub fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<ChangeRecord>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.changes.range((after + 1).to_be_bytes()..) {
+            let (key, value) = item?;
+            out.push(decode_json("changes", &key, &value)?);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// One change by id.
+    pub fn change(&self, id: u64) -> Result<Option<ChangeRecord>, StoreError> {
+        match self.changes.get(id.to_be_bytes())? {
+            None => Ok(None),
+            Some(value) => decode_json("changes", &id.to_be_bytes(), &value).map(Some),
+        }
+    }
+
+    /// Stores a token's hash with its name and role, flushed.
+    pub fn put_token(&self, hash: &str, token: &TokenRecord) -> Result<(), StoreError> {
+        let value = serde_json::to_vec(token).map_err(|e| StoreError::Rejected(e.to_string()))?;
+        self.tokens.insert(hash, value)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The token stored under a hash.
+    pub fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        match self.tokens.get(hash)? {
+            None => Ok(None),
+            Some(value) => decode_json("tokens", hash.as_bytes(), &value).map(Some),
+        }
     }
 
     /// Reads every record: the start-up pass that builds the index.
@@ -269,6 +410,29 @@ fn apply_one(
         }
     }
     Ok(())
+}
+
+fn read_version(versions: &TransactionalTree, id: &str) -> TxResult<u64> {
+    Ok(versions.get(id.as_bytes())?.map_or(0, |v| be_u64(&v)))
+}
+
+fn be_u64(bytes: &[u8]) -> u64 {
+    let mut buffer = [0u8; 8];
+    let n = bytes.len().min(8);
+    buffer[8 - n..].copy_from_slice(&bytes[bytes.len() - n..]);
+    u64::from_be_bytes(buffer)
+}
+
+fn decode_json<T: for<'de> Deserialize<'de>>(
+    tree: &'static str,
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        tree,
+        key: String::from_utf8_lossy(key).into_owned(),
+        detail: e.to_string(),
+    })
 }
 
 fn abort<T>(message: String) -> TxResult<T> {

@@ -6,6 +6,7 @@
 //! every error a client sees carries `extensions.code`.
 
 mod inputs;
+mod mutation;
 mod query;
 mod types;
 
@@ -14,13 +15,13 @@ use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensions, ID, Result, Schema, ServerError,
-    Variables,
+    Context, EmptySubscription, ErrorExtensions, ID, Result, Schema, ServerError, Variables,
 };
 use serde_json::{Value, json};
 
 use crate::db::Db;
 use crate::graph::{Budget, TraversalError};
+pub use mutation::{Caller, Mutation, Role};
 pub use query::Query;
 
 /// The bounds on every request. Each error that enforces one names it in `extensions.code`.
@@ -176,10 +177,10 @@ fn known_entity(ctx: &Context<'_>, argument: &str, id: &ID) -> Result<()> {
     }
 }
 
-type InnographSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+type InnographSchema = Schema<Query, Mutation, EmptySubscription>;
 
 fn build_schema(db: Option<Arc<Db>>, limits: &Limits) -> InnographSchema {
-    let mut builder = Schema::build(Query, EmptyMutation, EmptySubscription)
+    let mut builder = Schema::build(Query, Mutation, EmptySubscription)
         .limit_depth(limits.max_query_depth)
         .limit_complexity(limits.max_complexity)
         .data(limits.clone());
@@ -223,6 +224,10 @@ pub enum Outcome {
     Executed(Value),
     /// Execution did not finish within the execution timeout.
     Timeout(Value),
+    /// The request needs a token and has none (or an unknown one).
+    Unauthorized(Value),
+    /// The token's role does not allow the request.
+    Forbidden(Value),
 }
 
 /// The GraphQL API over one database.
@@ -241,8 +246,13 @@ impl Api {
     }
 
     /// Runs one request. `via_get` is true for HTTP GET, where only queries may run.
-    pub async fn execute(&self, params: RequestParams, via_get: bool) -> Outcome {
-        let request = match self.prepare(params, via_get) {
+    pub async fn execute(
+        &self,
+        params: RequestParams,
+        via_get: bool,
+        caller: Option<Caller>,
+    ) -> Outcome {
+        let request = match self.prepare(params, via_get, caller.as_ref()) {
             Ok(request) => request,
             Err(outcome) => return outcome,
         };
@@ -285,6 +295,7 @@ impl Api {
         &self,
         params: RequestParams,
         via_get: bool,
+        caller: Option<&Caller>,
     ) -> Result<async_graphql::Request, Outcome> {
         let bad = |message: &str| Outcome::BadRequest(error_body("BAD_REQUEST", message));
         let query = match params.query {
@@ -322,24 +333,46 @@ impl Api {
                 "introspection (__schema, __type) is disabled on this server",
             )));
         }
-        if via_get {
-            let operation = match &operation_name {
-                Some(name) => document
-                    .operations
-                    .iter()
-                    .find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
-                None => document.operations.iter().next(),
-            };
-            if operation.is_some_and(|(_, op)| op.node.ty != OperationType::Query) {
-                return Err(Outcome::MutationOverGet(error_body(
-                    "METHOD_NOT_ALLOWED",
-                    "only queries may be sent with GET; send mutations with POST",
-                )));
+        let operation = match &operation_name {
+            Some(name) => document
+                .operations
+                .iter()
+                .find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+            None => document.operations.iter().next(),
+        };
+        let is_write = operation.is_some_and(|(_, op)| op.node.ty != OperationType::Query);
+        if via_get && is_write {
+            return Err(Outcome::MutationOverGet(error_body(
+                "METHOD_NOT_ALLOWED",
+                "only queries may be sent with GET; send mutations with POST",
+            )));
+        }
+        if is_write {
+            match caller {
+                None => {
+                    return Err(Outcome::Unauthorized(error_body(
+                        "UNAUTHENTICATED",
+                        "mutations need a bearer token (Authorization: Bearer …) with the editor or admin role",
+                    )));
+                }
+                Some(caller) if !caller.role.can_write() => {
+                    return Err(Outcome::Forbidden(error_body(
+                        "FORBIDDEN",
+                        &format!(
+                            "token `{}` may read but not write; writes need the editor or admin role",
+                            caller.name
+                        ),
+                    )));
+                }
+                Some(_) => {}
             }
         }
         let mut request = async_graphql::Request::new(query).variables(variables);
         if let Some(name) = operation_name {
             request = request.operation_name(name);
+        }
+        if let Some(caller) = caller {
+            request = request.data(caller.clone());
         }
         Ok(request)
     }

@@ -9,9 +9,9 @@ use super::inputs::{
     time_filter, timed_step,
 };
 use super::types::{
-    CollaborationNetwork, CollaborationTie, CommonNeighbor, Community, DegreeCount, Direction,
-    Document, Entity, EntityConnection, EntityEdge, EntityKind, EntityKindCount, GraphStats,
-    GroupCount, Measure, NetworkSummary, PageInfo, Path, PathList, RankedEntity,
+    Change, CollaborationNetwork, CollaborationTie, CommonNeighbor, Community, DegreeCount,
+    Direction, Document, Entity, EntityConnection, EntityEdge, EntityKind, EntityKindCount,
+    GraphStats, GroupCount, Measure, NetworkSummary, PageInfo, Path, PathList, RankedEntity,
     ReachableConnection, ReachableEdge, Relation, RelationConnection, RelationEdge, RelationKind,
     RelationKindCount, Subgraph, entity_kinds, paginate,
 };
@@ -667,6 +667,38 @@ impl Query {
             entities: members.into_iter().map(Entity).collect(),
             ties: ties.into_iter().map(CollaborationTie).collect(),
         })
+    }
+
+    /// The changes made to one entity or relation through the API, oldest first.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(default = 50)] first: Option<i32>,
+    ) -> Result<Vec<Change>> {
+        let first = ctx
+            .data::<Limits>()?
+            .page_size("first", first.unwrap_or(50))?;
+        let records = crate::edit::changes(db(ctx)?, 0, first, Some(&id))
+            .map_err(|e| super::internal_error("reading history", e))?;
+        Ok(records.into_iter().map(Change).collect())
+    }
+
+    /// Every change after the change `since` (0: from the start), oldest first, at most `first`.
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        since: Option<i64>,
+        #[graphql(default = 50)] first: Option<i32>,
+    ) -> Result<Vec<Change>> {
+        let first = ctx
+            .data::<Limits>()?
+            .page_size("first", first.unwrap_or(50))?;
+        let since = u64::try_from(since.unwrap_or(0))
+            .map_err(|_| user_error("BAD_USER_INPUT", "`since` must not be negative"))?;
+        let records = crate::edit::changes(db(ctx)?, since, first, None)
+            .map_err(|e| super::internal_error("reading changes", e))?;
+        Ok(records.into_iter().map(Change).collect())
     }
 
     /// Every document the graph cites, in id order.

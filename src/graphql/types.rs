@@ -271,6 +271,14 @@ impl Entity {
         })
     }
 
+    /// Increases with every change made through the API; give it as `expectedVersion` to update.
+    async fn version(&self, ctx: &Context<'_>) -> Result<u64> {
+        db(ctx)?
+            .store()
+            .version(&self.0.id)
+            .map_err(|e| super::internal_error("reading a version", e))
+    }
+
     /// Number of relations of this entity over the given kinds and direction.
     async fn degree(
         &self,
@@ -371,6 +379,14 @@ impl Relation {
 
     async fn target(&self) -> Entity {
         Entity(self.0.target.clone())
+    }
+
+    /// Increases with every change made through the API; give it as `expectedVersion` to update.
+    async fn version(&self, ctx: &Context<'_>) -> Result<u64> {
+        db(ctx)?
+            .store()
+            .version(&self.0.id())
+            .map_err(|e| super::internal_error("reading a version", e))
     }
 
     /// The year the sources give for this fact, if any.
@@ -820,4 +836,46 @@ pub(super) fn paginate<T>(
         end_cursor: items.last().map(|(c, _)| c.clone()),
     };
     Ok(Page { items, total, info })
+}
+
+/// One recorded change: who, when, what, and the records before and after.
+pub struct Change(pub crate::store::ChangeRecord);
+
+#[Object]
+impl Change {
+    /// Increasing; use it as `since` to read the changes after this one.
+    async fn id(&self) -> u64 {
+        self.0.id
+    }
+
+    /// Seconds since the Unix epoch.
+    async fn at(&self) -> u64 {
+        self.0.at
+    }
+
+    /// The name of the token that made the change.
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+
+    /// The mutation: createEntity, updateEntity, deleteEntity, createRelation, updateRelation,
+    /// addEvidence, deleteRelation.
+    async fn operation(&self) -> &str {
+        &self.0.operation
+    }
+
+    /// Ids of the entities and relations the change touched.
+    async fn subjects(&self) -> &[String] {
+        &self.0.subjects
+    }
+
+    /// Each touched record before the change (null when it did not exist).
+    async fn before(&self) -> Json<Vec<serde_json::Value>> {
+        Json(self.0.before.clone())
+    }
+
+    /// Each touched record after the change (null when it was deleted).
+    async fn after(&self) -> Json<Vec<serde_json::Value>> {
+        Json(self.0.after.clone())
+    }
 }

@@ -3,6 +3,7 @@
 mod analysis;
 mod api;
 mod cli;
+mod editing;
 mod http;
 mod interchange;
 mod limits;

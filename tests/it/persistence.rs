@@ -140,3 +140,33 @@ fn a_new_data_directory_is_seeded_from_the_bundled_seed() {
         "sled files are on disk"
     );
 }
+
+#[test]
+fn edits_keep_the_index_equal_to_the_store() {
+    use innograph::edit::{self, Actor};
+    let dir = tempfile::tempdir().unwrap();
+    let graph = validate_seed(&seed::parse(&SeedFiles::from_dir(&mini_seed()).unwrap()))
+        .graph
+        .unwrap();
+    let db = Db::open(dir.path()).unwrap();
+    db.import(&graph).unwrap();
+    let actor = Actor("test".to_owned());
+    edit::create_entity(&db, &actor, lab("edited-lab", "编辑实验室")).unwrap();
+    edit::create_relation(&db, &actor, located("edited-lab", "shangyu-district")).unwrap();
+    let id = "edited-lab/LOCATED_IN/shangyu-district";
+    assert_eq!(edit::update_relation(&db, &actor, id, 1, None).unwrap(), 2);
+    assert!(
+        edit::update_relation(&db, &actor, id, 1, Some(2020)).is_err(),
+        "a stale version is refused"
+    );
+    edit::delete_entity(&db, &actor, "shangyu-district", 0).unwrap();
+    assert_eq!(*db.read(), db.rebuilt_index().unwrap());
+    assert!(
+        db.read()
+            .relation("edited-lab", RelationKind::LocatedIn, "shangyu-district")
+            .is_none()
+    );
+    let history = edit::changes(&db, 0, 10, None).unwrap();
+    assert_eq!(history.len(), 4);
+    assert!(history.windows(2).all(|w| w[0].id < w[1].id));
+}

@@ -1,0 +1,411 @@
+//! Editing the graph: every write the API offers, validated by the seed's rules against the current
+//! graph, with optimistic concurrency (versions) and a change-log entry that says who, when, before
+//! and after. The GraphQL mutations are thin wrappers over these functions.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+use crate::db::{Db, DbError};
+use crate::model::{
+    Entity, EntityKind, Evidence, Relation, RelationKind, parse_relation_id, quote_occurs_in,
+};
+use crate::store::{ChangeRecord, StoreError, Write};
+use crate::validate::{check_entity, check_relation};
+
+/// Why an edit was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    /// The input breaks a rule of the graph (the message says which).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no {what} has id `{id}`")]
+    NotFound { what: &'static str, id: String },
+    #[error("`{id}` already exists")]
+    Exists { id: String },
+    #[error(
+        "`{id}` is at version {current}, not the expected {expected}: reload it and apply the change again"
+    )]
+    Conflict {
+        id: String,
+        expected: u64,
+        current: u64,
+    },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<DbError> for EditError {
+    fn from(error: DbError) -> EditError {
+        match error {
+            DbError::Invalid(message) => EditError::Invalid(message),
+            DbError::Store(StoreError::Conflict {
+                id,
+                expected,
+                current,
+            }) => EditError::Conflict {
+                id,
+                expected,
+                current,
+            },
+            DbError::Store(StoreError::Rejected(message)) => EditError::Invalid(message),
+            DbError::Store(other) => EditError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for EditError {
+    fn from(error: StoreError) -> EditError {
+        EditError::from(DbError::Store(error))
+    }
+}
+
+/// Who is editing: the name of their token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor(pub String);
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn change(
+    actor: &Actor,
+    operation: &str,
+    subjects: Vec<String>,
+    before: Vec<Value>,
+    after: Vec<Value>,
+) -> ChangeRecord {
+    ChangeRecord {
+        id: 0,
+        at: now(),
+        actor: actor.0.clone(),
+        operation: operation.to_owned(),
+        subjects,
+        before,
+        after,
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: Option<&T>) -> Value {
+    value.map_or(Value::Null, |v| {
+        serde_json::to_value(v).unwrap_or(Value::Null)
+    })
+}
+
+/// Refuses an entity whose names clash with another entity's, or that breaks a rule on its own.
+fn check_new_entity(db: &Db, entity: &Entity) -> Result<(), EditError> {
+    let problems = check_entity(entity);
+    if !problems.is_empty() {
+        return Err(EditError::Invalid(problems.join("; ")));
+    }
+    let index = db.read();
+    for name in entity.names() {
+        let key = name.trim().to_lowercase();
+        let clash = index.search(name, None, 50).into_iter().find(|other| {
+            other.id != entity.id && other.names().any(|n| n.trim().to_lowercase() == key)
+        });
+        if let Some(other) = clash {
+            return Err(EditError::Invalid(format!(
+                "name or alias «{name}» is already claimed by `{}`",
+                other.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a relation that breaks a rule: evidence quotes must be verbatim in stored documents,
+/// endpoints must exist, LOCATED_IN must point to a district or platform.
+fn check_new_relation(db: &Db, relation: &Relation) -> Result<(), EditError> {
+    check_new_relation_in_place(db, relation)?;
+    let index = db.read();
+    for end in [&relation.source, &relation.target] {
+        if !index.contains(end) {
+            return Err(EditError::NotFound {
+                what: "entity",
+                id: end.clone(),
+            });
+        }
+    }
+    if relation.kind == RelationKind::LocatedIn
+        && let Some(target) = index.entity(&relation.target)
+        && !matches!(target.kind, EntityKind::District | EntityKind::Platform)
+    {
+        return Err(EditError::Invalid(format!(
+            "LOCATED_IN must point to a DISTRICT or PLATFORM, not a {}",
+            target.kind
+        )));
+    }
+    if relation.kind.is_symmetric()
+        && index
+            .relation(&relation.target, relation.kind, &relation.source)
+            .is_some()
+    {
+        return Err(EditError::Invalid(format!(
+            "{} is stored once: `{}` already exists",
+            relation.kind,
+            crate::model::relation_id(&relation.target, relation.kind, &relation.source)
+        )));
+    }
+    Ok(())
+}
+
+/// Creates an entity. Returns its version.
+pub fn create_entity(db: &Db, actor: &Actor, entity: Entity) -> Result<u64, EditError> {
+    if db.read().contains(&entity.id) {
+        return Err(EditError::Exists { id: entity.id });
+    }
+    check_new_entity(db, &entity)?;
+    let id = entity.id.clone();
+    let record = change(
+        actor,
+        "createEntity",
+        vec![id.clone()],
+        vec![Value::Null],
+        vec![to_json(Some(&entity))],
+    );
+    db.apply_change(
+        vec![Write::PutEntity(entity)],
+        &[],
+        std::slice::from_ref(&id),
+        record,
+    )?;
+    Ok(db.store().version(&id)?)
+}
+
+/// Replaces an entity's fields (its id stays), if it is at `expected` version. Returns the new version.
+pub fn update_entity(
+    db: &Db,
+    actor: &Actor,
+    expected: u64,
+    entity: Entity,
+) -> Result<u64, EditError> {
+    let before = db
+        .store()
+        .entity(&entity.id)?
+        .ok_or_else(|| EditError::NotFound {
+            what: "entity",
+            id: entity.id.clone(),
+        })?;
+    check_new_entity(db, &entity)?;
+    let id = entity.id.clone();
+    let record = change(
+        actor,
+        "updateEntity",
+        vec![id.clone()],
+        vec![to_json(Some(&before))],
+        vec![to_json(Some(&entity))],
+    );
+    db.apply_change(
+        vec![Write::PutEntity(entity)],
+        &[(id.clone(), expected)],
+        std::slice::from_ref(&id),
+        record,
+    )?;
+    Ok(db.store().version(&id)?)
+}
+
+/// Deletes an entity and every relation touching it, if it is at `expected` version.
+pub fn delete_entity(db: &Db, actor: &Actor, id: &str, expected: u64) -> Result<(), EditError> {
+    let before = db.store().entity(id)?.ok_or_else(|| EditError::NotFound {
+        what: "entity",
+        id: id.to_owned(),
+    })?;
+    let record = change(
+        actor,
+        "deleteEntity",
+        vec![id.to_owned()],
+        vec![to_json(Some(&before))],
+        vec![Value::Null],
+    );
+    db.apply_change(
+        vec![Write::DeleteEntity(id.to_owned())],
+        &[(id.to_owned(), expected)],
+        &[id.to_owned()],
+        record,
+    )?;
+    Ok(())
+}
+
+/// Creates a relation (evidence required). Returns its version.
+pub fn create_relation(db: &Db, actor: &Actor, relation: Relation) -> Result<u64, EditError> {
+    let id = relation.id();
+    if db
+        .read()
+        .relation(&relation.source, relation.kind, &relation.target)
+        .is_some()
+    {
+        return Err(EditError::Exists { id });
+    }
+    check_new_relation(db, &relation)?;
+    let record = change(
+        actor,
+        "createRelation",
+        vec![id.clone()],
+        vec![Value::Null],
+        vec![to_json(Some(&relation))],
+    );
+    db.apply_change(
+        vec![Write::PutRelation(relation)],
+        &[],
+        std::slice::from_ref(&id),
+        record,
+    )?;
+    Ok(db.store().version(&id)?)
+}
+
+/// The stored relation with this id.
+fn stored_relation(db: &Db, id: &str) -> Result<Relation, EditError> {
+    let not_found = || EditError::NotFound {
+        what: "relation",
+        id: id.to_owned(),
+    };
+    let (source, kind, target) = parse_relation_id(id).ok_or_else(not_found)?;
+    db.store()
+        .relation(source, kind, target)?
+        .ok_or_else(not_found)
+}
+
+/// Sets a relation's year, if it is at `expected` version. Returns the new version.
+pub fn update_relation(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    expected: u64,
+    year: Option<i32>,
+) -> Result<u64, EditError> {
+    let before = stored_relation(db, id)?;
+    let after = Relation {
+        year,
+        ..before.clone()
+    };
+    check_new_relation_in_place(db, &after)?;
+    let record = change(
+        actor,
+        "updateRelation",
+        vec![id.to_owned()],
+        vec![to_json(Some(&before))],
+        vec![to_json(Some(&after))],
+    );
+    db.apply_change(
+        vec![Write::PutRelation(after)],
+        &[(id.to_owned(), expected)],
+        &[id.to_owned()],
+        record,
+    )?;
+    Ok(db.store().version(id)?)
+}
+
+/// Adds evidence to a relation, if it is at `expected` version. Returns the new version.
+pub fn add_evidence(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    expected: u64,
+    evidence: Evidence,
+) -> Result<u64, EditError> {
+    let before = stored_relation(db, id)?;
+    let mut after = before.clone();
+    after.evidence.push(evidence);
+    check_new_relation_in_place(db, &after)?;
+    let record = change(
+        actor,
+        "addEvidence",
+        vec![id.to_owned()],
+        vec![to_json(Some(&before))],
+        vec![to_json(Some(&after))],
+    );
+    db.apply_change(
+        vec![Write::PutRelation(after)],
+        &[(id.to_owned(), expected)],
+        &[id.to_owned()],
+        record,
+    )?;
+    Ok(db.store().version(id)?)
+}
+
+/// Deletes a relation, if it is at `expected` version.
+pub fn delete_relation(db: &Db, actor: &Actor, id: &str, expected: u64) -> Result<(), EditError> {
+    let before = stored_relation(db, id)?;
+    let write = Write::DeleteRelation {
+        source: before.source.clone(),
+        kind: before.kind,
+        target: before.target.clone(),
+    };
+    let record = change(
+        actor,
+        "deleteRelation",
+        vec![id.to_owned()],
+        vec![to_json(Some(&before))],
+        vec![Value::Null],
+    );
+    db.apply_change(
+        vec![write],
+        &[(id.to_owned(), expected)],
+        &[id.to_owned()],
+        record,
+    )?;
+    Ok(())
+}
+
+/// The rules for a relation that already exists (no duplicate check).
+fn check_new_relation_in_place(db: &Db, relation: &Relation) -> Result<(), EditError> {
+    let texts: Vec<(String, Option<String>)> = relation
+        .evidence
+        .iter()
+        .map(|e| Ok((e.document.clone(), db.store().document_text(&e.document)?)))
+        .collect::<Result<_, StoreError>>()?;
+    let problems = check_relation(relation, |document, quote| {
+        texts
+            .iter()
+            .find(|(d, _)| d == document)
+            .and_then(|(_, text)| text.as_deref())
+            .map(|t| quote_occurs_in(quote, t))
+    });
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(EditError::Invalid(problems.join("; ")))
+    }
+}
+
+/// The change log, oldest first: changes after `after`, at most `limit`; with `subject`, only the
+/// changes that touched that entity or relation.
+pub fn changes(
+    db: &Db,
+    after: u64,
+    limit: usize,
+    subject: Option<&str>,
+) -> Result<Vec<ChangeRecord>, EditError> {
+    let mut out = Vec::new();
+    let mut cursor = after;
+    loop {
+        let batch = db.store().changes_after(cursor, 256)?;
+        let Some(last) = batch.last() else { break };
+        cursor = last.id;
+        for record in batch {
+            if subject.is_none_or(|s| record.subjects.iter().any(|x| x == s)) {
+                out.push(record);
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A summary of a change record for clients.
+pub fn describe(record: &ChangeRecord) -> Value {
+    json!({
+        "id": record.id,
+        "at": record.at,
+        "actor": record.actor,
+        "operation": record.operation,
+        "subjects": record.subjects,
+        "before": record.before,
+        "after": record.after,
+    })
+}

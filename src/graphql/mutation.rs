@@ -1,0 +1,286 @@
+//! The root mutation: thin wrappers over `edit`, each allowed only to an editor or admin token (the
+//! transport refuses anonymous and read-only callers before execution; these checks are the second
+//! line).
+
+use async_graphql::{Context, ID, InputObject, Object, Result};
+
+use super::types::{DistrictLevel, Entity, EntityKind, Relation, RelationKind};
+use super::{db, internal_error, user_error};
+use crate::edit::{self, Actor, EditError};
+use crate::model;
+
+/// Who is calling, as the transport resolved their bearer token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub name: String,
+    pub role: Role,
+}
+
+/// What a token may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Reads (when reads require a token).
+    Reader,
+    /// Reads and writes.
+    Editor,
+    /// Reads, writes and administration.
+    Admin,
+}
+
+impl Role {
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "reader" => Some(Role::Reader),
+            "editor" => Some(Role::Editor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn can_write(self) -> bool {
+        matches!(self, Role::Editor | Role::Admin)
+    }
+}
+
+/// An entity to create, or the new fields of one to update.
+#[derive(InputObject, Clone, Debug)]
+pub struct EntityInput {
+    /// ASCII kebab-case slug, never reused.
+    pub id: ID,
+    pub kind: EntityKind,
+    pub name: String,
+    pub name_en: Option<String>,
+    #[graphql(default)]
+    pub aliases: Vec<String>,
+    pub description: Option<String>,
+    pub established: Option<String>,
+    pub legal_form: Option<String>,
+    pub area: Option<String>,
+    #[graphql(default)]
+    pub focus: Vec<String>,
+    pub district_code: Option<String>,
+    pub district_level: Option<DistrictLevel>,
+}
+
+impl From<EntityInput> for model::Entity {
+    fn from(input: EntityInput) -> model::Entity {
+        model::Entity {
+            id: input.id.0,
+            kind: input.kind.into(),
+            name: input.name,
+            name_en: input.name_en,
+            aliases: input.aliases,
+            description: input.description,
+            established: input.established,
+            legal_form: input.legal_form,
+            area: input.area,
+            focus: input.focus,
+            district_code: input.district_code,
+            district_level: input.district_level.map(Into::into),
+        }
+    }
+}
+
+/// A document's support for a relation: the document's id and a verbatim quote of it.
+#[derive(InputObject, Clone, Debug)]
+pub struct EvidenceInput {
+    pub document: ID,
+    pub quote: String,
+}
+
+/// A relation to create; evidence is required.
+#[derive(InputObject, Clone, Debug)]
+pub struct RelationInput {
+    pub kind: RelationKind,
+    pub source: ID,
+    pub target: ID,
+    pub year: Option<i32>,
+    pub evidence: Vec<EvidenceInput>,
+}
+
+fn actor(ctx: &Context<'_>) -> Result<Actor> {
+    match ctx.data_opt::<Caller>() {
+        Some(caller) if caller.role.can_write() => Ok(Actor(caller.name.clone())),
+        Some(_) => Err(user_error(
+            "FORBIDDEN",
+            "this token may not write; writes need an editor or admin token",
+        )),
+        None => Err(user_error(
+            "UNAUTHENTICATED",
+            "writes need a bearer token (Authorization: Bearer …)",
+        )),
+    }
+}
+
+fn version(argument: &str, value: i64) -> Result<u64> {
+    u64::try_from(value).map_err(|_| {
+        user_error(
+            "BAD_USER_INPUT",
+            format!("`{argument}` must not be negative"),
+        )
+    })
+}
+
+fn edit_error(error: EditError) -> async_graphql::Error {
+    match error {
+        EditError::Invalid(message) => user_error("BAD_USER_INPUT", message),
+        EditError::NotFound { .. } => user_error("NOT_FOUND", error.to_string()),
+        EditError::Exists { .. } => user_error("ALREADY_EXISTS", error.to_string()),
+        EditError::Conflict { .. } => user_error("VERSION_CONFLICT", error.to_string()),
+        EditError::Internal(detail) => internal_error("editing the graph", detail),
+    }
+}
+
+fn entity(ctx: &Context<'_>, id: &str) -> Result<Entity> {
+    db(ctx)?
+        .read()
+        .entity(id)
+        .cloned()
+        .map(Entity)
+        .ok_or_else(|| internal_error("reading back an edit", format!("entity `{id}` vanished")))
+}
+
+fn relation(ctx: &Context<'_>, id: &str) -> Result<Relation> {
+    let (source, kind, target) = model::parse_relation_id(id)
+        .ok_or_else(|| user_error("NOT_FOUND", format!("no relation has id `{id}`")))?;
+    db(ctx)?
+        .read()
+        .relation(source, kind, target)
+        .map(Relation)
+        .ok_or_else(|| internal_error("reading back an edit", format!("relation `{id}` vanished")))
+}
+
+/// Every write. Each is validated like the seed, durable when it returns, and recorded in `changes`.
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Creates an entity.
+    async fn create_entity(&self, ctx: &Context<'_>, input: EntityInput) -> Result<Entity> {
+        let actor = actor(ctx)?;
+        let id = input.id.to_string();
+        edit::create_entity(db(ctx)?, &actor, input.into()).map_err(edit_error)?;
+        entity(ctx, &id)
+    }
+
+    /// Replaces an entity's fields (found by `input.id`), if it is still at `expectedVersion`.
+    async fn update_entity(
+        &self,
+        ctx: &Context<'_>,
+        expected_version: i64,
+        input: EntityInput,
+    ) -> Result<Entity> {
+        let actor = actor(ctx)?;
+        let id = input.id.to_string();
+        edit::update_entity(
+            db(ctx)?,
+            &actor,
+            version("expectedVersion", expected_version)?,
+            input.into(),
+        )
+        .map_err(edit_error)?;
+        entity(ctx, &id)
+    }
+
+    /// Deletes an entity and every relation touching it, if it is still at `expectedVersion`.
+    async fn delete_entity(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+    ) -> Result<bool> {
+        let actor = actor(ctx)?;
+        edit::delete_entity(
+            db(ctx)?,
+            &actor,
+            &id,
+            version("expectedVersion", expected_version)?,
+        )
+        .map_err(edit_error)?;
+        Ok(true)
+    }
+
+    /// Creates a relation; its evidence must quote stored documents verbatim.
+    async fn create_relation(&self, ctx: &Context<'_>, input: RelationInput) -> Result<Relation> {
+        let actor = actor(ctx)?;
+        let new_relation = model::Relation {
+            kind: input.kind.into(),
+            source: input.source.to_string(),
+            target: input.target.to_string(),
+            year: input.year,
+            evidence: input
+                .evidence
+                .into_iter()
+                .map(|e| model::Evidence {
+                    document: e.document.to_string(),
+                    quote: e.quote,
+                })
+                .collect(),
+        };
+        let id = new_relation.id();
+        edit::create_relation(db(ctx)?, &actor, new_relation).map_err(edit_error)?;
+        relation(ctx, &id)
+    }
+
+    /// Sets a relation's year (null clears it), if it is still at `expectedVersion`.
+    async fn update_relation(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+        year: Option<i32>,
+    ) -> Result<Relation> {
+        let actor = actor(ctx)?;
+        edit::update_relation(
+            db(ctx)?,
+            &actor,
+            &id,
+            version("expectedVersion", expected_version)?,
+            year,
+        )
+        .map_err(edit_error)?;
+        relation(ctx, &id)
+    }
+
+    /// Adds a piece of evidence to a relation, if it is still at `expectedVersion`.
+    async fn add_evidence(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+        evidence: EvidenceInput,
+    ) -> Result<Relation> {
+        let actor = actor(ctx)?;
+        let evidence = model::Evidence {
+            document: evidence.document.to_string(),
+            quote: evidence.quote,
+        };
+        edit::add_evidence(
+            db(ctx)?,
+            &actor,
+            &id,
+            version("expectedVersion", expected_version)?,
+            evidence,
+        )
+        .map_err(edit_error)?;
+        relation(ctx, &id)
+    }
+
+    /// Deletes a relation, if it is still at `expectedVersion`.
+    async fn delete_relation(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+    ) -> Result<bool> {
+        let actor = actor(ctx)?;
+        edit::delete_relation(
+            db(ctx)?,
+            &actor,
+            &id,
+            version("expectedVersion", expected_version)?,
+        )
+        .map_err(edit_error)?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,242 @@
+//! Editing through the API: tokens and roles, validated mutations, optimistic concurrency, history.
+
+use std::fs;
+
+use serde_json::{Value, json};
+
+use crate::support::{Server, innograph, mini_seed, stderr, stdout};
+
+/// A data directory with the mini seed and an editor token made by `innograph token create`.
+fn editable() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let o = innograph(&["import", mini_seed().to_str().unwrap(), "--data-dir", data]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = innograph(&[
+        "token",
+        "create",
+        "--name",
+        "alice",
+        "--role",
+        "editor",
+        "--data-dir",
+        data,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let token = stdout(&o).trim().to_owned();
+    assert!(token.starts_with("ig_"), "{token}");
+    assert!(!stderr(&o).contains(&token), "the token must not be logged");
+    (dir, token)
+}
+
+fn post(server: &Server, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+    let mut request = server
+        .client()
+        .post(server.url("/graphql"))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().unwrap();
+    (response.status().as_u16(), response.json().unwrap())
+}
+
+const CREATE_LAB: &str = r#"mutation { createEntity(input: { id: "new-lab", kind: LAB, name: "新实验室", nameEn: "New Lab" }) { id version } }"#;
+
+#[test]
+fn writes_need_a_token_with_a_writing_role() {
+    let (dir, editor) = editable();
+    let reader = "reader-secret";
+    let tokens = dir.path().join("tokens.txt");
+    fs::write(
+        &tokens,
+        format!(
+            "# read-only\nbob reader {}\n",
+            innograph::auth::hash_token(reader)
+        ),
+    )
+    .unwrap();
+    let server = Server::start(dir.path(), &["--tokens-file", tokens.to_str().unwrap()]);
+
+    let (status, body) = post(&server, None, CREATE_LAB, json!({}));
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let (status, body) = post(&server, Some("not-a-token"), CREATE_LAB, json!({}));
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = post(&server, Some(reader), CREATE_LAB, json!({}));
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    // Reads stay open; with a read token too.
+    assert_eq!(
+        post(&server, Some(reader), "{ stats { entities } }", json!({})).0,
+        200
+    );
+    let (status, body) = post(&server, Some(&editor), CREATE_LAB, json!({}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["createEntity"],
+        json!({ "id": "new-lab", "version": 1 })
+    );
+}
+
+#[test]
+fn reads_can_require_a_token() {
+    let (dir, editor) = editable();
+    let server = Server::start(dir.path(), &["--require-token-for-reads"]);
+    assert_eq!(
+        post(&server, None, "{ stats { entities } }", json!({})).0,
+        401
+    );
+    assert_eq!(
+        post(&server, Some(&editor), "{ stats { entities } }", json!({})).0,
+        200
+    );
+}
+
+#[test]
+fn mutations_are_validated_versioned_durable_and_recorded() {
+    let (dir, token) = editable();
+    let server = Server::start(dir.path(), &[]);
+    let run = |query: &str, variables: Value| post(&server, Some(&token), query, variables).1;
+
+    assert!(run(CREATE_LAB, json!({}))["errors"].is_null());
+    // The same id twice, a name another entity has, a bad id: refused with the reason.
+    assert_eq!(
+        run(CREATE_LAB, json!({}))["errors"][0]["extensions"]["code"],
+        "ALREADY_EXISTS"
+    );
+    let clash = run(
+        r#"mutation { createEntity(input: { id: "copy", kind: LAB, name: "浙大" }) { id } }"#,
+        json!({}),
+    );
+    assert!(
+        clash["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already claimed by `zhejiang-university`"),
+        "{clash}"
+    );
+    let bad_id = run(
+        r#"mutation { createEntity(input: { id: "Bad Id", kind: LAB, name: "某" }) { id } }"#,
+        json!({}),
+    );
+    assert_eq!(bad_id["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+
+    // Relations need evidence quoted verbatim from a stored document.
+    let create = r#"mutation($quote: String!) { createRelation(input: { kind: LOCATED_IN, source: "new-lab",
+        target: "shangyu-district", evidence: [{ document: "mini", quote: $quote }] }) { id version evidence { quote } } }"#;
+    let invented = run(create, json!({ "quote": "新实验室位于上虞区" }));
+    assert!(
+        invented["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not found verbatim"),
+        "{invented}"
+    );
+    let made = run(create, json!({ "quote": "位于上虞区" }));
+    assert_eq!(
+        made["data"]["createRelation"]["id"], "new-lab/LOCATED_IN/shangyu-district",
+        "{made}"
+    );
+    let to_a_lab = run(
+        r#"mutation { createRelation(input: { kind: LOCATED_IN, source: "tianjin-university", target: "new-lab",
+            evidence: [{ document: "mini", quote: "天津大学" }] }) { id } }"#,
+        json!({}),
+    );
+    assert!(
+        to_a_lab["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("DISTRICT or PLATFORM"),
+        "{to_a_lab}"
+    );
+
+    // Optimistic concurrency: a stale version is a conflict, never an overwrite.
+    let update = r#"mutation($v: Int!) { updateEntity(expectedVersion: $v, input: { id: "new-lab", kind: LAB,
+        name: "新实验室", nameEn: "Renamed Lab" }) { nameEn version } }"#;
+    let stale = run(update, json!({ "v": 0 }));
+    assert_eq!(
+        stale["errors"][0]["extensions"]["code"], "VERSION_CONFLICT",
+        "{stale}"
+    );
+    assert!(
+        stale["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at version 1"),
+        "{stale}"
+    );
+    assert_eq!(
+        run(update, json!({ "v": 1 }))["data"]["updateEntity"],
+        json!({ "nameEn": "Renamed Lab", "version": 2 })
+    );
+
+    let evidence = run(
+        r#"mutation { addEvidence(id: "new-lab/LOCATED_IN/shangyu-district", expectedVersion: 1,
+            evidence: { document: "mini", quote: "在上虞区" }) { version evidence { quote } } }"#,
+        json!({}),
+    );
+    assert_eq!(evidence["data"]["addEvidence"]["version"], 2, "{evidence}");
+    assert_eq!(
+        evidence["data"]["addEvidence"]["evidence"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // History: who, what, before and after.
+    let history = run(
+        r#"{ history(id: "new-lab") { actor operation before after } }"#,
+        json!({}),
+    );
+    let history = history["data"]["history"].as_array().unwrap().clone();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["actor"], "alice");
+    assert_eq!(history[0]["operation"], "createEntity");
+    assert_eq!(history[0]["before"], json!([null]));
+    assert_eq!(history[1]["before"][0]["name_en"], "New Lab");
+    assert_eq!(history[1]["after"][0]["name_en"], "Renamed Lab");
+    let all = run("{ changes { id operation } }", json!({}));
+    let operations: Vec<&str> = all["data"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        operations,
+        [
+            "createEntity",
+            "createRelation",
+            "updateEntity",
+            "addEvidence"
+        ]
+    );
+    let since = all["data"]["changes"][1]["id"].as_u64().unwrap();
+    let later = run(
+        "query($s: Int) { changes(since: $s) { operation } }",
+        json!({ "s": since }),
+    );
+    assert_eq!(later["data"]["changes"].as_array().unwrap().len(), 2);
+
+    // Deleting an entity takes its relations with it; all of it survives a restart.
+    let deleted = run(
+        r#"mutation { deleteEntity(id: "tju-zhejiang-institute", expectedVersion: 0) }"#,
+        json!({}),
+    );
+    assert_eq!(deleted["data"]["deleteEntity"], true, "{deleted}");
+    assert!(server.terminate().success());
+    let server = Server::start(dir.path(), &[]);
+    let data = server.data(
+        r#"{ lab: entity(id: "new-lab") { nameEn version locatedIn { id } }
+             gone: entity(id: "tju-zhejiang-institute") { id }
+             lab2: entity(id: "cao-e-river-laboratory") { relations(relations: [RELIES_ON]) { id } } }"#,
+        json!({}),
+    );
+    assert_eq!(
+        data,
+        json!({ "lab": { "nameEn": "Renamed Lab", "version": 2, "locatedIn": [{ "id": "shangyu-district" }] },
+                "gone": null, "lab2": { "relations": [] } })
+    );
+}
