@@ -9,6 +9,7 @@ mod interchange;
 mod limits;
 mod measures;
 mod persistence;
+mod reliability;
 mod schema;
 mod seed_data;
 mod support;
