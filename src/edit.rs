@@ -207,26 +207,110 @@ pub fn update_entity(
     Ok(db.store().version(&id)?)
 }
 
-/// Deletes an entity and every relation touching it, if it is at `expected` version.
+/// Deletes an entity and every relation touching it, if it is at `expected` version. The change
+/// records the entity and each of those relations, so that `revert` can bring all of them back.
 pub fn delete_entity(db: &Db, actor: &Actor, id: &str, expected: u64) -> Result<(), EditError> {
     let before = db.store().entity(id)?.ok_or_else(|| EditError::NotFound {
         what: "entity",
         id: id.to_owned(),
     })?;
-    let record = change(
-        actor,
-        "deleteEntity",
-        vec![id.to_owned()],
-        vec![to_json(Some(&before))],
-        vec![Value::Null],
-    );
+    let touching: Vec<Relation> = {
+        let views = db.read().relations_of(
+            id,
+            crate::graph::Step::new(crate::graph::KindSet::ALL, crate::graph::Direction::Both),
+        );
+        db.full_relations(&views)?
+    };
+    let mut subjects = vec![id.to_owned()];
+    let mut befores = vec![to_json(Some(&before))];
+    for relation in &touching {
+        subjects.push(relation.id());
+        befores.push(to_json(Some(relation)));
+    }
+    let afters = vec![Value::Null; subjects.len()];
+    let record = change(actor, "deleteEntity", subjects.clone(), befores, afters);
     db.apply_change(
         vec![Write::DeleteEntity(id.to_owned())],
         &[(id.to_owned(), expected)],
-        &[id.to_owned()],
+        &subjects,
         record,
     )?;
     Ok(())
+}
+
+/// Undoes a change: every record it touched goes back to how it was before, provided none has
+/// changed since (otherwise revert the later changes first). The revert is itself a change.
+pub fn revert(db: &Db, actor: &Actor, change_id: u64) -> Result<u64, EditError> {
+    let original = db
+        .store()
+        .change(change_id)?
+        .ok_or_else(|| EditError::NotFound {
+            what: "change",
+            id: change_id.to_string(),
+        })?;
+    let mut writes = Vec::new();
+    let mut now_values = Vec::new();
+    // Entities first when restoring (relations need their ends), relations first when removing.
+    let mut restores = Vec::new();
+    let mut removals = Vec::new();
+    for (i, subject) in original.subjects.iter().enumerate() {
+        let is_relation = subject.contains('/');
+        let current = if is_relation {
+            parse_relation_id(subject)
+                .map(|(s, k, t)| db.store().relation(s, k, t))
+                .transpose()?
+                .flatten()
+                .map(|r| to_json(Some(&r)))
+                .unwrap_or(Value::Null)
+        } else {
+            to_json(db.store().entity(subject)?.as_ref())
+        };
+        let after = original.after.get(i).cloned().unwrap_or(Value::Null);
+        if current != after {
+            return Err(EditError::Invalid(format!(
+                "`{subject}` has changed since change {change_id}; revert the later changes first"
+            )));
+        }
+        now_values.push(current);
+        let before = original.before.get(i).cloned().unwrap_or(Value::Null);
+        let bad = |e: serde_json::Error| {
+            EditError::Internal(format!(
+                "change {change_id} holds an unreadable record: {e}"
+            ))
+        };
+        match (before.is_null(), is_relation) {
+            (true, false) => removals.push(Write::DeleteEntity(subject.clone())),
+            (true, true) => {
+                if let Some((source, kind, target)) = parse_relation_id(subject) {
+                    removals.insert(
+                        0,
+                        Write::DeleteRelation {
+                            source: source.to_owned(),
+                            kind,
+                            target: target.to_owned(),
+                        },
+                    );
+                }
+            }
+            (false, false) => restores.insert(
+                0,
+                Write::PutEntity(serde_json::from_value(before).map_err(bad)?),
+            ),
+            (false, true) => restores.push(Write::PutRelation(
+                serde_json::from_value(before).map_err(bad)?,
+            )),
+        }
+    }
+    writes.extend(removals);
+    writes.extend(restores);
+    let record = change(
+        actor,
+        &format!("revert {change_id}"),
+        original.subjects.clone(),
+        now_values,
+        original.before.clone(),
+    );
+    Ok(db.apply_change(writes, &[], &original.subjects, record)?)
 }
 
 /// Creates a relation (evidence required). Returns its version.

@@ -266,6 +266,15 @@ impl Mutation {
         relation(ctx, &id)
     }
 
+    /// Undoes the change `changeId` (see `changes`, `history`): the records it touched return to how
+    /// they were, provided none changed since. Returns the id of the new change the revert makes.
+    async fn revert(&self, ctx: &Context<'_>, change_id: i64) -> Result<u64> {
+        let actor = actor(ctx)?;
+        let id = u64::try_from(change_id)
+            .map_err(|_| user_error("BAD_USER_INPUT", "`changeId` must not be negative"))?;
+        edit::revert(db(ctx)?, &actor, id).map_err(edit_error)
+    }
+
     /// Deletes a relation, if it is still at `expectedVersion`.
     async fn delete_relation(
         &self,

@@ -240,3 +240,48 @@ fn mutations_are_validated_versioned_durable_and_recorded() {
                 "gone": null, "lab2": { "relations": [] } })
     );
 }
+
+#[test]
+fn a_change_can_be_reverted_through_the_api() {
+    let (dir, token) = editable();
+    let server = Server::start(dir.path(), &[]);
+    let run = |query: &str, variables: Value| post(&server, Some(&token), query, variables).1;
+    let deleted = run(
+        r#"mutation { deleteEntity(id: "tju-zhejiang-institute", expectedVersion: 0) }"#,
+        json!({}),
+    );
+    assert_eq!(deleted["data"]["deleteEntity"], true, "{deleted}");
+    let history = run(
+        r#"{ history(id: "tju-zhejiang-institute") { id subjects } }"#,
+        json!({}),
+    );
+    let change = &history["data"]["history"][0];
+    assert_eq!(
+        change["subjects"].as_array().unwrap().len(),
+        4,
+        "the entity and its three relations: {change}"
+    );
+    let reverted = run(
+        "mutation($c: Int!) { revert(changeId: $c) }",
+        json!({ "c": change["id"] }),
+    );
+    assert!(reverted["data"]["revert"].is_u64(), "{reverted}");
+    let data = server.data(
+        r#"{ entity(id: "tju-zhejiang-institute") { version relations { id } } }"#,
+        json!({}),
+    );
+    assert_eq!(
+        data["entity"]["relations"].as_array().unwrap().len(),
+        3,
+        "{data}"
+    );
+    assert_eq!(data["entity"]["version"], 2);
+    let twice = run(
+        "mutation($c: Int!) { revert(changeId: $c) }",
+        json!({ "c": change["id"] }),
+    );
+    assert_eq!(
+        twice["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{twice}"
+    );
+}

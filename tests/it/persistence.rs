@@ -170,3 +170,48 @@ fn edits_keep_the_index_equal_to_the_store() {
     assert_eq!(history.len(), 4);
     assert!(history.windows(2).all(|w| w[0].id < w[1].id));
 }
+
+#[test]
+fn reverting_a_deletion_brings_back_the_entity_and_its_relations() {
+    use innograph::edit::{self, Actor};
+    let dir = tempfile::tempdir().unwrap();
+    let graph = validate_seed(&seed::parse(&SeedFiles::from_dir(&mini_seed()).unwrap()))
+        .graph
+        .unwrap();
+    let db = Db::open(dir.path()).unwrap();
+    db.import(&graph).unwrap();
+    let before = db.read().clone();
+    let actor = Actor("curator".to_owned());
+    edit::delete_entity(&db, &actor, "tju-zhejiang-institute", 0).unwrap();
+    assert!(
+        db.read()
+            .relation(
+                "cao-e-river-laboratory",
+                RelationKind::ReliesOn,
+                "tju-zhejiang-institute"
+            )
+            .is_none()
+    );
+    let deletion = edit::changes(&db, 0, 10, None).unwrap().last().unwrap().id;
+    edit::revert(&db, &actor, deletion).unwrap();
+    assert_eq!(
+        db.read().canonical(),
+        before.canonical(),
+        "the revert restores exactly what was deleted"
+    );
+    assert_eq!(*db.read(), db.rebuilt_index().unwrap());
+    // A change that later changes have built on cannot be reverted out of order.
+    let mut renamed = db
+        .read()
+        .entity("zhejiang-university")
+        .unwrap()
+        .as_ref()
+        .clone();
+    renamed.description = Some("first".to_owned());
+    edit::update_entity(&db, &actor, 0, renamed.clone()).unwrap();
+    let first = edit::changes(&db, 0, 10, None).unwrap().last().unwrap().id;
+    renamed.description = Some("second".to_owned());
+    edit::update_entity(&db, &actor, 1, renamed).unwrap();
+    let refused = edit::revert(&db, &actor, first).unwrap_err().to_string();
+    assert!(refused.contains("has changed since change"), "{refused}");
+}
