@@ -158,6 +158,13 @@ struct ServeArgs {
     /// Tokens in the same `NAME ROLE SHA256HEX` form, one per line (for containers).
     #[arg(long, env = "INNOGRAPH_TOKENS", hide_env_values = true)]
     tokens: Option<String>,
+    /// Requests per second one client address may make on average (bursts of twice that); 0: no limit.
+    #[arg(long, env = "INNOGRAPH_RATE_LIMIT", default_value_t = 500)]
+    rate_limit: u32,
+    /// Only execute queries whose SHA-256 (hex, of the exact query text) is listed in this file, one
+    /// per line: persisted operations for production front ends.
+    #[arg(long, env = "INNOGRAPH_ALLOW_LIST")]
+    allow_list: Option<PathBuf>,
     /// Require a bearer token (any role) for reads too.
     #[arg(long, env = "INNOGRAPH_REQUIRE_TOKEN_FOR_READS")]
     require_token_for_reads: bool,
@@ -186,6 +193,12 @@ impl ServeArgs {
             max_traversal_depth: self.max_traversal_depth,
             max_path_depth: self.max_path_depth,
             introspection: !self.disable_introspection,
+            allow_list: self
+                .allow_list
+                .as_deref()
+                .map(read_allow_list)
+                .transpose()?
+                .map(std::sync::Arc::new),
             execution_timeout,
             traversal_time: execution_timeout.min(Limits::default().traversal_time),
             ..Limits::default()
@@ -207,6 +220,7 @@ impl ServeArgs {
         Ok(ServerConfig {
             tokens,
             require_token_for_reads: self.require_token_for_reads,
+            rate_limit: self.rate_limit,
             listen: self.listen,
             cors_origins: self
                 .cors_origins
@@ -219,6 +233,28 @@ impl ServeArgs {
             limits,
         })
     }
+}
+
+/// Reads an allow-list: one SHA-256 in hex per line; blank lines and `#` comments ignored.
+fn read_allow_list(path: &Path) -> anyhow::Result<std::collections::HashSet<String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut hashes = std::collections::HashSet::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.len() != 64 || !line.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!(
+                "{}:{}: `{line}` is not a SHA-256 in hex (64 digits)",
+                path.display(),
+                index + 1
+            );
+        }
+        hashes.insert(line.to_ascii_lowercase());
+    }
+    Ok(hashes)
 }
 
 /// Runs the command line; the return value is the process's exit code.

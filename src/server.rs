@@ -50,6 +50,8 @@ pub struct ServerConfig {
     pub tokens: Vec<(String, crate::store::TokenRecord)>,
     /// Whether reads need a token too.
     pub require_token_for_reads: bool,
+    /// Requests per second one client address may make on average (bursts of twice that); 0: no limit.
+    pub rate_limit: u32,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +64,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             tokens: Vec::new(),
             require_token_for_reads: false,
+            rate_limit: 500,
         }
     }
 }
@@ -170,6 +173,10 @@ pub fn app(db: Arc<Db>, config: &ServerConfig) -> Router {
         .route("/explorer/{*file}", get(explorer_asset))
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(RateLimiter::new(config.rate_limit)),
+            rate_limit,
+        ))
         .layer(RequestBodyLimitLayer::new(config.body_limit))
         .layer(cors(&config.cors_origins))
         .layer(TimeoutLayer::with_status_code(
@@ -186,9 +193,87 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// A token bucket per client address: `rate` tokens a second, holding at most `2 × rate`.
+struct RateLimiter {
+    rate: f64,
+    buckets:
+        std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (f64, std::time::Instant)>>,
+}
+
+impl RateLimiter {
+    fn new(rate: u32) -> RateLimiter {
+        RateLimiter {
+            rate: f64::from(rate),
+            buckets: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Takes a token for `client`; false when its bucket is empty.
+    fn allow(&self, client: std::net::IpAddr) -> bool {
+        if self.rate <= 0.0 {
+            return true;
+        }
+        let now = std::time::Instant::now();
+        let capacity = 2.0 * self.rate;
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if buckets.len() > 100_000 {
+            // Forget clients whose buckets have refilled, so the map cannot grow without bound.
+            buckets.retain(|_, (tokens, at)| {
+                *tokens + now.duration_since(*at).as_secs_f64() * self.rate < capacity
+            });
+        }
+        let (tokens, at) = buckets.entry(client).or_insert((capacity, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(capacity);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+async fn rate_limit(
+    State(limiter): State<Arc<RateLimiter>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    // Present when served by `serve`; absent when a test drives the router without a socket.
+    let client = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(client) = client
+        && !limiter.allow(client)
+    {
+        let message = format!(
+            "rate limit: at most {} requests a second per client (bursts of {}); retry shortly",
+            limiter.rate,
+            2.0 * limiter.rate
+        );
+        let mut response = json_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            "application/json",
+            error_body("RATE_LIMITED", &message),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    }
+    next.run(request).await
 }
 
 /// Completes on SIGTERM or Ctrl-C.

@@ -51,6 +51,8 @@ pub struct Limits {
     pub max_paths: usize,
     /// Whether introspection queries (`__schema`, `__type`) are answered.
     pub introspection: bool,
+    /// When set, only queries whose SHA-256 (hex) is listed are executed (`OPERATION_NOT_ALLOWED`).
+    pub allow_list: Option<Arc<std::collections::HashSet<String>>>,
 }
 
 impl Default for Limits {
@@ -68,6 +70,7 @@ impl Default for Limits {
             max_search_text: 200,
             max_paths: 50,
             introspection: true,
+            allow_list: None,
         }
     }
 }
@@ -316,6 +319,14 @@ impl Api {
         match params.extensions {
             None | Some(Value::Null) | Some(Value::Object(_)) => {}
             Some(_) => return Err(bad("`extensions` must be an object or null")),
+        }
+        if let Some(allowed) = &self.limits.allow_list
+            && !allowed.contains(&crate::auth::hash_token(&query))
+        {
+            return Err(Outcome::Forbidden(error_body(
+                "OPERATION_NOT_ALLOWED",
+                "this server runs only persisted operations: the SHA-256 of this query is not on its allow-list",
+            )));
         }
         let document = match async_graphql::parser::parse_query(&query) {
             Ok(document) => document,

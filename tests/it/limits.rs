@@ -133,3 +133,62 @@ fn introspection_can_be_switched_off() {
         6
     );
 }
+
+#[test]
+fn clients_are_rate_limited_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--rate-limit", "2"]);
+    // A bucket of 4 (twice the rate): a burst of 12 requests must see a 429 before the bucket refills
+    // noticeably (2 a second).
+    let statuses: Vec<u16> = (0..12)
+        .map(|_| {
+            server
+                .client()
+                .get(server.url("/healthz"))
+                .send()
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+        .collect();
+    assert!(statuses.iter().take(4).all(|&s| s == 200), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let response = server.client().get(server.url("/healthz")).send().unwrap();
+    if response.status() == 429 {
+        assert_eq!(response.headers()["retry-after"], "1");
+        let body: serde_json::Value = response.json().unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    }
+}
+
+#[test]
+fn an_allow_list_admits_only_persisted_operations() {
+    let dir = tempfile::tempdir().unwrap();
+    let allowed = "{ stats { documents } }";
+    let list = dir.path().join("allow.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# the explorer's queries\n{}\n",
+            innograph::auth::hash_token(allowed)
+        ),
+    )
+    .unwrap();
+    let server = Server::start(
+        &dir.path().join("data"),
+        &["--allow-list", list.to_str().unwrap()],
+    );
+    assert_eq!(server.data(allowed, json!({}))["stats"]["documents"], 6);
+    let response = server
+        .client()
+        .post(server.url("/graphql"))
+        .json(&json!({ "query": "{ stats { entities } }" }))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body: serde_json::Value = response.json().unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "OPERATION_NOT_ALLOWED"
+    );
+}
