@@ -4,6 +4,7 @@ mod analysis;
 mod api;
 mod cli;
 mod editing;
+mod fuzz;
 mod http;
 mod interchange;
 mod limits;
