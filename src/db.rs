@@ -65,6 +65,14 @@ impl Db {
         self.index.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The id an entity answers to now: its own, or the survivor's when it was merged away.
+    pub fn resolve(&self, id: &str) -> Result<String, DbError> {
+        if self.read().contains(id) {
+            return Ok(id.to_owned());
+        }
+        Ok(self.store.redirect(id)?.unwrap_or_else(|| id.to_owned()))
+    }
+
     /// Network measures of the current graph: cached, computed again only after a write.
     pub fn measures(&self) -> Arc<Measures> {
         let mut cached = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
@@ -200,6 +208,7 @@ impl Db {
                 } => {
                     index.remove_relation(&source, kind, &target);
                 }
+                Write::PutRedirect { .. } => {}
             }
         }
         Ok(outcome)
@@ -253,7 +262,9 @@ fn check_endpoints(index: &GraphIndex, writes: &[Write]) -> Result<(), DbError> 
                     }
                 }
             }
-            Write::PutDocument { .. } | Write::DeleteRelation { .. } => {}
+            Write::PutDocument { .. }
+            | Write::DeleteRelation { .. }
+            | Write::PutRedirect { .. } => {}
         }
     }
     Ok(())

@@ -238,6 +238,112 @@ pub fn delete_entity(db: &Db, actor: &Actor, id: &str, expected: u64) -> Result<
     Ok(())
 }
 
+/// Merges `merged` into `survivor`: the merged entity's names become aliases of the survivor, its
+/// relations move to the survivor (evidence joined where the survivor already has the same relation,
+/// ties between the two dropped), it is deleted, and its id resolves to the survivor from then on.
+pub fn merge_entities(
+    db: &Db,
+    actor: &Actor,
+    survivor: &str,
+    merged: &str,
+    expected: (u64, u64),
+) -> Result<(), EditError> {
+    if survivor == merged {
+        return Err(EditError::Invalid(
+            "an entity cannot be merged into itself".to_owned(),
+        ));
+    }
+    let keep = db
+        .store()
+        .entity(survivor)?
+        .ok_or_else(|| EditError::NotFound {
+            what: "entity",
+            id: survivor.to_owned(),
+        })?;
+    let gone = db
+        .store()
+        .entity(merged)?
+        .ok_or_else(|| EditError::NotFound {
+            what: "entity",
+            id: merged.to_owned(),
+        })?;
+    let mut kept = keep.clone();
+    for name in std::iter::once(&gone.name).chain(&gone.aliases) {
+        if !kept.names().any(|n| n == name) {
+            kept.aliases.push(name.clone());
+        }
+    }
+    let all = crate::graph::Step::new(crate::graph::KindSet::ALL, crate::graph::Direction::Both);
+    let moving: Vec<Relation> = {
+        let views = db.read().relations_of(merged, all);
+        db.full_relations(&views)?
+    };
+    let mut subjects = vec![survivor.to_owned(), merged.to_owned()];
+    let mut befores = vec![to_json(Some(&keep)), to_json(Some(&gone))];
+    let mut afters = vec![to_json(Some(&kept)), Value::Null];
+    let mut puts: Vec<Relation> = Vec::new();
+    for relation in &moving {
+        subjects.push(relation.id());
+        befores.push(to_json(Some(relation)));
+        afters.push(Value::Null);
+        let mut moved = relation.clone();
+        if moved.source == merged {
+            moved.source = survivor.to_owned();
+        }
+        if moved.target == merged {
+            moved.target = survivor.to_owned();
+        }
+        if moved.source == moved.target {
+            continue;
+        }
+        let existing = match puts.iter().position(|r| r.id() == moved.id()) {
+            Some(i) => Some(puts.remove(i)),
+            None => db
+                .store()
+                .relation(&moved.source, moved.kind, &moved.target)?,
+        };
+        if let Some(existing) = existing {
+            for evidence in existing.evidence.into_iter().rev() {
+                if !moved.evidence.contains(&evidence) {
+                    moved.evidence.insert(0, evidence);
+                }
+            }
+            moved.year = existing.year.or(moved.year);
+        }
+        puts.push(moved);
+    }
+    for relation in &puts {
+        let id = relation.id();
+        if !subjects.contains(&id) {
+            let before = parse_relation_id(&id)
+                .map(|(s, k, t)| db.store().relation(s, k, t))
+                .transpose()?
+                .flatten();
+            subjects.push(id.clone());
+            befores.push(to_json(before.as_ref()));
+            afters.push(to_json(Some(relation)));
+        } else if let Some(i) = subjects.iter().position(|s| *s == id) {
+            afters[i] = to_json(Some(relation));
+        }
+    }
+    let mut writes = vec![
+        Write::DeleteEntity(merged.to_owned()),
+        Write::PutEntity(kept),
+    ];
+    writes.extend(puts.into_iter().map(Write::PutRelation));
+    writes.push(Write::PutRedirect {
+        from: merged.to_owned(),
+        to: survivor.to_owned(),
+    });
+    let record = change(actor, "mergeEntities", subjects.clone(), befores, afters);
+    let expected = [
+        (survivor.to_owned(), expected.0),
+        (merged.to_owned(), expected.1),
+    ];
+    db.apply_change(writes, &expected, &subjects, record)?;
+    Ok(())
+}
+
 /// Undoes a change: every record it touched goes back to how it was before, provided none has
 /// changed since (otherwise revert the later changes first). The revert is itself a change.
 pub fn revert(db: &Db, actor: &Actor, change_id: u64) -> Result<u64, EditError> {

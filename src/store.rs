@@ -86,6 +86,11 @@ pub enum Write {
         kind: RelationKind,
         target: String,
     },
+    /// After a merge: the id `from` resolves to the entity `to` from now on (only with a change).
+    PutRedirect {
+        from: String,
+        to: String,
+    },
 }
 
 /// A recorded change: who made it, when, and the records before and after (JSON), for `history`,
@@ -135,6 +140,8 @@ pub struct Store {
     changes: sled::Tree,
     /// SHA-256 of a token (hex) → JSON [`TokenRecord`].
     tokens: sled::Tree,
+    /// Id of a merged entity → id of the entity it was merged into.
+    redirects: sled::Tree,
 }
 
 impl Store {
@@ -168,6 +175,7 @@ impl Store {
             versions: db.open_tree("versions")?,
             changes: db.open_tree("changes")?,
             tokens: db.open_tree("tokens")?,
+            redirects: db.open_tree("redirects")?,
             db,
         })
     }
@@ -209,36 +217,43 @@ impl Store {
         // Ids start at 1, so that `since: 0` means "from the start".
         change.id = self.db.generate_id()? + 1;
         let trees = (
+            &self.redirects,
             &self.documents,
             &self.texts,
             &self.entities,
             &self.versions,
             &self.changes,
         );
-        let outcome = trees.transaction(|(documents, texts, entities, versions, changes)| {
-            for (id, version) in expected {
-                let current = read_version(versions, id)?;
-                if current != *version {
-                    return Err(ConflictableTransactionError::Abort(StoreError::Conflict {
-                        id: id.clone(),
-                        expected: *version,
-                        current,
-                    }));
+        let outcome = trees.transaction(
+            |(redirects, documents, texts, entities, versions, changes)| {
+                for (id, version) in expected {
+                    let current = read_version(versions, id)?;
+                    if current != *version {
+                        return Err(ConflictableTransactionError::Abort(StoreError::Conflict {
+                            id: id.clone(),
+                            expected: *version,
+                            current,
+                        }));
+                    }
                 }
-            }
-            for write in writes {
-                apply_one(write, documents, texts, entities)?;
-            }
-            for id in bump {
-                let next = read_version(versions, id)? + 1;
-                versions.insert(id.as_bytes(), &next.to_be_bytes())?;
-            }
-            let record = serde_json::to_vec(&change).map_err(|e| {
-                ConflictableTransactionError::Abort(StoreError::Rejected(e.to_string()))
-            })?;
-            changes.insert(&change.id.to_be_bytes(), record)?;
-            Ok(())
-        });
+                for write in writes {
+                    if let Write::PutRedirect { from, to } = write {
+                        redirects.insert(from.as_bytes(), to.as_bytes())?;
+                    } else {
+                        apply_one(write, documents, texts, entities)?;
+                    }
+                }
+                for id in bump {
+                    let next = read_version(versions, id)? + 1;
+                    versions.insert(id.as_bytes(), &next.to_be_bytes())?;
+                }
+                let record = serde_json::to_vec(&change).map_err(|e| {
+                    ConflictableTransactionError::Abort(StoreError::Rejected(e.to_string()))
+                })?;
+                changes.insert(&change.id.to_be_bytes(), record)?;
+                Ok(())
+            },
+        );
         match outcome {
             Ok(()) => {}
             Err(TransactionError::Abort(error)) => return Err(error),
@@ -246,6 +261,19 @@ impl Store {
         }
         self.db.flush()?;
         Ok(change.id)
+    }
+
+    /// The entity a merged entity's id now resolves to, following merges of merges (at most 16).
+    pub fn redirect(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let mut current: Option<String> = None;
+        for _ in 0..16 {
+            let key = current.as_deref().unwrap_or(id);
+            match self.redirects.get(key)? {
+                Some(to) => current = Some(String::from_utf8_lossy(&to).into_owned()),
+                None => break,
+            }
+        }
+        Ok(current)
     }
 
     /// The version of an entity or relation (0 when it was never changed through the API).
@@ -365,6 +393,11 @@ fn apply_one(
     entities: &TransactionalTree,
 ) -> TxResult<()> {
     match write {
+        Write::PutRedirect { from, .. } => {
+            return abort(format!(
+                "the redirect from `{from}` can only be written with a change"
+            ));
+        }
         Write::PutDocument { document, text } => {
             documents.insert(document.id.as_bytes(), encode(document)?)?;
             texts.insert(document.id.as_bytes(), text.as_bytes())?;

@@ -266,6 +266,25 @@ impl Mutation {
         relation(ctx, &id)
     }
 
+    /// Merges `merged` into `survivor` (both at their expected versions): names become aliases,
+    /// relations and evidence move to the survivor, and the merged id resolves to the survivor.
+    async fn merge_entities(
+        &self,
+        ctx: &Context<'_>,
+        survivor: ID,
+        merged: ID,
+        survivor_version: i64,
+        merged_version: i64,
+    ) -> Result<Entity> {
+        let actor = actor(ctx)?;
+        let versions = (
+            version("survivorVersion", survivor_version)?,
+            version("mergedVersion", merged_version)?,
+        );
+        edit::merge_entities(db(ctx)?, &actor, &survivor, &merged, versions).map_err(edit_error)?;
+        entity(ctx, &survivor)
+    }
+
     /// Undoes the change `changeId` (see `changes`, `history`): the records it touched return to how
     /// they were, provided none changed since. Returns the id of the new change the revert makes.
     async fn revert(&self, ctx: &Context<'_>, change_id: i64) -> Result<u64> {

@@ -39,9 +39,14 @@ pub struct Query;
 
 #[Object]
 impl Query {
-    /// The entity with this id, or null when there is none.
+    /// The entity with this id (or, for an entity merged away, the one it was merged into), or null
+    /// when there is none.
     async fn entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Entity>> {
-        Ok(db(ctx)?.read().entity(&id).cloned().map(Entity))
+        let db = db(ctx)?;
+        let id = db
+            .resolve(&id)
+            .map_err(|e| super::internal_error("resolving an id", e))?;
+        Ok(db.read().entity(&id).cloned().map(Entity))
     }
 
     /// Entities whose Chinese name, English name or an alias contains `text` (case-insensitive for Latin

@@ -285,3 +285,55 @@ fn a_change_can_be_reverted_through_the_api() {
         "{twice}"
     );
 }
+
+#[test]
+fn merging_moves_names_relations_and_evidence_and_the_old_id_resolves() {
+    let (dir, token) = editable();
+    let server = Server::start(dir.path(), &[]);
+    let run = |query: &str| post(&server, Some(&token), query, json!({})).1;
+    // Give the survivor a relation the merged entity also has, so evidence must be joined.
+    let made = run(
+        r#"mutation { createRelation(input: { kind: LOCATED_IN, source: "zju-shaoxing-institute", target: "shangyu-district",
+            evidence: [{ document: "mini", quote: "位于上虞区" }] }) { id } }"#,
+    );
+    assert!(made["errors"].is_null(), "{made}");
+    let merged = run(
+        r#"mutation { mergeEntities(survivor: "zju-shaoxing-institute", merged: "tju-zhejiang-institute",
+            survivorVersion: 0, mergedVersion: 0) { id aliases } }"#,
+    );
+    assert_eq!(
+        merged["data"]["mergeEntities"],
+        json!({ "id": "zju-shaoxing-institute", "aliases": ["天津大学浙江研究院(绍兴)"] }),
+        "{merged}"
+    );
+    let data = server.data(
+        r#"{ old: entity(id: "tju-zhejiang-institute") { id }
+             rel: relation(id: "zju-shaoxing-institute/LOCATED_IN/shangyu-district") { evidence { quote } }
+             lab: entity(id: "cao-e-river-laboratory") { relations(relations: [RELIES_ON]) { target { id } } }
+             built: entity(id: "zju-shaoxing-institute") { coBuiltBy { id } } }"#,
+        json!({}),
+    );
+    assert_eq!(data["old"]["id"], "zju-shaoxing-institute");
+    let quotes: Vec<&str> = data["rel"]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["quote"].as_str().unwrap())
+        .collect();
+    assert_eq!(quotes.len(), 2, "{quotes:?}");
+    assert_eq!(
+        data["lab"]["relations"],
+        json!([{ "target": { "id": "zju-shaoxing-institute" } }])
+    );
+    assert_eq!(
+        data["built"]["coBuiltBy"],
+        json!([{ "id": "shaoxing-municipal-government" }, { "id": "tianjin-university" }, { "id": "zhejiang-university" }])
+    );
+    let conflict = run(
+        r#"mutation { mergeEntities(survivor: "zhejiang-university", merged: "fudan-university", survivorVersion: 3, mergedVersion: 0) { id } }"#,
+    );
+    assert_eq!(
+        conflict["errors"][0]["extensions"]["code"], "VERSION_CONFLICT",
+        "{conflict}"
+    );
+}

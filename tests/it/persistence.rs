@@ -215,3 +215,32 @@ fn reverting_a_deletion_brings_back_the_entity_and_its_relations() {
     let refused = edit::revert(&db, &actor, first).unwrap_err().to_string();
     assert!(refused.contains("has changed since change"), "{refused}");
 }
+
+#[test]
+fn after_a_merge_the_index_equals_the_store_and_the_merge_can_be_reverted() {
+    use innograph::edit::{self, Actor};
+    let dir = tempfile::tempdir().unwrap();
+    let graph = validate_seed(&seed::parse(&SeedFiles::from_dir(&mini_seed()).unwrap()))
+        .graph
+        .unwrap();
+    let db = Db::open(dir.path()).unwrap();
+    db.import(&graph).unwrap();
+    let before = db.read().canonical();
+    let actor = Actor("curator".to_owned());
+    edit::merge_entities(
+        &db,
+        &actor,
+        "zju-shangyu-center",
+        "tju-zhejiang-institute",
+        (0, 0),
+    )
+    .unwrap();
+    assert_eq!(*db.read(), db.rebuilt_index().unwrap());
+    assert_eq!(
+        db.resolve("tju-zhejiang-institute").unwrap(),
+        "zju-shangyu-center"
+    );
+    let merge = edit::changes(&db, 0, 10, None).unwrap().last().unwrap().id;
+    edit::revert(&db, &actor, merge).unwrap();
+    assert_eq!(db.read().canonical(), before);
+}
