@@ -344,6 +344,139 @@ pub fn merge_entities(
     Ok(())
 }
 
+/// Most records one `importBatch` may hold.
+pub const MAX_BATCH_RECORDS: usize = 10_000;
+
+/// Imports a batch in the JSON Lines format (documents, entities, relations), validated like the
+/// seed (relations may cite documents already stored), all or nothing, as one change.
+/// Returns (documents, entities, relations) written.
+pub fn import_batch(
+    db: &Db,
+    actor: &Actor,
+    jsonl: &str,
+) -> Result<(usize, usize, usize), EditError> {
+    let mut seed = crate::interchange::read_jsonl("batch", jsonl.as_bytes(), |_| {});
+    let records = seed.documents.len() + seed.entities.len() + seed.relations.len();
+    if records > MAX_BATCH_RECORDS {
+        return Err(EditError::Invalid(format!(
+            "the batch holds {records} records, above the cap of {MAX_BATCH_RECORDS}; split it, or use `innograph import`"
+        )));
+    }
+    let batch_documents: Vec<String> = seed.documents.iter().map(|(_, d)| d.id.clone()).collect();
+    let stored: Vec<std::sync::Arc<crate::model::Document>> =
+        db.read().documents().cloned().collect();
+    for document in stored {
+        if batch_documents.contains(&document.id) {
+            continue;
+        }
+        let file = format!("stored:{}", document.id);
+        let text = db.store().document_text(&document.id)?.unwrap_or_default();
+        seed.texts.insert(file.clone(), text);
+        seed.documents.push((
+            crate::seed::Location {
+                file: "(data directory)".to_owned(),
+                line: 0,
+            },
+            crate::seed::RawDocument {
+                id: document.id.clone(),
+                file,
+                title: document.title.clone(),
+                title_en: document.title_en.clone(),
+                publisher: document.publisher.clone(),
+                date: document.date.clone(),
+                region: document.region.clone(),
+                index_no: document.index_no.clone(),
+                reference: document.reference,
+            },
+        ));
+    }
+    // Relations may point to entities that already exist: add them (unjudged) so the batch validates.
+    let report = crate::validate::validate_seed(&seed);
+    let unknown_only_existing = |d: &crate::validate::Diagnostic| {
+        d.message.contains("points to unknown entity")
+            && d.message
+                .rsplit('`')
+                .nth(1)
+                .is_some_and(|id| db.read().contains(id))
+    };
+    let errors: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::validate::Severity::Error && !unknown_only_existing(d))
+        .take(20)
+        .map(ToString::to_string)
+        .collect();
+    if !errors.is_empty() {
+        return Err(EditError::Invalid(errors.join("\n")));
+    }
+    let entities: Vec<Entity> = seed
+        .entities
+        .iter()
+        .filter_map(|(_, raw)| crate::validate::entity_from_raw(raw).ok())
+        .collect();
+    let relations: Vec<Relation> = seed
+        .relations
+        .iter()
+        .filter_map(|(_, raw)| crate::validate::relation_from_raw(raw).ok())
+        .collect();
+    for entity in &entities {
+        check_new_entity(db, entity)?;
+    }
+    // Relations were judged above, against the batch's documents and the stored ones.
+    let mut writes = Vec::new();
+    let mut subjects = Vec::new();
+    let mut befores = Vec::new();
+    let mut afters = Vec::new();
+    let new_documents: Vec<(crate::model::Document, String)> = seed
+        .documents
+        .iter()
+        .filter(|(_, raw)| batch_documents.contains(&raw.id))
+        .map(|(_, raw)| {
+            let document = crate::model::Document {
+                id: raw.id.clone(),
+                title: raw.title.clone(),
+                title_en: raw.title_en.clone(),
+                publisher: raw.publisher.clone(),
+                date: raw.date.clone(),
+                region: raw.region.clone(),
+                index_no: raw.index_no.clone(),
+                file: format!("sources/{}.txt", raw.id),
+                reference: raw.reference,
+            };
+            (
+                document,
+                seed.texts.get(&raw.file).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    for (document, text) in &new_documents {
+        writes.push(Write::PutDocument {
+            document: document.clone(),
+            text: text.clone(),
+        });
+    }
+    for entity in &entities {
+        subjects.push(entity.id.clone());
+        befores.push(to_json(db.store().entity(&entity.id)?.as_ref()));
+        afters.push(to_json(Some(entity)));
+        writes.push(Write::PutEntity(entity.clone()));
+    }
+    for relation in &relations {
+        let id = relation.id();
+        subjects.push(id.clone());
+        befores.push(to_json(
+            db.store()
+                .relation(&relation.source, relation.kind, &relation.target)?
+                .as_ref(),
+        ));
+        afters.push(to_json(Some(relation)));
+        writes.push(Write::PutRelation(relation.clone()));
+    }
+    let record = change(actor, "importBatch", subjects.clone(), befores, afters);
+    db.apply_change(writes, &[], &subjects, record)?;
+    Ok((new_documents.len(), entities.len(), relations.len()))
+}
+
 /// Undoes a change: every record it touched goes back to how it was before, provided none has
 /// changed since (otherwise revert the later changes first). The revert is itself a change.
 pub fn revert(db: &Db, actor: &Actor, change_id: u64) -> Result<u64, EditError> {

@@ -423,7 +423,7 @@ fn check_district_parent(child: &Entity, parent: &Entity) -> Option<String> {
     })
 }
 
-fn entity_from_raw(raw: &RawEntity) -> Result<Entity, String> {
+pub(crate) fn entity_from_raw(raw: &RawEntity) -> Result<Entity, String> {
     let kind = raw
         .kind
         .parse::<EntityKind>()
@@ -450,7 +450,7 @@ fn entity_from_raw(raw: &RawEntity) -> Result<Entity, String> {
     })
 }
 
-fn relation_from_raw(raw: &RawRelation) -> Result<Relation, String> {
+pub(crate) fn relation_from_raw(raw: &RawRelation) -> Result<Relation, String> {
     let label = format!("{}/{}/{}", raw.source, raw.kind, raw.target);
     let kind = raw
         .kind

@@ -285,6 +285,18 @@ impl Mutation {
         entity(ctx, &survivor)
     }
 
+    /// Imports a batch in the JSON Lines format of `innograph export --format jsonl` (documents,
+    /// entities, relations; relations may cite documents and entities already stored), validated like
+    /// the seed, all or nothing, as one change. At most 10,000 records. Returns a summary.
+    async fn import_batch(&self, ctx: &Context<'_>, jsonl: String) -> Result<String> {
+        let actor = actor(ctx)?;
+        let (documents, entities, relations) =
+            edit::import_batch(db(ctx)?, &actor, &jsonl).map_err(edit_error)?;
+        Ok(format!(
+            "imported {documents} documents, {entities} entities, {relations} relations"
+        ))
+    }
+
     /// Undoes the change `changeId` (see `changes`, `history`): the records it touched return to how
     /// they were, provided none changed since. Returns the id of the new change the revert makes.
     async fn revert(&self, ctx: &Context<'_>, change_id: i64) -> Result<u64> {

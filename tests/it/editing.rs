@@ -337,3 +337,68 @@ fn merging_moves_names_relations_and_evidence_and_the_old_id_resolves() {
         "{conflict}"
     );
 }
+
+#[test]
+fn a_batch_imports_all_or_nothing_within_its_cap() {
+    let (dir, token) = editable();
+    let server = Server::start(dir.path(), &[]);
+    let run = |jsonl: &str| {
+        post(
+            &server,
+            Some(&token),
+            "mutation($b: String!) { importBatch(jsonl: $b) }",
+            json!({ "b": jsonl }),
+        )
+        .1
+    };
+    let good = concat!(
+        r#"{"type":"document","id":"note","title":"笔记","file":"x","text":"新研究院落户上虞区。"}"#,
+        "\n",
+        r#"{"type":"entity","id":"batch-institute","kind":"RESEARCH_INSTITUTE","name":"新研究院"}"#,
+        "\n",
+        r#"{"type":"relation","kind":"LOCATED_IN","source":"batch-institute","target":"shangyu-district","evidence":[{"document":"note","quote":"新研究院落户上虞区"}]}"#,
+        "\n",
+    );
+    let imported = run(good);
+    assert_eq!(
+        imported["data"]["importBatch"], "imported 1 documents, 1 entities, 1 relations",
+        "{imported}"
+    );
+    let bad = concat!(
+        r#"{"type":"entity","id":"batch-two","kind":"LAB","name":"批量实验室"}"#,
+        "\n",
+        r#"{"type":"relation","kind":"LOCATED_IN","source":"batch-two","target":"shangyu-district","evidence":[{"document":"note","quote":"不在文中"}]}"#,
+        "\n",
+    );
+    let refused = run(bad);
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("batch:2"),
+        "{refused}"
+    );
+    let data = server.data(
+        r#"{ a: entity(id: "batch-institute") { locatedIn { id } } b: entity(id: "batch-two") { id } }"#,
+        json!({}),
+    );
+    assert_eq!(
+        data,
+        json!({ "a": { "locatedIn": [{ "id": "shangyu-district" }] }, "b": null })
+    );
+    let huge: String = (0..10_001)
+        .map(|i| {
+            format!(
+                "{{\"type\":\"entity\",\"id\":\"e{i}\",\"kind\":\"LAB\",\"name\":\"实验室{i}\"}}\n"
+            )
+        })
+        .collect();
+    let capped = run(&huge);
+    assert!(
+        capped["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cap of 10000"),
+        "{capped}"
+    );
+}
