@@ -40,6 +40,8 @@ pub struct Db {
     writer: Mutex<()>,
     /// Network measures of the index generation they were computed from; recomputed after a write.
     measures: Mutex<Option<Arc<Measures>>>,
+    /// Every change made through the API, as it becomes durable and visible (for subscriptions).
+    changes: tokio::sync::broadcast::Sender<Arc<ChangeRecord>>,
 }
 
 impl Db {
@@ -52,6 +54,7 @@ impl Db {
             index: RwLock::new(index),
             writer: Mutex::new(()),
             measures: Mutex::new(None),
+            changes: tokio::sync::broadcast::channel(1024).0,
         })
     }
 
@@ -171,9 +174,18 @@ impl Db {
         bump: &[String],
         change: ChangeRecord,
     ) -> Result<u64, DbError> {
-        self.write(writes, |store, writes| {
-            Ok(store.apply_change(writes, expected, bump, change.clone())?)
-        })
+        let record = change.clone();
+        let id = self.write(writes, |store, writes| {
+            Ok(store.apply_change(writes, expected, bump, change)?)
+        })?;
+        // Nobody listening is fine: the change is in the log either way.
+        let _ = self.changes.send(Arc::new(ChangeRecord { id, ..record }));
+        Ok(id)
+    }
+
+    /// A receiver of every change from now on (lagging receivers skip the oldest).
+    pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<Arc<ChangeRecord>> {
+        self.changes.subscribe()
     }
 
     /// The one write path: check the batch against the index, make it durable, then show it.

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -27,7 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::db::Db;
-use crate::graphql::{Api, Caller, Limits, Outcome, RequestParams, Role};
+use crate::graphql::{Api, Caller, Limits, Outcome, RequestParams, Role, WsOut};
 
 static GRAPHIQL: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/graphiql");
 static EXPLORER: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/explorer");
@@ -109,22 +109,30 @@ fn caller(
             "the Authorization header must be `Bearer TOKEN`",
         ));
     };
+    match caller_for_token(state, token) {
+        Ok(Some(caller)) => Ok(Some(caller)),
+        Ok(None) => Err(unauthorized("the bearer token is not known to this server")),
+        Err(()) => Err(Box::new(json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            media,
+            error_body("INTERNAL_SERVER_ERROR", "internal error"),
+        ))),
+    }
+}
+
+/// The caller a token names: from the configured tokens, then the data directory's; `Ok(None)` for an
+/// unknown token, `Err` when the store cannot be read (logged).
+fn caller_for_token(state: &AppState, token: &str) -> Result<Option<Caller>, ()> {
     let hash = crate::auth::hash_token(token);
     let record = match state.tokens.iter().find(|(h, _)| *h == hash) {
         Some((_, record)) => Some(record.clone()),
-        None => state.db.store().token(&hash).map_err(|e| {
-            tracing::error!(error = %e, "reading tokens");
-            Box::new(json_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                media,
-                error_body("INTERNAL_SERVER_ERROR", "internal error"),
-            ))
-        })?,
+        None => state
+            .db
+            .store()
+            .token(&hash)
+            .map_err(|e| tracing::error!(error = %e, "reading tokens"))?,
     };
-    match record.and_then(|r| Role::parse(&r.role).map(|role| Caller { name: r.name, role })) {
-        Some(caller) => Ok(Some(caller)),
-        None => Err(unauthorized("the bearer token is not known to this server")),
-    }
+    Ok(record.and_then(|r| Role::parse(&r.role).map(|role| Caller { name: r.name, role })))
 }
 
 /// Resolves the caller and enforces `--require-token-for-reads`.
@@ -344,11 +352,24 @@ fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
     (json || wildcard).then_some("application/json")
 }
 
-async fn graphql_get(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+async fn graphql_get(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (mut parts, _body) = request.into_parts();
+    let upgrade = parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if upgrade {
+        use axum::extract::FromRequestParts;
+        return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state)
+            .await
+        {
+            Ok(upgrade) => websocket(state, upgrade),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let query = parts.uri.query().map(str::to_owned);
+    let headers = parts.headers;
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
@@ -383,6 +404,75 @@ async fn graphql_get(
         Err(response) => return *response,
     };
     respond(media, state.api.execute(params, true, caller).await)
+}
+
+/// A GraphQL WebSocket session (subscriptions), authenticated by the token in `connection_init`.
+fn websocket(state: AppState, upgrade: axum::extract::ws::WebSocketUpgrade) -> Response {
+    use axum::extract::ws::{CloseFrame, Message};
+    use futures_util::{SinkExt, StreamExt};
+    upgrade
+        .protocols(["graphql-transport-ws", "graphql-ws"])
+        .on_upgrade(move |socket| async move {
+            let protocol = socket
+                .protocol()
+                .and_then(|p| p.to_str().ok())
+                .unwrap_or("graphql-ws")
+                .to_owned();
+            let (mut sink, stream) = socket.split();
+            let incoming = Box::pin(
+                stream
+                    .take_while(|message| std::future::ready(message.is_ok()))
+                    .filter_map(|message| {
+                        std::future::ready(match message {
+                            Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
+                            Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
+                            _ => None,
+                        })
+                    }),
+            );
+            let auth_state = state.clone();
+            let authorize = move |token: Option<String>| match token {
+                Some(token) => match caller_for_token(&auth_state, &token) {
+                    Ok(Some(caller)) => Ok(Some(caller)),
+                    Ok(None) => {
+                        Err("the token in connection_init is not known to this server".to_owned())
+                    }
+                    Err(()) => Err("internal error".to_owned()),
+                },
+                None if auth_state.require_token_for_reads => {
+                    Err("this server requires a token in connection_init".to_owned())
+                }
+                None => Ok(None),
+            };
+            let outgoing = match state.api.websocket(incoming, &protocol, authorize) {
+                Ok(outgoing) => outgoing,
+                Err(message) => {
+                    let frame = CloseFrame {
+                        code: 4400,
+                        reason: message.into(),
+                    };
+                    let _ = sink.send(Message::Close(Some(frame))).await;
+                    return;
+                }
+            };
+            let mut outgoing = Box::pin(outgoing);
+            while let Some(message) = outgoing.next().await {
+                let sent = match message {
+                    WsOut::Text(text) => sink.send(Message::Text(text.into())).await,
+                    WsOut::Close(code, reason) => {
+                        let frame = CloseFrame {
+                            code,
+                            reason: reason.into(),
+                        };
+                        let _ = sink.send(Message::Close(Some(frame))).await;
+                        break;
+                    }
+                };
+                if sent.is_err() {
+                    break;
+                }
+            }
+        })
 }
 
 async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {

@@ -8,21 +8,21 @@
 mod inputs;
 mod mutation;
 mod query;
+mod subscription;
 mod types;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{
-    Context, EmptySubscription, ErrorExtensions, ID, Result, Schema, ServerError, Variables,
-};
+use async_graphql::{Context, ErrorExtensions, ID, Result, Schema, ServerError, Variables};
 use serde_json::{Value, json};
 
 use crate::db::Db;
 use crate::graph::{Budget, TraversalError};
 pub use mutation::{Caller, Mutation, Role};
 pub use query::Query;
+pub use subscription::{Subscription, WsOut};
 
 /// The bounds on every request. Each error that enforces one names it in `extensions.code`.
 #[derive(Clone, Debug)]
@@ -180,10 +180,10 @@ fn known_entity(ctx: &Context<'_>, argument: &str, id: &ID) -> Result<()> {
     }
 }
 
-type InnographSchema = Schema<Query, Mutation, EmptySubscription>;
+type InnographSchema = Schema<Query, Mutation, Subscription>;
 
 fn build_schema(db: Option<Arc<Db>>, limits: &Limits) -> InnographSchema {
-    let mut builder = Schema::build(Query, Mutation, EmptySubscription)
+    let mut builder = Schema::build(Query, Mutation, Subscription)
         .limit_depth(limits.max_query_depth)
         .limit_complexity(limits.max_complexity)
         .data(limits.clone());

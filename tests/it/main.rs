@@ -8,6 +8,7 @@ mod fuzz;
 mod http;
 mod interchange;
 mod limits;
+mod live;
 mod measures;
 mod persistence;
 mod reliability;
