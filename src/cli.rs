@@ -171,6 +171,9 @@ struct ServeArgs {
     /// Refuse introspection queries (for production behind a fixed front end).
     #[arg(long, env = "INNOGRAPH_DISABLE_INTROSPECTION")]
     disable_introspection: bool,
+    /// Most records one `importBatch` mutation may hold.
+    #[arg(long, env = "INNOGRAPH_MAX_BATCH_RECORDS", default_value_t = crate::edit::MAX_BATCH_RECORDS)]
+    max_batch_records: usize,
     /// Longest path a path search may look for.
     #[arg(long, env = "INNOGRAPH_MAX_PATH_DEPTH", default_value_t = Limits::default().max_path_depth)]
     max_path_depth: u32,
@@ -193,6 +196,7 @@ impl ServeArgs {
             max_traversal_depth: self.max_traversal_depth,
             max_path_depth: self.max_path_depth,
             introspection: !self.disable_introspection,
+            max_batch_records: self.max_batch_records,
             allow_list: self
                 .allow_list
                 .as_deref()

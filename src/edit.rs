@@ -344,7 +344,7 @@ pub fn merge_entities(
     Ok(())
 }
 
-/// Most records one `importBatch` may hold.
+/// Most records one `importBatch` may hold unless configured otherwise.
 pub const MAX_BATCH_RECORDS: usize = 10_000;
 
 /// Imports a batch in the JSON Lines format (documents, entities, relations), validated like the

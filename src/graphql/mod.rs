@@ -51,6 +51,8 @@ pub struct Limits {
     pub max_paths: usize,
     /// Whether introspection queries (`__schema`, `__type`) are answered.
     pub introspection: bool,
+    /// Most records one `importBatch` may hold (`BAD_USER_INPUT` naming the cap).
+    pub max_batch_records: usize,
     /// When set, only queries whose SHA-256 (hex) is listed are executed (`OPERATION_NOT_ALLOWED`).
     pub allow_list: Option<Arc<std::collections::HashSet<String>>>,
 }
@@ -71,6 +73,7 @@ impl Default for Limits {
             max_paths: 50,
             introspection: true,
             allow_list: None,
+            max_batch_records: crate::edit::MAX_BATCH_RECORDS,
         }
     }
 }

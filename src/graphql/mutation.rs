@@ -287,7 +287,7 @@ impl Mutation {
 
     /// Imports a batch in the JSON Lines format of `innograph export --format jsonl` (documents,
     /// entities, relations; relations may cite documents and entities already stored), validated like
-    /// the seed, all or nothing, as one change. At most 10,000 records. Returns a summary.
+    /// the seed, all or nothing, as one change. At most `--max-batch-records` records (10,000).
     async fn import_batch(&self, ctx: &Context<'_>, jsonl: String) -> Result<String> {
         let actor = actor(ctx)?;
         let (documents, entities, relations) =

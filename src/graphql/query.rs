@@ -689,19 +689,30 @@ impl Query {
         Ok(records.into_iter().map(Change).collect())
     }
 
-    /// Every change after the change `since` (0: from the start), oldest first, at most `first`.
+    /// Every change after the change `since` (0: from the start), oldest first, at most `first`;
+    /// `after` takes the `id` of the last change of the previous page (the same as `since`).
     async fn changes(
         &self,
         ctx: &Context<'_>,
         since: Option<i64>,
         #[graphql(default = 50)] first: Option<i32>,
+        after: Option<String>,
     ) -> Result<Vec<Change>> {
         let first = ctx
             .data::<Limits>()?
             .page_size("first", first.unwrap_or(50))?;
         let since = u64::try_from(since.unwrap_or(0))
             .map_err(|_| user_error("BAD_USER_INPUT", "`since` must not be negative"))?;
-        let records = crate::edit::changes(db(ctx)?, since, first, None)
+        let after = match after {
+            None => 0,
+            Some(cursor) => cursor.parse::<u64>().map_err(|_| {
+                user_error(
+                    "BAD_USER_INPUT",
+                    format!("`after`: `{cursor}` is not the id of a change"),
+                )
+            })?,
+        };
+        let records = crate::edit::changes(db(ctx)?, since.max(after), first, None)
             .map_err(|e| super::internal_error("reading changes", e))?;
         Ok(records.into_iter().map(Change).collect())
     }
