@@ -148,14 +148,10 @@ impl Store {
     /// Opens (creating if needed) the store in `dir`, checking its format.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let path = dir.display().to_string();
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(256 * 1024 * 1024)
-            .open()
-            .map_err(|source| StoreError::Open {
-                path: path.clone(),
-                source,
-            })?;
+        let db = open_with_lock_retry(dir).map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
         let meta = db.open_tree("meta")?;
         match meta.get("format")? {
             Some(found) if found.as_ref() != FORMAT.as_bytes() => {
@@ -381,6 +377,26 @@ impl Store {
     /// Bytes on disk, as sled reports them.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         Ok(self.db.size_on_disk()?)
+    }
+}
+
+/// Opens sled, waiting up to two seconds for the directory's lock: a previous handle in the same
+/// process (or a process that is just exiting) releases it only when its background threads stop.
+fn open_with_lock_retry(dir: &Path) -> Result<sled::Db, sled::Error> {
+    let config = sled::Config::new()
+        .path(dir)
+        .cache_capacity(256 * 1024 * 1024);
+    let mut attempts = 0;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(error))
+                if error.kind() == std::io::ErrorKind::WouldBlock && attempts < 40 =>
+            {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
     }
 }
 
