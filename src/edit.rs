@@ -599,26 +599,9 @@ pub fn update_relation(
     expected: u64,
     year: Option<i32>,
 ) -> Result<u64, EditError> {
-    let before = stored_relation(db, id)?;
-    let after = Relation {
-        year,
-        ..before.clone()
-    };
-    check_new_relation_in_place(db, &after)?;
-    let record = change(
-        actor,
-        "updateRelation",
-        vec![id.to_owned()],
-        vec![to_json(Some(&before))],
-        vec![to_json(Some(&after))],
-    );
-    db.apply_change(
-        vec![Write::PutRelation(after)],
-        &[(id.to_owned(), expected)],
-        &[id.to_owned()],
-        record,
-    )?;
-    Ok(db.store().version(id)?)
+    replace_relation(db, actor, "updateRelation", id, expected, |relation| {
+        relation.year = year
+    })
 }
 
 /// Adds evidence to a relation, if it is at `expected` version. Returns the new version.
@@ -629,13 +612,27 @@ pub fn add_evidence(
     expected: u64,
     evidence: Evidence,
 ) -> Result<u64, EditError> {
+    replace_relation(db, actor, "addEvidence", id, expected, |relation| {
+        relation.evidence.push(evidence)
+    })
+}
+
+/// Changes a stored relation with `edit`, checks the result, and writes it as one change.
+fn replace_relation(
+    db: &Db,
+    actor: &Actor,
+    operation: &str,
+    id: &str,
+    expected: u64,
+    edit: impl FnOnce(&mut Relation),
+) -> Result<u64, EditError> {
     let before = stored_relation(db, id)?;
     let mut after = before.clone();
-    after.evidence.push(evidence);
+    edit(&mut after);
     check_new_relation_in_place(db, &after)?;
     let record = change(
         actor,
-        "addEvidence",
+        operation,
         vec![id.to_owned()],
         vec![to_json(Some(&before))],
         vec![to_json(Some(&after))],

@@ -217,14 +217,15 @@ impl Query {
         as_of: Option<i32>,
     ) -> Result<Option<Path>> {
         let limits = ctx.data::<Limits>()?;
-        let max_depth = limits.path_depth("maxDepth", max_depth.unwrap_or(6))?;
-        let steps = path_hops(hops.as_deref(), relations.as_deref(), direction, as_of)?;
-        known_entity(ctx, "from", &from)?;
-        known_entity(ctx, "to", &to)?;
-        let via = entity_kinds(via.as_deref());
-        let rules = PathRules {
-            via: via.as_deref(),
-        };
+        let query = PathQuery::new(
+            ctx,
+            (&from, &to),
+            max_depth.unwrap_or(6),
+            (hops, relations, direction),
+            via,
+            as_of,
+        )?;
+        let (steps, max_depth, rules) = (&query.steps, query.max_depth, query.rules());
         let path = db(ctx)?
             .read()
             .shortest_path(&from, &to, &steps, &rules, max_depth, limits.budget())
@@ -255,14 +256,15 @@ impl Query {
                 format!("`k` is {k}; it must be between 0 and {}", limits.max_paths),
             ));
         }
-        let max_depth = limits.path_depth("maxDepth", max_depth.unwrap_or(6))?;
-        let steps = path_hops(hops.as_deref(), relations.as_deref(), direction, as_of)?;
-        known_entity(ctx, "from", &from)?;
-        known_entity(ctx, "to", &to)?;
-        let via = entity_kinds(via.as_deref());
-        let rules = PathRules {
-            via: via.as_deref(),
-        };
+        let query = PathQuery::new(
+            ctx,
+            (&from, &to),
+            max_depth.unwrap_or(6),
+            (hops, relations, direction),
+            via,
+            as_of,
+        )?;
+        let (steps, max_depth, rules) = (&query.steps, query.max_depth, query.rules());
         let paths = db(ctx)?
             .read()
             .k_shortest_paths(
@@ -296,14 +298,15 @@ impl Query {
     ) -> Result<PathList> {
         let limits = ctx.data::<Limits>()?;
         let limit = limits.page_size("limit", limit.unwrap_or(20))?;
-        let max_depth = limits.path_depth("maxDepth", max_depth.unwrap_or(4))?;
-        let steps = path_hops(hops.as_deref(), relations.as_deref(), direction, as_of)?;
-        known_entity(ctx, "from", &from)?;
-        known_entity(ctx, "to", &to)?;
-        let via = entity_kinds(via.as_deref());
-        let rules = PathRules {
-            via: via.as_deref(),
-        };
+        let query = PathQuery::new(
+            ctx,
+            (&from, &to),
+            max_depth.unwrap_or(4),
+            (hops, relations, direction),
+            via,
+            as_of,
+        )?;
+        let (steps, max_depth, rules) = (&query.steps, query.max_depth, query.rules());
         let (paths, more) = db(ctx)?
             .read()
             .all_paths(
@@ -751,6 +754,44 @@ impl Query {
                 })
                 .collect(),
         })
+    }
+}
+
+/// The arguments every path search shares, checked: hops, intermediate kinds, depth, known ends.
+struct PathQuery {
+    steps: graph::Hops,
+    via: Option<Vec<model::EntityKind>>,
+    max_depth: u32,
+}
+
+impl PathQuery {
+    fn new(
+        ctx: &Context<'_>,
+        (from, to): (&ID, &ID),
+        max_depth: i32,
+        (hops, relations, direction): (
+            Option<Vec<HopInput>>,
+            Option<Vec<RelationKind>>,
+            Option<Direction>,
+        ),
+        via: Option<Vec<EntityKind>>,
+        as_of: Option<i32>,
+    ) -> Result<PathQuery> {
+        let max_depth = ctx.data::<Limits>()?.path_depth("maxDepth", max_depth)?;
+        let steps = path_hops(hops.as_deref(), relations.as_deref(), direction, as_of)?;
+        known_entity(ctx, "from", from)?;
+        known_entity(ctx, "to", to)?;
+        Ok(PathQuery {
+            steps,
+            via: entity_kinds(via.as_deref()),
+            max_depth,
+        })
+    }
+
+    fn rules(&self) -> PathRules<'_> {
+        PathRules {
+            via: self.via.as_deref(),
+        }
     }
 }
 
