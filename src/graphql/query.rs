@@ -228,7 +228,7 @@ impl Query {
         let (steps, max_depth, rules) = (&query.steps, query.max_depth, query.rules());
         let path = db(ctx)?
             .read()
-            .shortest_path(&from, &to, &steps, &rules, max_depth, limits.budget())
+            .shortest_path(&from, &to, steps, &rules, max_depth, limits.budget())
             .map_err(traversal_error)?;
         Ok(path.map(Path))
     }
@@ -271,7 +271,7 @@ impl Query {
                 &from,
                 &to,
                 k as usize,
-                &steps,
+                steps,
                 &rules,
                 max_depth,
                 limits.budget(),
@@ -312,7 +312,7 @@ impl Query {
             .all_paths(
                 &from,
                 &to,
-                &steps,
+                steps,
                 &rules,
                 max_depth,
                 limit,
