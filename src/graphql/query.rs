@@ -309,15 +309,7 @@ impl Query {
         let (steps, max_depth, rules) = (&query.steps, query.max_depth, query.rules());
         let (paths, more) = db(ctx)?
             .read()
-            .all_paths(
-                &from,
-                &to,
-                steps,
-                &rules,
-                max_depth,
-                limit,
-                limits.budget(),
-            )
+            .all_paths(&from, &to, steps, &rules, max_depth, limit, limits.budget())
             .map_err(traversal_error)?;
         Ok(PathList {
             paths: paths.into_iter().map(Path).collect(),
