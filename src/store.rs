@@ -380,7 +380,14 @@ impl Store {
     }
 }
 
-/// Opens sled, waiting up to two seconds for the directory's lock: a previous handle in the same
+/// Whether sled failed to open only because another handle still holds the directory's lock (sled
+/// wraps the OS error, so the kind may be `Other` with the OS error in the message).
+fn is_lock_contention(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::WouldBlock
+        || error.to_string().contains("could not acquire lock")
+}
+
+/// Opens sled, waiting up to five seconds for the directory's lock: a previous handle in the same
 /// process (or a process that is just exiting) releases it only when its background threads stop.
 fn open_with_lock_retry(dir: &Path) -> Result<sled::Db, sled::Error> {
     let config = sled::Config::new()
@@ -389,9 +396,7 @@ fn open_with_lock_retry(dir: &Path) -> Result<sled::Db, sled::Error> {
     let mut attempts = 0;
     loop {
         match config.open() {
-            Err(sled::Error::Io(error))
-                if error.kind() == std::io::ErrorKind::WouldBlock && attempts < 40 =>
-            {
+            Err(sled::Error::Io(error)) if is_lock_contention(&error) && attempts < 100 => {
                 attempts += 1;
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
