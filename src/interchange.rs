@@ -177,6 +177,17 @@ struct EvidenceLine {
     quote: String,
 }
 
+/// Evidence as the seed reader keeps it.
+fn raw_evidence(lines: Vec<EvidenceLine>) -> Vec<RawEvidence> {
+    lines
+        .into_iter()
+        .map(|e| RawEvidence {
+            doc: e.document,
+            quote: e.quote,
+        })
+        .collect()
+}
+
 fn jsonl(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError> {
     let mut write = |line: Line| -> Result<(), InterchangeError> {
         serde_json::to_writer(&mut *out, &line).map_err(io::Error::from)?;
@@ -339,13 +350,7 @@ pub fn read_jsonl(name: &str, input: impl BufRead, mut progress: impl FnMut(u64)
                     source,
                     target,
                     year,
-                    evidence: evidence
-                        .into_iter()
-                        .map(|e| RawEvidence {
-                            doc: e.document,
-                            quote: e.quote,
-                        })
-                        .collect(),
+                    evidence: raw_evidence(evidence),
                 },
             )),
         }
@@ -561,13 +566,7 @@ pub fn read_csv(
                     source: row[0].clone(),
                     target: row[1].clone(),
                     year,
-                    evidence: evidence
-                        .into_iter()
-                        .map(|e| RawEvidence {
-                            doc: e.document,
-                            quote: e.quote,
-                        })
-                        .collect(),
+                    evidence: raw_evidence(evidence),
                 },
             ));
         },
