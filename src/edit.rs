@@ -96,20 +96,40 @@ fn to_json<T: serde::Serialize>(value: Option<&T>) -> Value {
 
 /// Refuses an entity whose names clash with another entity's, or that breaks a rule on its own.
 fn check_new_entity(db: &Db, entity: &Entity) -> Result<(), EditError> {
+    check_entity_against(entity, &name_owners(db))
+}
+
+/// Every name and alias of the stored entities (compared as the seed compares them) → its entity id.
+fn name_owners(db: &Db) -> std::collections::HashMap<String, String> {
+    let index = db.read();
+    let (all, _, _) = index.page(None, None, usize::MAX);
+    let mut owners = std::collections::HashMap::new();
+    for entity in all {
+        for name in entity.names() {
+            owners
+                .entry(crate::validate::name_key(name))
+                .or_insert_with(|| entity.id.clone());
+        }
+    }
+    owners
+}
+
+/// The rules on one entity, and no name or alias of it claimed by another entity in `owners`.
+fn check_entity_against(
+    entity: &Entity,
+    owners: &std::collections::HashMap<String, String>,
+) -> Result<(), EditError> {
     let problems = check_entity(entity);
     if !problems.is_empty() {
         return Err(EditError::Invalid(problems.join("; ")));
     }
-    let index = db.read();
     for name in entity.names() {
-        let key = name.trim().to_lowercase();
-        let clash = index.search(name, None, 50).into_iter().find(|other| {
-            other.id != entity.id && other.names().any(|n| n.trim().to_lowercase() == key)
-        });
-        if let Some(other) = clash {
+        if let Some(other) = owners
+            .get(&crate::validate::name_key(name))
+            .filter(|other| **other != entity.id)
+        {
             return Err(EditError::Invalid(format!(
-                "name or alias «{name}» is already claimed by `{}`",
-                other.id
+                "name or alias «{name}» is already claimed by `{other}`"
             )));
         }
     }
@@ -348,104 +368,87 @@ pub fn merge_entities(
 pub const MAX_BATCH_RECORDS: usize = 10_000;
 
 /// Imports a batch in the JSON Lines format (documents, entities, relations), validated like the
-/// seed (relations may cite documents already stored), all or nothing, as one change.
-/// Returns (documents, entities, relations) written.
+/// seed (relations may cite documents and entities already stored), all or nothing, as one change;
+/// at most `cap` records. Returns (documents, entities, relations) written.
 pub fn import_batch(
     db: &Db,
     actor: &Actor,
     jsonl: &str,
+    cap: usize,
 ) -> Result<(usize, usize, usize), EditError> {
     let mut seed = crate::interchange::read_jsonl("batch", jsonl.as_bytes(), |_| {});
     let records = seed.documents.len() + seed.entities.len() + seed.relations.len();
-    if records > MAX_BATCH_RECORDS {
+    if records > cap {
         return Err(EditError::Invalid(format!(
-            "the batch holds {records} records, above the cap of {MAX_BATCH_RECORDS}; split it, or use `innograph import`"
+            "the batch holds {records} records, above the cap of {cap}; split it, or use `innograph import`"
         )));
     }
     let batch_documents: Vec<String> = seed.documents.iter().map(|(_, d)| d.id.clone()).collect();
+    // Stored documents, so that quotes may cite them.
     let stored: Vec<std::sync::Arc<crate::model::Document>> =
         db.read().documents().cloned().collect();
-    for document in stored {
-        if batch_documents.contains(&document.id) {
-            continue;
-        }
+    for document in stored.iter().filter(|d| !batch_documents.contains(&d.id)) {
         let file = format!("stored:{}", document.id);
         let text = db.store().document_text(&document.id)?.unwrap_or_default();
         seed.texts.insert(file.clone(), text);
+        let raw = crate::seed::RawDocument {
+            id: document.id.clone(),
+            file,
+            title: document.title.clone(),
+            title_en: document.title_en.clone(),
+            publisher: document.publisher.clone(),
+            date: document.date.clone(),
+            region: document.region.clone(),
+            index_no: document.index_no.clone(),
+            reference: document.reference,
+        };
         seed.documents.push((
             crate::seed::Location {
                 file: "(data directory)".to_owned(),
                 line: 0,
             },
-            crate::seed::RawDocument {
-                id: document.id.clone(),
-                file,
-                title: document.title.clone(),
-                title_en: document.title_en.clone(),
-                publisher: document.publisher.clone(),
-                date: document.date.clone(),
-                region: document.region.clone(),
-                index_no: document.index_no.clone(),
-                reference: document.reference,
-            },
+            raw,
         ));
     }
-    // Relations may point to entities that already exist: add them (unjudged) so the batch validates.
-    let report = crate::validate::validate_seed(&seed);
-    let unknown_only_existing = |d: &crate::validate::Diagnostic| {
-        d.message.contains("points to unknown entity")
-            && d.message
-                .rsplit('`')
-                .nth(1)
-                .is_some_and(|id| db.read().contains(id))
+    // Stored entities the batch's relations point to, so that they count as endpoints.
+    let known: Vec<Entity> = {
+        let index = db.read();
+        let defined: std::collections::HashSet<&str> =
+            seed.entities.iter().map(|(_, e)| e.id.as_str()).collect();
+        let mut ends: Vec<&str> = seed
+            .relations
+            .iter()
+            .flat_map(|(_, r)| [r.source.as_str(), r.target.as_str()])
+            .filter(|id| !defined.contains(id))
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+        ends.into_iter()
+            .filter_map(|id| index.entity(id).map(|e| (**e).clone()))
+            .collect()
     };
-    let errors: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == crate::validate::Severity::Error && !unknown_only_existing(d))
-        .take(20)
-        .map(ToString::to_string)
-        .collect();
-    if !errors.is_empty() {
+    let report = crate::validate::validate_seed_with(&seed, &known);
+    let Some(graph) = report.graph else {
+        let errors: Vec<String> = report.errors().take(20).map(ToString::to_string).collect();
         return Err(EditError::Invalid(errors.join("\n")));
+    };
+    let owners = name_owners(db);
+    for entity in &graph.entities {
+        check_entity_against(entity, &owners)?;
     }
-    let entities: Vec<Entity> = seed
-        .entities
-        .iter()
-        .filter_map(|(_, raw)| crate::validate::entity_from_raw(raw).ok())
-        .collect();
-    let relations: Vec<Relation> = seed
-        .relations
-        .iter()
-        .filter_map(|(_, raw)| crate::validate::relation_from_raw(raw).ok())
-        .collect();
-    for entity in &entities {
-        check_new_entity(db, entity)?;
-    }
-    // Relations were judged above, against the batch's documents and the stored ones.
     let mut writes = Vec::new();
-    let mut subjects = Vec::new();
-    let mut befores = Vec::new();
-    let mut afters = Vec::new();
-    let new_documents: Vec<(crate::model::Document, String)> = seed
+    let (mut subjects, mut befores, mut afters) = (Vec::new(), Vec::new(), Vec::new());
+    let new_documents: Vec<(crate::model::Document, String)> = graph
         .documents
-        .iter()
-        .filter(|(_, raw)| batch_documents.contains(&raw.id))
-        .map(|(_, raw)| {
-            let document = crate::model::Document {
-                id: raw.id.clone(),
-                title: raw.title.clone(),
-                title_en: raw.title_en.clone(),
-                publisher: raw.publisher.clone(),
-                date: raw.date.clone(),
-                region: raw.region.clone(),
-                index_no: raw.index_no.clone(),
-                file: format!("sources/{}.txt", raw.id),
-                reference: raw.reference,
-            };
+        .into_iter()
+        .filter(|(d, _)| batch_documents.contains(&d.id))
+        .map(|(d, text)| {
             (
-                document,
-                seed.texts.get(&raw.file).cloned().unwrap_or_default(),
+                crate::model::Document {
+                    file: format!("sources/{}.txt", d.id),
+                    ..d
+                },
+                text,
             )
         })
         .collect();
@@ -455,15 +458,14 @@ pub fn import_batch(
             text: text.clone(),
         });
     }
-    for entity in &entities {
+    for entity in &graph.entities {
         subjects.push(entity.id.clone());
         befores.push(to_json(db.store().entity(&entity.id)?.as_ref()));
         afters.push(to_json(Some(entity)));
         writes.push(Write::PutEntity(entity.clone()));
     }
-    for relation in &relations {
-        let id = relation.id();
-        subjects.push(id.clone());
+    for relation in &graph.relations {
+        subjects.push(relation.id());
         befores.push(to_json(
             db.store()
                 .relation(&relation.source, relation.kind, &relation.target)?
@@ -474,7 +476,11 @@ pub fn import_batch(
     }
     let record = change(actor, "importBatch", subjects.clone(), befores, afters);
     db.apply_change(writes, &[], &subjects, record)?;
-    Ok((new_documents.len(), entities.len(), relations.len()))
+    Ok((
+        new_documents.len(),
+        graph.entities.len(),
+        graph.relations.len(),
+    ))
 }
 
 /// Undoes a change: every record it touched goes back to how it was before, provided none has

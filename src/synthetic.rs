@@ -506,7 +506,7 @@ mod tests {
         }
         let located: Vec<(usize, Entity)> = graph.entities.iter().cloned().enumerate().collect();
         let related: Vec<(usize, Relation)> = graph.relations.iter().cloned().enumerate().collect();
-        let problems = crate::validate::check_graph(&located, &related);
+        let problems = crate::validate::check_graph(&located, &related, &[]);
         assert!(
             problems.is_empty(),
             "{:?}",

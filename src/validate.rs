@@ -156,6 +156,12 @@ pub fn check_relation(
 
 /// Validates a parsed seed: every record on its own, then the graph as a whole.
 pub fn validate_seed(seed: &Seed) -> Report {
+    validate_seed_with(seed, &[])
+}
+
+/// Validates a seed that may point to entities outside it (`known`, e.g. already stored ones):
+/// they count as relation endpoints, but are not judged themselves.
+pub fn validate_seed_with(seed: &Seed, known: &[Entity]) -> Report {
     let mut diagnostics = Vec::new();
     let mut error = |location: &Location, message: String| {
         diagnostics.push(Diagnostic {
@@ -261,7 +267,7 @@ pub fn validate_seed(seed: &Seed) -> Report {
     }
 
     // The graph as a whole.
-    for (location, message) in check_graph(&entities, &relations) {
+    for (location, message) in check_graph(&entities, &relations, known) {
         diagnostics.push(Diagnostic {
             location: location.clone(),
             severity: Severity::Error,
@@ -297,10 +303,11 @@ pub fn validate_seed(seed: &Seed) -> Report {
 
 /// The rules that need more than one record: unique ids, unique names, endpoints that exist, and a
 /// district hierarchy whose codes nest. Generic over the location type so that every write path can
-/// use it.
+/// use it. `known` entities (outside the set judged) may be relation endpoints.
 pub fn check_graph<'a, L>(
     entities: &'a [(L, Entity)],
     relations: &'a [(L, Relation)],
+    known: &'a [Entity],
 ) -> Vec<(&'a L, String)> {
     let mut problems = Vec::new();
     let mut by_id: HashMap<&str, &Entity> = HashMap::new();
@@ -308,6 +315,9 @@ pub fn check_graph<'a, L>(
         if by_id.insert(&entity.id, entity).is_some() {
             problems.push((location, format!("duplicate entity id `{}`", entity.id)));
         }
+    }
+    for entity in known {
+        by_id.entry(&entity.id).or_insert(entity);
     }
     let mut claimed: BTreeMap<String, &str> = BTreeMap::new();
     for (location, entity) in entities {
@@ -387,7 +397,7 @@ pub fn check_graph<'a, L>(
 }
 
 /// How names are compared for uniqueness: Latin letters case-folded, surrounding space ignored.
-fn name_key(name: &str) -> String {
+pub(crate) fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
@@ -423,7 +433,7 @@ fn check_district_parent(child: &Entity, parent: &Entity) -> Option<String> {
     })
 }
 
-pub(crate) fn entity_from_raw(raw: &RawEntity) -> Result<Entity, String> {
+fn entity_from_raw(raw: &RawEntity) -> Result<Entity, String> {
     let kind = raw
         .kind
         .parse::<EntityKind>()
@@ -450,7 +460,7 @@ pub(crate) fn entity_from_raw(raw: &RawEntity) -> Result<Entity, String> {
     })
 }
 
-pub(crate) fn relation_from_raw(raw: &RawRelation) -> Result<Relation, String> {
+fn relation_from_raw(raw: &RawRelation) -> Result<Relation, String> {
     let label = format!("{}/{}/{}", raw.source, raw.kind, raw.target);
     let kind = raw
         .kind

@@ -290,8 +290,13 @@ impl Mutation {
     /// the seed, all or nothing, as one change. At most `--max-batch-records` records (10,000).
     async fn import_batch(&self, ctx: &Context<'_>, jsonl: String) -> Result<String> {
         let actor = actor(ctx)?;
-        let (documents, entities, relations) =
-            edit::import_batch(db(ctx)?, &actor, &jsonl).map_err(edit_error)?;
+        let (documents, entities, relations) = edit::import_batch(
+            db(ctx)?,
+            &actor,
+            &jsonl,
+            ctx.data::<super::Limits>()?.max_batch_records,
+        )
+        .map_err(edit_error)?;
         Ok(format!(
             "imported {documents} documents, {entities} entities, {relations} relations"
         ))

@@ -402,3 +402,28 @@ fn a_batch_imports_all_or_nothing_within_its_cap() {
         "{capped}"
     );
 }
+
+#[test]
+fn the_batch_cap_is_a_flag() {
+    let (dir, token) = editable();
+    let server = Server::start(dir.path(), &["--max-batch-records", "1"]);
+    let batch = concat!(
+        r#"{"type":"entity","id":"cap-a","kind":"LAB","name":"甲实验室"}"#,
+        "\n",
+        r#"{"type":"entity","id":"cap-b","kind":"LAB","name":"乙实验室"}"#,
+        "\n",
+    );
+    let (_, body) = post(
+        &server,
+        Some(&token),
+        "mutation($b: String!) { importBatch(jsonl: $b) }",
+        json!({ "b": batch }),
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("above the cap of 1"),
+        "{body}"
+    );
+}
