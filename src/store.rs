@@ -86,7 +86,7 @@ pub enum Write {
         kind: RelationKind,
         target: String,
     },
-    /// After a merge: the id `from` resolves to the entity `to` from now on (only with a change).
+    /// After a merge: the id `from` resolves to the entity `to` from now on.
     PutRedirect {
         from: String,
         to: String,
@@ -183,14 +183,26 @@ impl Store {
 
     /// Applies every write or none, then flushes to disk before returning.
     pub fn apply(&self, writes: &[Write]) -> Result<(), StoreError> {
-        let outcome = (&self.documents, &self.texts, &self.entities).transaction(
-            |(documents, texts, entities)| {
-                for write in writes {
-                    apply_one(write, documents, texts, entities)?;
-                }
-                Ok(())
-            },
+        let trees = (
+            &self.documents,
+            &self.texts,
+            &self.entities,
+            &self.redirects,
         );
+        let outcome = trees.transaction(|(documents, texts, entities, redirects)| {
+            let trees = RecordTrees {
+                documents,
+                texts,
+                entities,
+                redirects,
+            };
+            writes.iter().try_for_each(|write| apply_one(write, &trees))
+        });
+        self.commit(outcome)
+    }
+
+    /// Turns a transaction's outcome into a result and, when it succeeded, flushes it to disk.
+    fn commit(&self, outcome: Result<(), TransactionError<StoreError>>) -> Result<(), StoreError> {
         match outcome {
             Ok(()) => {}
             Err(TransactionError::Abort(error)) => return Err(error),
@@ -232,12 +244,14 @@ impl Store {
                         }));
                     }
                 }
+                let trees = RecordTrees {
+                    documents,
+                    texts,
+                    entities,
+                    redirects,
+                };
                 for write in writes {
-                    if let Write::PutRedirect { from, to } = write {
-                        redirects.insert(from.as_bytes(), to.as_bytes())?;
-                    } else {
-                        apply_one(write, documents, texts, entities)?;
-                    }
+                    apply_one(write, &trees)?;
                 }
                 for id in bump {
                     let next = read_version(versions, id)? + 1;
@@ -250,12 +264,7 @@ impl Store {
                 Ok(())
             },
         );
-        match outcome {
-            Ok(()) => {}
-            Err(TransactionError::Abort(error)) => return Err(error),
-            Err(TransactionError::Storage(error)) => return Err(error.into()),
-        }
-        self.db.flush()?;
+        self.commit(outcome)?;
         Ok(change.id)
     }
 
@@ -407,17 +416,24 @@ fn open_with_lock_retry(dir: &Path) -> Result<sled::Db, sled::Error> {
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
-fn apply_one(
-    write: &Write,
-    documents: &TransactionalTree,
-    texts: &TransactionalTree,
-    entities: &TransactionalTree,
-) -> TxResult<()> {
+/// The trees a [`Write`] touches, inside one transaction.
+struct RecordTrees<'a> {
+    documents: &'a TransactionalTree,
+    texts: &'a TransactionalTree,
+    entities: &'a TransactionalTree,
+    redirects: &'a TransactionalTree,
+}
+
+fn apply_one(write: &Write, trees: &RecordTrees<'_>) -> TxResult<()> {
+    let RecordTrees {
+        documents,
+        texts,
+        entities,
+        redirects,
+    } = *trees;
     match write {
-        Write::PutRedirect { from, .. } => {
-            return abort(format!(
-                "the redirect from `{from}` can only be written with a change"
-            ));
+        Write::PutRedirect { from, to } => {
+            redirects.insert(from.as_bytes(), to.as_bytes())?;
         }
         Write::PutDocument { document, text } => {
             documents.insert(document.id.as_bytes(), encode(document)?)?;
