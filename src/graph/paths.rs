@@ -81,7 +81,21 @@ impl GraphIndex {
         let (Some(&start), Some(&goal)) = (self.nodes.get(from), self.nodes.get(to)) else {
             return Ok(None);
         };
-        let path = self.shortest_raw(
+        let path = self.shortest_unbanned(start, goal, hops, rules, max_depth, budget)?;
+        Ok(path.map(|p| self.path_view(&p)))
+    }
+
+    /// A shortest path that may use every entity and relation.
+    fn shortest_unbanned(
+        &self,
+        start: NodeIndex,
+        goal: NodeIndex,
+        hops: &Hops,
+        rules: &PathRules<'_>,
+        max_depth: u32,
+        budget: Budget,
+    ) -> Result<Option<RawPath>, TraversalError> {
+        self.shortest_raw(
             start,
             goal,
             hops,
@@ -90,8 +104,7 @@ impl GraphIndex {
             &HashSet::new(),
             &HashSet::new(),
             budget,
-        )?;
-        Ok(path.map(|p| self.path_view(&p)))
+        )
     }
 
     /// Breadth-first search over (entity, hop position) states, skipping banned nodes and edges.
@@ -340,16 +353,7 @@ impl GraphIndex {
         if k == 0 {
             return Ok(Vec::new());
         }
-        let Some(first) = self.shortest_raw(
-            start,
-            goal,
-            hops,
-            rules,
-            max_depth,
-            &HashSet::new(),
-            &HashSet::new(),
-            budget,
-        )?
+        let Some(first) = self.shortest_unbanned(start, goal, hops, rules, max_depth, budget)?
         else {
             return Ok(Vec::new());
         };
