@@ -238,6 +238,24 @@ pub struct Entity {
 }
 
 impl Entity {
+    /// An entity with only an id, a kind and a name; every other field empty.
+    pub fn new(id: impl Into<String>, kind: EntityKind, name: impl Into<String>) -> Entity {
+        Entity {
+            id: id.into(),
+            kind,
+            name: name.into(),
+            name_en: None,
+            aliases: Vec::new(),
+            description: None,
+            established: None,
+            legal_form: None,
+            area: None,
+            focus: Vec::new(),
+            district_code: None,
+            district_level: None,
+        }
+    }
+
     /// The Chinese name followed by every alias: all the names the entity answers to.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.name.as_str())

@@ -543,20 +543,7 @@ mod tests {
     use crate::model::{EntityKind, Evidence};
 
     fn entity(id: &str) -> Entity {
-        Entity {
-            id: id.to_owned(),
-            kind: EntityKind::Lab,
-            name: format!("实验室{id}"),
-            name_en: None,
-            aliases: vec![],
-            description: None,
-            established: None,
-            legal_form: None,
-            area: None,
-            focus: vec![],
-            district_code: None,
-            district_level: None,
-        }
+        Entity::new(id.to_owned(), EntityKind::Lab, format!("实验室{id}"))
     }
 
     fn relation(source: &str, target: &str) -> Relation {

@@ -358,23 +358,16 @@ fn push_district(entities: &mut Vec<Entity>, code: &str, level: DistrictLevel) -
 
 fn entity(index: u32, kind: EntityKind) -> Entity {
     let prefix = kind.as_str().to_ascii_lowercase().replace('_', "-");
-    Entity {
-        id: format!("{prefix}-{index:07}"),
+    let mut entity = Entity::new(
+        format!("{prefix}-{index:07}"),
         kind,
-        name: format!("{}{index}", chinese(kind)),
-        name_en: Some(format!(
-            "Synthetic {} {index}",
-            kind.as_str().to_ascii_lowercase()
-        )),
-        aliases: Vec::new(),
-        description: None,
-        established: None,
-        legal_form: None,
-        area: None,
-        focus: Vec::new(),
-        district_code: None,
-        district_level: None,
-    }
+        format!("{}{index}", chinese(kind)),
+    );
+    entity.name_en = Some(format!(
+        "Synthetic {} {index}",
+        kind.as_str().to_ascii_lowercase()
+    ));
+    entity
 }
 
 fn chinese(kind: EntityKind) -> &'static str {

@@ -66,20 +66,7 @@ proptest! {
         let existing = ["shangyu-district", "zhejiang-university", "cao-e-river-laboratory"];
         for (i, id) in ids.iter().enumerate() {
             let before = db.read().canonical();
-            let entity = Entity {
-                id: id.clone(),
-                kind: EntityKind::ALL[kinds[i % kinds.len()]],
-                name: names[i % names.len()].clone(),
-                name_en: None,
-                aliases: vec![],
-                description: None,
-                established: None,
-                legal_form: None,
-                area: None,
-                focus: vec![],
-                district_code: None,
-                district_level: None,
-            };
+            let entity = Entity::new(id.clone(), EntityKind::ALL[kinds[i % kinds.len()]], names[i % names.len()].clone());
             if edit::create_entity(&db, &actor, entity).is_err() {
                 prop_assert_eq!(&db.read().canonical(), &before);
             }

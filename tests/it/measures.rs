@@ -24,24 +24,15 @@ fn mini_index() -> GraphIndex {
 }
 
 fn node(id: &str) -> Entity {
-    Entity {
-        id: id.to_owned(),
-        kind: if id.starts_with('u') {
+    Entity::new(
+        id.to_owned(),
+        if id.starts_with('u') {
             EntityKind::University
         } else {
             EntityKind::Lab
         },
-        name: id.to_uppercase(),
-        name_en: None,
-        aliases: vec![],
-        description: None,
-        established: None,
-        legal_form: None,
-        area: None,
-        focus: vec![],
-        district_code: None,
-        district_level: None,
-    }
+        id.to_uppercase(),
+    )
 }
 
 fn edge(source: &str, target: &str, year: Option<i32>) -> Relation {

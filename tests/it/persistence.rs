@@ -10,20 +10,7 @@ use serde_json::json;
 use crate::support::{Server, mini_seed};
 
 fn lab(id: &str, name: &str) -> Entity {
-    Entity {
-        id: id.to_owned(),
-        kind: EntityKind::Lab,
-        name: name.to_owned(),
-        name_en: None,
-        aliases: vec![],
-        description: None,
-        established: None,
-        legal_form: None,
-        area: None,
-        focus: vec![],
-        district_code: None,
-        district_level: None,
-    }
+    Entity::new(id.to_owned(), EntityKind::Lab, name.to_owned())
 }
 
 fn located(source: &str, target: &str) -> Relation {
