@@ -162,8 +162,7 @@ impl GraphIndex {
                 SortKey::Degree(step) => SortValue::Number(
                     self.nodes
                         .get(&entity.id)
-                        .map_or(0, |&n| self.steps_from(n, *step).count())
-                        as f64,
+                        .map_or(0, |&n| self.degree_of(n, *step)) as f64,
                 ),
                 SortKey::PageRank => SortValue::Number(
                     measures

@@ -105,17 +105,12 @@ impl GraphIndex {
         let n = nodes.len();
 
         // Directed weighted out-adjacency for PageRank, and the undirected simple graph.
-        let mut out: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); n];
         let mut undirected: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); n];
         let mut degree = vec![0usize; n];
         for edge in self.graph.edge_references() {
             let (s, t) = (index_of[&edge.source()], index_of[&edge.target()]);
             degree[s] += 1;
             degree[t] += 1;
-            *out[s].entry(t).or_default() += 1.0;
-            if edge.weight().kind.is_symmetric() {
-                *out[t].entry(s).or_default() += 1.0;
-            }
             if s != t {
                 *undirected[s].entry(t).or_default() += 1.0;
                 *undirected[t].entry(s).or_default() += 1.0;
@@ -127,9 +122,7 @@ impl GraphIndex {
                 .map(|m| m.into_iter().collect())
                 .collect(),
         };
-        let out: Vec<Vec<(usize, f64)>> =
-            out.into_iter().map(|m| m.into_iter().collect()).collect();
-        let pagerank = pagerank(&out, 0.85, 1e-10, 200);
+        let pagerank = pagerank(&self.directed_adjacency(&index_of), 0.85, 1e-10, 200);
         let (betweenness, betweenness_sample) = if n <= EXACT_BETWEENNESS_LIMIT {
             (betweenness(&undirected, None), None)
         } else {
@@ -165,6 +158,12 @@ impl GraphIndex {
             .enumerate()
             .map(|(i, &n)| (n, i))
             .collect();
+        pagerank(&self.directed_adjacency(&index_of), 0.85, 1e-10, 200)
+    }
+
+    /// Out-neighbours of each entity (positions per `index_of`), a symmetric relation counting both
+    /// ways; parallel relations appear once each, so they add weight.
+    fn directed_adjacency(&self, index_of: &FxHashMap<NodeIndex, usize>) -> Vec<Vec<(usize, f64)>> {
         let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); index_of.len()];
         for edge in self.graph.edge_references() {
             let (s, t) = (index_of[&edge.source()], index_of[&edge.target()]);
@@ -173,7 +172,7 @@ impl GraphIndex {
                 out[t].push((s, 1.0));
             }
         }
-        pagerank(&out, 0.85, 1e-10, 200)
+        out
     }
 
     /// How many entities have each degree (over the given step), ascending by degree.
@@ -187,9 +186,7 @@ impl GraphIndex {
             if kinds.is_some_and(|k| !k.contains(&self.graph[node].kind)) {
                 continue;
             }
-            *histogram
-                .entry(self.steps_from(node, step).count())
-                .or_default() += 1;
+            *histogram.entry(self.degree_of(node, step)).or_default() += 1;
         }
         histogram.into_iter().collect()
     }

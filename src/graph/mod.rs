@@ -573,6 +573,17 @@ impl GraphIndex {
         views.into_iter().map(|(_, _, v)| v).collect()
     }
 
+    /// Number of relations of an entity a step may follow (0 for an unknown id).
+    pub fn degree(&self, id: &str, step: Step) -> usize {
+        self.nodes
+            .get(id)
+            .map_or(0, |&node| self.degree_of(node, step))
+    }
+
+    pub(crate) fn degree_of(&self, node: NodeIndex, step: Step) -> usize {
+        self.steps_from(node, step).count()
+    }
+
     /// Every entity reachable from `id` in 1..=depth steps, each once with its distance, nearest first
     /// (then by id), never the start. `kinds` filters what is returned, not what is traversed.
     pub fn neighbors(

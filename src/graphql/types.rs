@@ -289,8 +289,7 @@ impl Entity {
         let direction = direction.unwrap_or(Direction::Both);
         Ok(db(ctx)?
             .read()
-            .relations_of(&self.0.id, step(relations.as_deref(), direction))
-            .len())
+            .degree(&self.0.id, step(relations.as_deref(), direction)))
     }
 
     /// PageRank over directed relations (damping 0.85; sums to 1 over the graph).
