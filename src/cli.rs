@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 
-use crate::db::Db;
+use crate::db::{self, Db};
 use crate::graphql::{self, Limits};
 use crate::interchange::{self, Format};
 use crate::seed::{self, SeedFiles};
@@ -359,7 +359,11 @@ fn validate_command(dir: Option<&Path>) -> anyhow::Result<i32> {
 }
 
 fn import(path: &Path, edges: Option<&Path>, data_dir: &Path) -> anyhow::Result<i32> {
-    let db = open_db(data_dir)?;
+    let started = std::time::Instant::now();
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let importer = db::Importer::open(data_dir)
+        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
     let is_file_of = |ext: &str| {
         path.extension()
             .is_some_and(|e| e.eq_ignore_ascii_case(ext))
@@ -387,7 +391,7 @@ fn import(path: &Path, edges: Option<&Path>, data_dir: &Path) -> anyhow::Result<
                 path.display()
             );
         };
-        let documents = db.export_data()?.documents;
+        let documents = importer.documents()?;
         let open = |p: &Path| {
             std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))
         };
@@ -408,24 +412,44 @@ fn import(path: &Path, edges: Option<&Path>, data_dir: &Path) -> anyhow::Result<
             path.display()
         );
     };
-    let bar = progress_bar(0, "writing");
-    let summary = db
-        .import(&graph)
+    let read = started.elapsed();
+    let records = graph.entities.len() as u64;
+    let bar = record_progress_bar(records, "writing");
+    let summary = importer
+        .import(&graph, &|written| bar.set_position(written))
         .context("import failed; the data directory is unchanged")?;
     bar.finish_and_clear();
+    let total = started.elapsed();
     println!(
-        "imported {} documents, {} entities, {} relations from {} into {}",
+        "imported {} documents, {} entities, {} relations from {} into {} in {:.1} s \
+         ({:.1} s reading and validating, {:.1} s writing)",
         summary.documents,
         summary.entities,
         summary.relations,
         path.display(),
-        data_dir.display()
+        data_dir.display(),
+        total.as_secs_f64(),
+        read.as_secs_f64(),
+        (total - read).as_secs_f64(),
     );
     Ok(0)
 }
 
-/// A progress bar on stderr (drawn only when stderr is a terminal); `len` 0 means a spinner.
+/// A progress bar of bytes on stderr (drawn only when stderr is a terminal); `len` 0 means a spinner.
 fn progress_bar(len: u64, message: &'static str) -> indicatif::ProgressBar {
+    progress_bar_of(len, message, "{msg} {bar:40} {bytes}/{total_bytes} ({eta})")
+}
+
+/// A progress bar of records, as [`progress_bar`].
+fn record_progress_bar(len: u64, message: &'static str) -> indicatif::ProgressBar {
+    progress_bar_of(
+        len,
+        message,
+        "{msg} {bar:40} {human_pos}/{human_len} records ({eta})",
+    )
+}
+
+fn progress_bar_of(len: u64, message: &'static str, template: &str) -> indicatif::ProgressBar {
     let bar = if len == 0 {
         indicatif::ProgressBar::new_spinner()
     } else {
@@ -434,7 +458,7 @@ fn progress_bar(len: u64, message: &'static str) -> indicatif::ProgressBar {
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     if len > 0 {
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg} {bar:40} {bytes}/{total_bytes} ({eta})")
+            indicatif::ProgressStyle::with_template(template)
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
     }

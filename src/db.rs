@@ -11,8 +11,8 @@ use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use std::sync::Arc;
 
-use crate::graph::{Direction, GraphIndex, KindSet, Measures, Step};
-use crate::store::{ChangeRecord, Store, StoreError, Write};
+use crate::graph::{Direction, GraphIndex, IndexBuilder, KindSet, Measures, Step};
+use crate::store::{ChangeRecord, Scanned, Store, StoreError, Write};
 use crate::validate::GraphData;
 
 /// Why a write or an open failed.
@@ -48,7 +48,7 @@ impl Db {
     /// Opens the store in `dir` and builds the index from it.
     pub fn open(dir: &Path) -> Result<Db, DbError> {
         let store = Store::open(dir)?;
-        let index = GraphIndex::from_snapshot(store.snapshot()?);
+        let index = load_index(&store)?;
         Ok(Db {
             store,
             index: RwLock::new(index),
@@ -130,27 +130,42 @@ impl Db {
 
     /// An index rebuilt from the store from scratch: what the live index must equal.
     pub fn rebuilt_index(&self) -> Result<GraphIndex, DbError> {
-        Ok(GraphIndex::from_snapshot(self.store.snapshot()?))
+        load_index(&self.store)
     }
 
     /// Writes a validated graph: every document, entity and relation, replacing records with the same
-    /// id, all or nothing.
+    /// id, all or nothing, however large (the store writes it in chunks under an undo log).
     pub fn import(&self, graph: &GraphData) -> Result<ImportSummary, DbError> {
-        let mut writes = Vec::with_capacity(
-            graph.documents.len() + graph.entities.len() + graph.relations.len(),
-        );
-        writes.extend(
-            graph
-                .documents
-                .iter()
-                .map(|(document, text)| Write::PutDocument {
-                    document: document.clone(),
-                    text: text.clone(),
-                }),
-        );
-        writes.extend(graph.entities.iter().cloned().map(Write::PutEntity));
-        writes.extend(graph.relations.iter().cloned().map(Write::PutRelation));
-        self.apply(writes)?;
+        self.import_with_progress(graph, &|_| {})
+    }
+
+    /// [`Db::import`], reporting entity records written.
+    pub fn import_with_progress(
+        &self,
+        graph: &GraphData,
+        progress: &dyn Fn(u64),
+    ) -> Result<ImportSummary, DbError> {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        {
+            let index = self.read();
+            check_import(graph, |id| Ok(index.contains(id)))?;
+        }
+        self.store.import(
+            &graph.documents,
+            &graph.entities,
+            &graph.relations,
+            progress,
+        )?;
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        for (document, _) in &graph.documents {
+            index.put_document(document.clone());
+        }
+        for entity in &graph.entities {
+            index.put_entity(entity.clone());
+        }
+        for relation in &graph.relations {
+            index.put_relation(relation);
+        }
         Ok(ImportSummary {
             documents: graph.documents.len(),
             entities: graph.entities.len(),
@@ -225,6 +240,96 @@ impl Db {
         }
         Ok(outcome)
     }
+}
+
+/// A data directory opened for bulk imports only: the store without the in-memory index, for the
+/// command line's `import`, which exits when done (building and dropping a million-entity index
+/// would be a third of its work).
+pub struct Importer {
+    store: Store,
+}
+
+impl Importer {
+    pub fn open(dir: &Path) -> Result<Importer, DbError> {
+        Ok(Importer {
+            store: Store::open(dir)?,
+        })
+    }
+
+    /// Every stored document with its text.
+    pub fn documents(&self) -> Result<Vec<(crate::model::Document, String)>, DbError> {
+        let mut documents = Vec::new();
+        for document in self.store.snapshot_documents()? {
+            let text = self.store.document_text(&document.id)?.unwrap_or_default();
+            documents.push((document, text));
+        }
+        Ok(documents)
+    }
+
+    /// What [`Db::import_with_progress`] does, checking endpoints against the store instead of the
+    /// index.
+    pub fn import(
+        &self,
+        graph: &GraphData,
+        progress: &dyn Fn(u64),
+    ) -> Result<ImportSummary, DbError> {
+        check_import(graph, |id| Ok(self.store.entity(id)?.is_some()))?;
+        self.store.import(
+            &graph.documents,
+            &graph.entities,
+            &graph.relations,
+            progress,
+        )?;
+        Ok(ImportSummary {
+            documents: graph.documents.len(),
+            entities: graph.entities.len(),
+            relations: graph.relations.len(),
+        })
+    }
+}
+
+/// Refuses an import with a relation whose endpoint is neither in the batch nor stored (`stored`).
+fn check_import(
+    graph: &GraphData,
+    stored: impl Fn(&str) -> Result<bool, DbError>,
+) -> Result<(), DbError> {
+    let added: rustc_hash::FxHashSet<&str> = graph.entities.iter().map(|e| e.id.as_str()).collect();
+    for relation in &graph.relations {
+        for end in [&relation.source, &relation.target] {
+            if !added.contains(end.as_str()) && !stored(end)? {
+                return Err(DbError::Invalid(format!(
+                    "relation `{}` points to unknown entity `{end}`",
+                    relation.id()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Builds the index in one scan of the store.
+fn load_index(store: &Store) -> Result<GraphIndex, DbError> {
+    let mut builder = IndexBuilder::default();
+    store.scan(|scanned| match scanned {
+        Scanned::Document(document) => builder.document(document),
+        Scanned::Record(entity, relations) => {
+            if let Some(entity) = entity {
+                builder.entity(entity);
+            }
+            for relation in relations {
+                builder.relation(relation);
+            }
+        }
+    })?;
+    let (index, missing) = builder.finish();
+    if !missing.is_empty() {
+        tracing::warn!(
+            "{} relation target(s) have no entity record and were left out of the index, e.g. `{}`",
+            missing.len(),
+            missing[0]
+        );
+    }
+    Ok(index)
 }
 
 /// Adds, before each entity deletion, the deletion of every relation pointing to that entity.

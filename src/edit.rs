@@ -404,7 +404,7 @@ pub fn import_batch(
         };
         seed.documents.push((
             crate::seed::Location {
-                file: "(data directory)".to_owned(),
+                file: "(data directory)".into(),
                 line: 0,
             },
             raw,

@@ -248,9 +248,10 @@ fn jsonl(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError>
 pub fn read_jsonl(name: &str, input: impl BufRead, mut progress: impl FnMut(u64)) -> Seed {
     let mut seed = Seed::default();
     let mut read = 0u64;
+    let file: std::sync::Arc<str> = name.into();
     for (index, line) in input.split(b'\n').enumerate() {
         let location = Location {
-            file: name.to_owned(),
+            file: file.clone(),
             line: index + 1,
         };
         let bytes = match line {
@@ -482,7 +483,7 @@ pub fn read_csv(
         seed.texts.insert(file.clone(), text.clone());
         seed.documents.push((
             Location {
-                file: "(data directory)".to_owned(),
+                file: "(data directory)".into(),
                 line: 0,
             },
             RawDocument {
@@ -589,7 +590,7 @@ fn read_csv_table(
         Err(e) => {
             seed.syntax_errors.push((
                 Location {
-                    file: name.to_owned(),
+                    file: name.into(),
                     line: 1,
                 },
                 format!("cannot read the header: {e}"),
@@ -608,7 +609,7 @@ fn read_csv_table(
                 );
                 seed.syntax_errors.push((
                     Location {
-                        file: name.to_owned(),
+                        file: name.into(),
                         line: 1,
                     },
                     message,
@@ -627,7 +628,7 @@ fn read_csv_table(
                     .collect();
                 row(
                     Location {
-                        file: name.to_owned(),
+                        file: name.into(),
                         line,
                     },
                     cells,
@@ -638,7 +639,7 @@ fn read_csv_table(
                 let line = e.position().map_or(0, |p| p.line() as usize);
                 seed.syntax_errors.push((
                     Location {
-                        file: name.to_owned(),
+                        file: name.into(),
                         line,
                     },
                     format!("malformed CSV: {e}"),

@@ -22,7 +22,8 @@ pub const GRAPH_DIR: &str = "graph";
 /// Where a record came from: a file of the seed and a 1-based line.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Location {
-    pub file: String,
+    /// Shared: a million records of one file hold one copy of its name.
+    pub file: std::sync::Arc<str>,
     pub line: usize,
 }
 
@@ -219,8 +220,13 @@ pub fn parse(files: &SeedFiles) -> Seed {
                     &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
                     usize::MAX,
                 );
-                seed.syntax_errors
-                    .push((Location { file: shown, line }, "not valid UTF-8".to_owned()));
+                seed.syntax_errors.push((
+                    Location {
+                        file: shown.as_str().into(),
+                        line,
+                    },
+                    "not valid UTF-8".to_owned(),
+                ));
                 continue;
             }
         };
@@ -229,13 +235,18 @@ pub fn parse(files: &SeedFiles) -> Seed {
             Err(e) => {
                 let line = e.span().map_or(1, |span| line_of(text, span.start));
                 let message = e.message().to_owned();
-                seed.syntax_errors
-                    .push((Location { file: shown, line }, message));
+                seed.syntax_errors.push((
+                    Location {
+                        file: shown.as_str().into(),
+                        line,
+                    },
+                    message,
+                ));
                 continue;
             }
         };
         let at = |span: std::ops::Range<usize>| Location {
-            file: shown.clone(),
+            file: shown.as_str().into(),
             line: line_of(text, span.start),
         };
         for record in raw.document {
@@ -318,7 +329,7 @@ mod tests {
         ]));
         assert_eq!(seed.syntax_errors.len(), 1);
         let (location, message) = &seed.syntax_errors[0];
-        assert_eq!(location.file, "t/graph/a.toml");
+        assert_eq!(&*location.file, "t/graph/a.toml");
         assert!(
             message.contains("bogus") || message.contains("unknown field"),
             "{message}"

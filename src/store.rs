@@ -11,6 +11,8 @@
 //! | `versions`  | entity or relation id | u64 version, big-endian (absent: 0)                |
 //! | `changes`   | change id, u64 big-endian | JSON [`ChangeRecord`]: who, when, before, after |
 //! | `tokens`    | SHA-256 of a token, hex | JSON [`TokenRecord`]: name and role            |
+//! | `redirects` | merged entity id | the id of the entity it was merged into                  |
+//! | `undo`      | tree tag + key | while an import runs: the record before it (`0` absent, `1` + bytes) |
 //!
 //! Relations live inside their source entity's record, so the store has one key per entity rather than
 //! one per edge: loading is one sequential pass and a write touches one record. Traversal is never
@@ -19,9 +21,16 @@
 //!
 //! Every [`Store::apply`] is one sled transaction over all trees followed by a flush: when it returns
 //! `Ok`, the whole batch is on disk, and after a crash either all of it or none of it is.
+//!
+//! [`Store::import`] is for batches too large for one transaction (a million entities): it writes
+//! chunks of [`IMPORT_CHUNK`] records, each one transaction that also saves the records it replaces in
+//! the `undo` tree, between setting and clearing the `meta` key [`IMPORT_MARKER`]. A failed import
+//! puts every saved record back before returning its error; an import cut short by a crash is undone
+//! the next time the store is opened. Either way the store ends as it was before the import began.
 
 use std::path::Path;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -30,6 +39,21 @@ use crate::model::{Document, Entity, Relation, RelationKind};
 
 /// The on-disk format this build reads and writes. Bump it whenever a record's shape changes.
 pub const FORMAT: &str = "innograph-store/1";
+
+/// Entity records written per transaction by [`Store::import`]: enough that the cost of a transaction
+/// vanishes, few enough that its buffered writes stay a few megabytes.
+pub const IMPORT_CHUNK: usize = 4096;
+
+/// The `meta` key that is present while an import is being written (its undo log is incomplete).
+pub const IMPORT_MARKER: &str = "import-in-progress";
+
+/// The marker's value when the import began on an empty store: undoing it empties the store.
+const IMPORT_FRESH: &[u8] = b"fresh";
+
+/// Tags of the trees an import writes, as the first byte of an `undo` key.
+const UNDO_DOCUMENTS: u8 = b'd';
+const UNDO_TEXTS: u8 = b't';
+const UNDO_ENTITIES: u8 = b'e';
 
 /// Errors from the store; none of them carries a secret or user data beyond ids.
 #[derive(Debug, thiserror::Error)]
@@ -128,9 +152,44 @@ pub struct Snapshot {
     pub relations: Vec<Relation>,
 }
 
+/// A relation as the index needs it, borrowed from the stored bytes: decoding it allocates only the
+/// list of evidence.
+#[derive(Debug, Deserialize)]
+pub struct RelationRef<'a> {
+    pub kind: RelationKind,
+    pub source: &'a str,
+    pub target: &'a str,
+    pub year: Option<i32>,
+    #[serde(borrow)]
+    pub evidence: Vec<EvidenceRef<'a>>,
+}
+
+/// Evidence as stored, borrowed.
+#[derive(Debug, Deserialize)]
+pub struct EvidenceRef<'a> {
+    pub document: &'a str,
+    pub quote: &'a str,
+}
+
+/// What [`Store::scan`] yields: every document, then every entity record (an entity record may hold
+/// relations but no entity only while an import is being undone, never after `open`).
+pub enum Scanned<'a> {
+    Document(Document),
+    Record(Option<Entity>, &'a [RelationRef<'a>]),
+}
+
+/// [`EntityRecord`] with borrowed relations (same encoding).
+#[derive(Deserialize)]
+struct EntityRecordRef<'a> {
+    entity: Option<Entity>,
+    #[serde(borrow)]
+    relations: Vec<RelationRef<'a>>,
+}
+
 /// The sled database of one data directory.
 pub struct Store {
     db: sled::Db,
+    meta: sled::Tree,
     documents: sled::Tree,
     texts: sled::Tree,
     entities: sled::Tree,
@@ -142,6 +201,8 @@ pub struct Store {
     tokens: sled::Tree,
     /// Id of a merged entity → id of the entity it was merged into.
     redirects: sled::Tree,
+    /// While an import runs: tree tag + key → the value before the import.
+    undo: sled::Tree,
 }
 
 impl Store {
@@ -164,7 +225,7 @@ impl Store {
                 db.flush()?;
             }
         }
-        Ok(Store {
+        let store = Store {
             documents: db.open_tree("documents")?,
             texts: db.open_tree("texts")?,
             entities: db.open_tree("entities")?,
@@ -172,8 +233,208 @@ impl Store {
             changes: db.open_tree("changes")?,
             tokens: db.open_tree("tokens")?,
             redirects: db.open_tree("redirects")?,
+            undo: db.open_tree("undo")?,
+            meta,
             db,
-        })
+        };
+        if store.meta.contains_key(IMPORT_MARKER)? {
+            let restored = store.roll_back_import()?;
+            tracing::warn!(
+                "{path}: an import was cut short; {restored} records were restored to what they were before it"
+            );
+        }
+        Ok(store)
+    }
+
+    /// Writes documents, entities and relations (each replacing the record with the same id, entities
+    /// keeping relations not in the batch), all or nothing, in chunks of [`IMPORT_CHUNK`] entity
+    /// records so that memory stays flat however large the batch. Relations are grouped by source, so
+    /// each entity record is read and written once. Reports progress as records written.
+    ///
+    /// Every relation's source must be an entity of the batch or of the store; its target is not
+    /// checked here (the caller checks the whole graph).
+    pub fn import(
+        &self,
+        documents: &[(Document, String)],
+        entities: &[Entity],
+        relations: &[Relation],
+        progress: &dyn Fn(u64),
+    ) -> Result<(), StoreError> {
+        // Leftovers of an import that finished but was cut off before its cleanup.
+        self.undo.clear()?;
+        // Into an empty store, undoing means emptying it again: no undo log is kept, and chunks are
+        // written as plain batches.
+        let fresh = self.is_empty();
+        self.meta
+            .insert(IMPORT_MARKER, if fresh { IMPORT_FRESH } else { &[] })?;
+        self.db.flush()?;
+        let written = if fresh {
+            self.import_fresh(documents, entities, relations, progress)
+        } else {
+            self.import_chunks(documents, entities, relations, progress)
+        };
+        match written {
+            Ok(()) => {
+                self.db.flush()?;
+                self.meta.remove(IMPORT_MARKER)?;
+                self.db.flush()?;
+                self.undo.clear()?;
+                Ok(())
+            }
+            Err(error) => match self.roll_back_import() {
+                Ok(_) => Err(error),
+                Err(undo) => Err(StoreError::Rejected(format!(
+                    "{error}; undoing the import's first chunks failed too ({undo}): they will be \
+                     undone when the data directory is next opened"
+                ))),
+            },
+        }
+    }
+
+    fn import_chunks(
+        &self,
+        documents: &[(Document, String)],
+        entities: &[Entity],
+        relations: &[Relation],
+        progress: &dyn Fn(u64),
+    ) -> Result<(), StoreError> {
+        let trees = (&self.documents, &self.texts, &self.undo);
+        let outcome = trees.transaction(|(tx_documents, tx_texts, undo)| {
+            for (document, text) in documents {
+                let key = document.id.as_bytes();
+                save_undo(undo, UNDO_DOCUMENTS, key, tx_documents.get(key)?)?;
+                save_undo(undo, UNDO_TEXTS, key, tx_texts.get(key)?)?;
+                tx_documents.insert(key, encode(document)?)?;
+                tx_texts.insert(key, text.as_bytes())?;
+            }
+            Ok(())
+        });
+        transaction_result(outcome)?;
+
+        let (ids, entity_of, relations_of) = group_by_source(entities, relations);
+        let mut written = 0u64;
+        for chunk in ids.chunks(IMPORT_CHUNK) {
+            let trees = (&self.entities, &self.undo);
+            let outcome = trees.transaction(|(tx_entities, undo)| {
+                for id in chunk {
+                    let key = id.as_bytes();
+                    let before = tx_entities.get(key)?;
+                    let mut record: EntityRecord = match &before {
+                        Some(bytes) => decode("entities", key, bytes)
+                            .map_err(ConflictableTransactionError::Abort)?,
+                        None => EntityRecord::default(),
+                    };
+                    save_undo(undo, UNDO_ENTITIES, key, before)?;
+                    if let Some(entity) = entity_of.get(id) {
+                        record.entity = Some((*entity).clone());
+                    }
+                    for relation in relations_of.get(id).into_iter().flatten() {
+                        if record.entity.is_none() {
+                            return abort(format!(
+                                "relation `{}`: source entity does not exist",
+                                relation.id()
+                            ));
+                        }
+                        put_relation(&mut record, relation);
+                    }
+                    tx_entities.insert(key, encode(&record)?)?;
+                }
+                Ok(())
+            });
+            transaction_result(outcome)?;
+            written += chunk.len() as u64;
+            progress(written);
+        }
+        Ok(())
+    }
+
+    /// [`Store::import`] into an empty store: nothing to save for undoing, so each chunk is one sled
+    /// batch per tree, written without reading.
+    fn import_fresh(
+        &self,
+        documents: &[(Document, String)],
+        entities: &[Entity],
+        relations: &[Relation],
+        progress: &dyn Fn(u64),
+    ) -> Result<(), StoreError> {
+        let (mut document_batch, mut text_batch) = (sled::Batch::default(), sled::Batch::default());
+        for (document, text) in documents {
+            document_batch.insert(document.id.as_bytes(), encode(document).map_err(aborted)?);
+            text_batch.insert(document.id.as_bytes(), text.as_bytes());
+        }
+        self.documents.apply_batch(document_batch)?;
+        self.texts.apply_batch(text_batch)?;
+        let (ids, entity_of, relations_of) = group_by_source(entities, relations);
+        let mut written = 0u64;
+        for chunk in ids.chunks(IMPORT_CHUNK) {
+            let mut batch = sled::Batch::default();
+            for id in chunk {
+                let Some(entity) = entity_of.get(id) else {
+                    let relation = relations_of.get(id).and_then(|r| r.first());
+                    return Err(StoreError::Rejected(format!(
+                        "relation `{}`: source entity does not exist",
+                        relation.map_or_else(|| (*id).to_owned(), |r| r.id())
+                    )));
+                };
+                let record = EntityRecord {
+                    entity: Some((*entity).clone()),
+                    relations: relations_of
+                        .get(id)
+                        .map(|r| r.iter().map(|&r| r.clone()).collect())
+                        .unwrap_or_default(),
+                };
+                batch.insert(id.as_bytes(), encode(&record).map_err(aborted)?);
+            }
+            self.entities.apply_batch(batch)?;
+            written += chunk.len() as u64;
+            progress(written);
+        }
+        Ok(())
+    }
+
+    /// Puts back every record the `undo` tree saved (or, after an import into an empty store, empties
+    /// it again), then clears the import marker. Returns how many records were restored or removed.
+    fn roll_back_import(&self) -> Result<usize, StoreError> {
+        if self.meta.get(IMPORT_MARKER)?.as_deref() == Some(IMPORT_FRESH) {
+            let removed = self.entities.len() + self.documents.len();
+            for tree in [&self.documents, &self.texts, &self.entities] {
+                tree.clear()?;
+            }
+            self.db.flush()?;
+            self.meta.remove(IMPORT_MARKER)?;
+            self.db.flush()?;
+            return Ok(removed);
+        }
+        let mut restored = 0;
+        for item in self.undo.iter() {
+            let (key, value) = item?;
+            let (tree, id) = match key.split_first() {
+                Some((&UNDO_DOCUMENTS, id)) => (&self.documents, id),
+                Some((&UNDO_TEXTS, id)) => (&self.texts, id),
+                Some((&UNDO_ENTITIES, id)) => (&self.entities, id),
+                _ => {
+                    return Err(StoreError::Corrupt {
+                        tree: "undo",
+                        key: String::from_utf8_lossy(&key).into_owned(),
+                        detail: "unknown tree tag".to_owned(),
+                    });
+                }
+            };
+            match value.split_first() {
+                Some((1, before)) => {
+                    tree.insert(id, before)?;
+                }
+                _ => {
+                    tree.remove(id)?;
+                }
+            }
+            restored += 1;
+        }
+        self.db.flush()?;
+        self.meta.remove(IMPORT_MARKER)?;
+        self.db.flush()?;
+        self.undo.clear()?;
+        Ok(restored)
     }
 
     /// Whether the store holds no document and no entity (a new data directory).
@@ -203,11 +464,7 @@ impl Store {
 
     /// Turns a transaction's outcome into a result and, when it succeeded, flushes it to disk.
     fn commit(&self, outcome: Result<(), TransactionError<StoreError>>) -> Result<(), StoreError> {
-        match outcome {
-            Ok(()) => {}
-            Err(TransactionError::Abort(error)) => return Err(error),
-            Err(TransactionError::Storage(error)) => return Err(error.into()),
-        }
+        transaction_result(outcome)?;
         self.db.flush()?;
         Ok(())
     }
@@ -323,7 +580,33 @@ impl Store {
         }
     }
 
-    /// Reads every record: the start-up pass that builds the index.
+    /// Reads every document, then every entity record with its relations borrowed (no copy of ids or
+    /// quotes): the start-up pass that builds the index, in one sequential scan.
+    pub fn scan(&self, mut visit: impl FnMut(Scanned<'_>)) -> Result<(), StoreError> {
+        for item in self.documents.iter() {
+            let (key, value) = item?;
+            visit(Scanned::Document(decode("documents", &key, &value)?));
+        }
+        for item in self.entities.iter() {
+            let (key, value) = item?;
+            let decoded: EntityRecordRef<'_> = decode("entities", &key, &value)?;
+            visit(Scanned::Record(decoded.entity, &decoded.relations));
+        }
+        Ok(())
+    }
+
+    /// Every stored document (without its text).
+    pub fn snapshot_documents(&self) -> Result<Vec<Document>, StoreError> {
+        self.documents
+            .iter()
+            .map(|item| {
+                let (key, value) = item?;
+                decode("documents", &key, &value)
+            })
+            .collect()
+    }
+
+    /// Reads every record, owned: for exports and for checking the index against the store.
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
         let mut snapshot = Snapshot::default();
         for item in self.documents.iter() {
@@ -456,14 +739,7 @@ fn apply_one(write: &Write, trees: &RecordTrees<'_>) -> TxResult<()> {
                     relation.id()
                 ));
             };
-            match record
-                .relations
-                .iter_mut()
-                .find(|r| r.kind == relation.kind && r.target == relation.target)
-            {
-                Some(existing) => *existing = relation.clone(),
-                None => record.relations.push(relation.clone()),
-            }
+            put_relation(&mut record, relation);
             entities.insert(relation.source.as_bytes(), encode(&record)?)?;
         }
         Write::DeleteRelation {
@@ -480,6 +756,91 @@ fn apply_one(write: &Write, trees: &RecordTrees<'_>) -> TxResult<()> {
         }
     }
     Ok(())
+}
+
+/// Entities by id and relations by source, for an import to write each entity record once; and every
+/// id that has a record to write, in key order (so that sled appends to its pages rather than
+/// splitting them at random).
+#[allow(clippy::type_complexity)]
+fn group_by_source<'a>(
+    entities: &'a [Entity],
+    relations: &'a [Relation],
+) -> (
+    Vec<&'a str>,
+    FxHashMap<&'a str, &'a Entity>,
+    FxHashMap<&'a str, Vec<&'a Relation>>,
+) {
+    let entity_of: FxHashMap<&str, &Entity> = entities.iter().map(|e| (e.id.as_str(), e)).collect();
+    let mut relations_of: FxHashMap<&str, Vec<&Relation>> = FxHashMap::default();
+    for relation in relations {
+        relations_of
+            .entry(relation.source.as_str())
+            .or_default()
+            .push(relation);
+    }
+    let mut ids: Vec<&str> = entity_of
+        .keys()
+        .chain(relations_of.keys())
+        .copied()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    (ids, entity_of, relations_of)
+}
+
+fn aborted(error: ConflictableTransactionError<StoreError>) -> StoreError {
+    match error {
+        ConflictableTransactionError::Abort(error) => error,
+        ConflictableTransactionError::Storage(error) => error.into(),
+        ConflictableTransactionError::Conflict => {
+            StoreError::Rejected("conflicting transaction".to_owned())
+        }
+    }
+}
+
+/// Inserts a relation into its source's record, replacing the one with the same kind and target.
+fn put_relation(record: &mut EntityRecord, relation: &Relation) {
+    match record
+        .relations
+        .iter_mut()
+        .find(|r| r.kind == relation.kind && r.target == relation.target)
+    {
+        Some(existing) => *existing = relation.clone(),
+        None => record.relations.push(relation.clone()),
+    }
+}
+
+/// Saves, in an import's undo log, the value a key held before the import (`None`: absent).
+fn save_undo(
+    undo: &TransactionalTree,
+    tree: u8,
+    key: &[u8],
+    before: Option<sled::IVec>,
+) -> TxResult<()> {
+    let mut undo_key = Vec::with_capacity(key.len() + 1);
+    undo_key.push(tree);
+    undo_key.extend_from_slice(key);
+    let value = match before {
+        None => vec![0],
+        Some(bytes) => {
+            let mut value = Vec::with_capacity(bytes.len() + 1);
+            value.push(1);
+            value.extend_from_slice(&bytes);
+            value
+        }
+    };
+    undo.insert(undo_key, value)?;
+    Ok(())
+}
+
+fn transaction_result<T>(
+    outcome: Result<T, TransactionError<StoreError>>,
+) -> Result<T, StoreError> {
+    match outcome {
+        Ok(value) => Ok(value),
+        Err(TransactionError::Abort(error)) => Err(error),
+        Err(TransactionError::Storage(error)) => Err(error.into()),
+    }
 }
 
 fn read_version(versions: &TransactionalTree, id: &str) -> TxResult<u64> {
@@ -525,10 +886,10 @@ fn encode<T: Serialize>(value: &T) -> TxResult<Vec<u8>> {
         .map_err(|e| ConflictableTransactionError::Abort(StoreError::Rejected(e.to_string())))
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(
+fn decode<'a, T: Deserialize<'a>>(
     tree: &'static str,
     key: &[u8],
-    bytes: &[u8],
+    bytes: &'a [u8],
 ) -> Result<T, StoreError> {
     postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
         tree,
@@ -624,6 +985,129 @@ mod tests {
         assert!(store.snapshot().unwrap().relations.is_empty());
         store.apply(&[Write::DeleteEntity("a".into())]).unwrap();
         assert_eq!(store.entity("a").unwrap(), None);
+    }
+
+    /// A store holding `a → b`, and an import batch that renames `a`, adds more than one chunk of
+    /// entities and (sorted last, so that earlier chunks are already written) a relation from an
+    /// entity that does not exist.
+    fn store_and_failing_import(dir: &Path) -> (Store, Vec<Entity>, Vec<Relation>) {
+        let store = Store::open(dir).unwrap();
+        store
+            .apply(&[
+                Write::PutEntity(entity("a")),
+                Write::PutEntity(entity("b")),
+                Write::PutRelation(relation("a", "b")),
+            ])
+            .unwrap();
+        let mut renamed = entity("a");
+        renamed.name = "新名".to_owned();
+        let mut entities = vec![renamed];
+        entities.extend((0..IMPORT_CHUNK + 10).map(|i| entity(&format!("n{i:05}"))));
+        let relations = vec![relation("a", "n00001"), relation("zz-missing", "a")];
+        (store, entities, relations)
+    }
+
+    #[test]
+    fn a_failed_import_restores_every_chunk_already_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, entities, relations) = store_and_failing_import(dir.path());
+        let before = store.snapshot().unwrap();
+        let written = std::cell::Cell::new(0);
+        let err = store
+            .import(&[], &entities, &relations, &|n| written.set(n))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("zz-missing"), "{err}");
+        assert!(
+            written.get() >= IMPORT_CHUNK as u64,
+            "a chunk was written first"
+        );
+        let after = store.snapshot().unwrap();
+        assert_eq!(after.entities, before.entities);
+        assert_eq!(after.relations, before.relations);
+        assert!(!store.meta.contains_key(IMPORT_MARKER).unwrap());
+        assert!(store.undo.is_empty());
+    }
+
+    #[test]
+    fn an_import_cut_short_is_undone_when_the_store_is_next_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = {
+            let (store, entities, relations) = store_and_failing_import(dir.path());
+            let before = store.snapshot().unwrap();
+            // What `import` does up to a crash: the marker, then chunks, and no clean-up.
+            store.meta.insert(IMPORT_MARKER, &[]).unwrap();
+            store
+                .import_chunks(&[], &entities, &relations[..1], &|_| {})
+                .unwrap();
+            store.db.flush().unwrap();
+            assert_ne!(store.snapshot().unwrap().entities, before.entities);
+            before
+        };
+        let store = Store::open(dir.path()).unwrap();
+        let after = store.snapshot().unwrap();
+        assert_eq!(after.entities, before.entities);
+        assert_eq!(after.relations, before.relations);
+        assert!(!store.meta.contains_key(IMPORT_MARKER).unwrap());
+    }
+
+    #[test]
+    fn a_failed_or_cut_short_import_into_an_empty_store_leaves_it_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let entities: Vec<Entity> = (0..IMPORT_CHUNK + 10)
+            .map(|i| entity(&format!("n{i:05}")))
+            .collect();
+        let relations = [
+            relation("n00001", "n00002"),
+            relation("zz-missing", "n00001"),
+        ];
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let err = store
+                .import(&[], &entities, &relations, &|_| {})
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("zz-missing"), "{err}");
+            assert!(store.is_empty());
+            // Cut short: the marker of a fresh import, chunks written, no clean-up.
+            store.meta.insert(IMPORT_MARKER, IMPORT_FRESH).unwrap();
+            store
+                .import_fresh(&[], &entities, &relations[..1], &|_| {})
+                .unwrap();
+            store.db.flush().unwrap();
+            assert!(!store.is_empty());
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.is_empty());
+        assert!(!store.meta.contains_key(IMPORT_MARKER).unwrap());
+    }
+
+    #[test]
+    fn an_import_merges_relations_into_existing_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .apply(&[
+                Write::PutEntity(entity("a")),
+                Write::PutEntity(entity("b")),
+                Write::PutRelation(relation("a", "b")),
+            ])
+            .unwrap();
+        let mut newer = relation("a", "b");
+        newer.year = Some(2024);
+        store
+            .import(
+                &[],
+                &[entity("c")],
+                &[newer.clone(), relation("a", "c"), relation("c", "a")],
+                &|_| {},
+            )
+            .unwrap();
+        let mut relations = store.snapshot().unwrap().relations;
+        relations.sort_by_key(Relation::id);
+        assert_eq!(relations, [newer, relation("a", "c"), relation("c", "a")]);
+        assert_eq!(store.entity("a").unwrap(), Some(entity("a")));
+        assert!(store.undo.is_empty());
     }
 
     #[test]

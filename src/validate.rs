@@ -5,7 +5,9 @@
 //! [`check_relation`]) are shared with every other write path, so that an API write can never store what
 //! the seed validator would reject.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt;
 
 use crate::model::{
@@ -227,7 +229,7 @@ pub fn validate_seed_with(seed: &Seed, known: &[Entity]) -> Report {
         documents.push((document, text.clone()));
     }
     // Most quotes of large imports are whole lines: look those up in a set before searching the text.
-    let lines: Vec<HashSet<&str>> = documents
+    let lines: Vec<FxHashSet<&str>> = documents
         .iter()
         .map(|(_, text)| text.lines().collect())
         .collect();
@@ -274,7 +276,7 @@ pub fn validate_seed_with(seed: &Seed, known: &[Entity]) -> Report {
             message,
         });
     }
-    let mut degree: HashMap<&str, usize> = HashMap::new();
+    let mut degree: FxHashMap<&str, usize> = FxHashMap::default();
     for (_, relation) in &relations {
         *degree.entry(&relation.source).or_default() += 1;
         *degree.entry(&relation.target).or_default() += 1;
@@ -310,7 +312,8 @@ pub fn check_graph<'a, L>(
     known: &'a [Entity],
 ) -> Vec<(&'a L, String)> {
     let mut problems = Vec::new();
-    let mut by_id: HashMap<&str, &Entity> = HashMap::new();
+    let mut by_id: FxHashMap<&str, &Entity> = FxHashMap::default();
+    by_id.reserve(entities.len() + known.len());
     for (location, entity) in entities {
         if by_id.insert(&entity.id, entity).is_some() {
             problems.push((location, format!("duplicate entity id `{}`", entity.id)));
@@ -319,9 +322,11 @@ pub fn check_graph<'a, L>(
     for entity in known {
         by_id.entry(&entity.id).or_insert(entity);
     }
-    let mut claimed: BTreeMap<String, &str> = BTreeMap::new();
+    let mut claimed: FxHashMap<String, &str> = FxHashMap::default();
     for (location, entity) in entities {
-        let names: HashSet<String> = entity.names().map(name_key).collect();
+        let mut names: Vec<String> = entity.names().map(name_key).collect();
+        names.sort_unstable();
+        names.dedup();
         for name in names {
             match claimed.get(&name) {
                 Some(&other) if other != entity.id => problems.push((
@@ -338,33 +343,43 @@ pub fn check_graph<'a, L>(
             }
         }
     }
-    let mut relation_ids = HashSet::new();
+    // (source, kind, target) of every relation seen, borrowed: no id is formatted unless reported.
+    let mut relation_ids: FxHashSet<(&str, RelationKind, &str)> = FxHashSet::default();
+    relation_ids.reserve(relations.len());
     for (location, relation) in relations {
-        let id = relation.id();
-        if !relation_ids.insert(id.clone()) {
+        let (source, kind, target) = (
+            relation.source.as_str(),
+            relation.kind,
+            relation.target.as_str(),
+        );
+        if !relation_ids.insert((source, kind, target)) {
             problems.push((
                 location,
-                format!("duplicate relation `{id}`: add its evidence to the first one"),
+                format!(
+                    "duplicate relation `{}`: add its evidence to the first one",
+                    relation.id()
+                ),
             ));
         }
-        if relation.kind.is_symmetric() {
-            let reverse =
-                crate::model::relation_id(&relation.target, relation.kind, &relation.source);
-            if relation_ids.contains(&reverse) {
-                problems.push((
-                    location,
-                    format!(
-                        "relation `{id}` repeats `{reverse}`: {} is stored once",
-                        relation.kind
-                    ),
-                ));
-            }
+        if kind.is_symmetric() && source != target && relation_ids.contains(&(target, kind, source))
+        {
+            problems.push((
+                location,
+                format!(
+                    "relation `{}` repeats `{}`: {kind} is stored once",
+                    relation.id(),
+                    crate::model::relation_id(target, kind, source),
+                ),
+            ));
         }
         for end in [&relation.source, &relation.target] {
             if !by_id.contains_key(end.as_str()) {
                 problems.push((
                     location,
-                    format!("relation `{id}` points to unknown entity `{end}`"),
+                    format!(
+                        "relation `{}` points to unknown entity `{end}`",
+                        relation.id()
+                    ),
                 ));
             }
         }
@@ -387,7 +402,8 @@ pub fn check_graph<'a, L>(
             problems.push((
                 location,
                 format!(
-                    "relation `{id}`: LOCATED_IN must point to a DISTRICT or PLATFORM, not a {}",
+                    "relation `{}`: LOCATED_IN must point to a DISTRICT or PLATFORM, not a {}",
+                    relation.id(),
                     target.kind
                 ),
             ));

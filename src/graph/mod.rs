@@ -293,7 +293,8 @@ pub struct GraphIndex {
 }
 
 impl GraphIndex {
-    /// Builds the index from everything the store holds.
+    /// Builds the index from records already in memory (tests, benchmarks; start-up streams through
+    /// [`IndexBuilder`] instead).
     pub fn from_snapshot(snapshot: Snapshot) -> GraphIndex {
         let mut index = GraphIndex::default();
         for document in snapshot.documents {
@@ -373,24 +374,11 @@ impl GraphIndex {
             return false;
         };
         self.generation += 1;
-        let first_seen = relation
-            .evidence
-            .iter()
-            .filter_map(|e| self.documents.get(&e.document).and_then(|d| d.year()))
-            .min();
-        let mut documents: Vec<u16> = relation
-            .evidence
-            .iter()
-            .filter_map(|e| self.document_slot(&e.document))
-            .collect();
-        documents.sort_unstable();
-        documents.dedup();
-        let edge = Edge {
-            kind: relation.kind,
-            year: relation.year,
-            first_seen,
-            documents: documents.into_boxed_slice(),
-        };
+        let edge = self.edge(
+            relation.kind,
+            relation.year,
+            relation.evidence.iter().map(|e| e.document.as_str()),
+        );
         match self.find_edge(source, relation.kind, target) {
             Some(existing) => self.graph[existing] = edge,
             None => {
@@ -398,6 +386,30 @@ impl GraphIndex {
             }
         }
         true
+    }
+
+    /// The edge data of a relation: its year, and its documents as slots and first publication year.
+    fn edge<'a>(
+        &self,
+        kind: RelationKind,
+        year: Option<i32>,
+        evidence_documents: impl Iterator<Item = &'a str> + Clone,
+    ) -> Edge {
+        let first_seen = evidence_documents
+            .clone()
+            .filter_map(|d| self.documents.get(d).and_then(|d| d.year()))
+            .min();
+        let mut documents: Vec<u16> = evidence_documents
+            .filter_map(|d| self.document_slot(d))
+            .collect();
+        documents.sort_unstable();
+        documents.dedup();
+        Edge {
+            kind,
+            year,
+            first_seen,
+            documents: documents.into_boxed_slice(),
+        }
     }
 
     pub fn remove_relation(&mut self, source: &str, kind: RelationKind, target: &str) -> bool {
@@ -807,6 +819,74 @@ impl GraphIndex {
             relations,
             documents,
         }
+    }
+}
+
+/// Builds an index from a stream of records in any order, as the store's start-up scan yields them
+/// (a relation may come before the entity it points to): an entity not seen yet gets a placeholder
+/// node that its record fills in later.
+#[derive(Default)]
+pub struct IndexBuilder {
+    index: GraphIndex,
+    /// Placeholder nodes: named by a relation, their entity not read yet.
+    pending: FxHashSet<NodeIndex>,
+}
+
+impl IndexBuilder {
+    pub fn document(&mut self, document: Document) {
+        self.index.put_document(document);
+    }
+
+    pub fn entity(&mut self, entity: Entity) {
+        match self.index.nodes.get(&entity.id) {
+            Some(&node) => {
+                self.pending.remove(&node);
+                self.index.graph[node] = Node::new(entity);
+            }
+            None => self.index.put_entity(entity),
+        }
+    }
+
+    /// Adds a relation; the store holds at most one per source, kind and target, so no search for an
+    /// existing edge is needed.
+    pub fn relation(&mut self, relation: &crate::store::RelationRef<'_>) {
+        let edge = self.index.edge(
+            relation.kind,
+            relation.year,
+            relation.evidence.iter().map(|e| e.document),
+        );
+        let source = self.node(relation.source);
+        let target = self.node(relation.target);
+        self.index.graph.add_edge(source, target, edge);
+    }
+
+    fn node(&mut self, id: &str) -> NodeIndex {
+        if let Some(&node) = self.index.nodes.get(id) {
+            return node;
+        }
+        let node =
+            self.index
+                .graph
+                .add_node(Node::new(Entity::new(id, EntityKind::Initiative, id)));
+        self.index.nodes.insert(id.to_owned(), node);
+        self.pending.insert(node);
+        node
+    }
+
+    /// The index, and the ids of entities that relations named but no record held (with their
+    /// relations, they are left out: the store never writes such relations, so this means damage).
+    pub fn finish(mut self) -> (GraphIndex, Vec<String>) {
+        let mut missing: Vec<String> = self
+            .pending
+            .iter()
+            .map(|&node| self.index.graph[node].id.clone())
+            .collect();
+        missing.sort();
+        for id in &missing {
+            self.index.remove_entity(id);
+        }
+        self.index.generation += 1;
+        (self.index, missing)
     }
 }
 
