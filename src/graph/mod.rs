@@ -212,32 +212,42 @@ impl Edge {
     }
 }
 
-/// An entity in the index, with a numeric sort key that orders like its id (first eight bytes), so
-/// that traversals can visit neighbours in id order without comparing strings.
+/// An entity in the index, with its rank: a number that orders like its id, so that traversals visit
+/// neighbours in id order without comparing strings (see [`GraphIndex::rank_for`]).
 #[derive(Clone, Debug)]
 pub struct Node {
     pub entity: Arc<Entity>,
-    key: u64,
+    rank: u64,
 }
 
 impl Node {
-    fn new(entity: Entity) -> Node {
-        let mut bytes = [0u8; 8];
-        for (slot, byte) in bytes.iter_mut().zip(entity.id.bytes()) {
-            *slot = byte;
-        }
+    fn new(entity: Entity, rank: u64) -> Node {
         Node {
-            key: u64::from_be_bytes(bytes),
             entity: Arc::new(entity),
+            rank,
         }
     }
 
     /// Orders nodes like their ids.
     pub fn order(&self, other: &Node) -> std::cmp::Ordering {
-        self.key
-            .cmp(&other.key)
-            .then_with(|| self.entity.id.cmp(&other.entity.id))
+        self.rank.cmp(&other.rank)
     }
+}
+
+/// Room between consecutive ranks when they are numbered afresh: 2^24 entities can be inserted at one
+/// place in the id order before the ranks must be renumbered.
+const RANK_GAP: u64 = 1 << 24;
+
+/// One relation as seen from one of its ends, in that end's adjacency list: what a traversal step
+/// needs, contiguous in memory (petgraph's own edge lists are linked lists scattered over the edge
+/// array, a cache miss per edge on a large graph).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Adjacent {
+    neighbour: NodeIndex,
+    edge: EdgeIndex,
+    kind: RelationKind,
+    /// Whether this end is the relation's source.
+    outgoing: bool,
 }
 
 impl std::ops::Deref for Node {
@@ -290,6 +300,8 @@ pub struct GraphIndex {
     slot_of: HashMap<String, u16>,
     /// Increases on every change: caches of derived values (network measures) compare it.
     generation: u64,
+    /// Per node index, every relation touching the node, both directions (self-loops twice).
+    adjacency: Vec<Vec<Adjacent>>,
 }
 
 impl GraphIndex {
@@ -345,12 +357,57 @@ impl GraphIndex {
     pub fn put_entity(&mut self, entity: Entity) {
         self.generation += 1;
         match self.nodes.get(&entity.id) {
-            Some(&node) => self.graph[node] = Node::new(entity),
-            None => {
-                let id = entity.id.clone();
-                let node = self.graph.add_node(Node::new(entity));
-                self.nodes.insert(id, node);
+            Some(&node) => {
+                let rank = self.graph[node].rank;
+                self.graph[node] = Node::new(entity, rank);
             }
+            None => {
+                let rank = self.rank_for(&entity.id);
+                let id = entity.id.clone();
+                self.add_node(id, Node::new(entity, rank.unwrap_or(0)));
+                if rank.is_none() {
+                    self.renumber();
+                }
+            }
+        }
+    }
+
+    fn add_node(&mut self, id: String, node: Node) -> NodeIndex {
+        let index = self.graph.add_node(node);
+        self.nodes.insert(id, index);
+        if self.adjacency.len() <= index.index() {
+            self.adjacency.resize_with(index.index() + 1, Vec::new);
+        }
+        index
+    }
+
+    /// A rank for a new id between the ranks of the ids before and after it, or `None` when they are
+    /// adjacent numbers (then every rank is numbered afresh).
+    fn rank_for(&self, id: &str) -> Option<u64> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let rank_of = |(_, &node): (&String, &NodeIndex)| self.graph[node].rank;
+        let before = self
+            .nodes
+            .range::<str, _>((Unbounded, Excluded(id)))
+            .next_back()
+            .map(rank_of);
+        let after = self
+            .nodes
+            .range::<str, _>((Excluded(id), Unbounded))
+            .next()
+            .map(rank_of);
+        match (before, after) {
+            (None, None) => Some(1 << 62),
+            (Some(before), None) => before.checked_add(RANK_GAP),
+            (None, Some(after)) => after.checked_sub(RANK_GAP),
+            (Some(before), Some(after)) => (after - before >= 2).then(|| before + (after - before) / 2),
+        }
+    }
+
+    /// Numbers every rank afresh in id order, [`RANK_GAP`] apart.
+    fn renumber(&mut self) {
+        for (position, &node) in self.nodes.values().enumerate() {
+            self.graph[node].rank = (position as u64 + 1) * RANK_GAP;
         }
     }
 
@@ -360,6 +417,9 @@ impl GraphIndex {
             return false;
         };
         self.generation += 1;
+        for adjacent in std::mem::take(&mut self.adjacency[node.index()]) {
+            self.adjacency[adjacent.neighbour.index()].retain(|a| a.edge != adjacent.edge);
+        }
         self.graph.remove_node(node);
         true
     }
@@ -381,11 +441,26 @@ impl GraphIndex {
         );
         match self.find_edge(source, relation.kind, target) {
             Some(existing) => self.graph[existing] = edge,
-            None => {
-                self.graph.add_edge(source, target, edge);
-            }
+            None => self.add_edge(source, target, edge),
         }
         true
+    }
+
+    fn add_edge(&mut self, source: NodeIndex, target: NodeIndex, edge: Edge) {
+        let kind = edge.kind;
+        let index = self.graph.add_edge(source, target, edge);
+        self.adjacency[source.index()].push(Adjacent {
+            neighbour: target,
+            edge: index,
+            kind,
+            outgoing: true,
+        });
+        self.adjacency[target.index()].push(Adjacent {
+            neighbour: source,
+            edge: index,
+            kind,
+            outgoing: false,
+        });
     }
 
     /// The edge data of a relation: its year, and its documents as slots and first publication year.
@@ -419,6 +494,9 @@ impl GraphIndex {
         match self.find_edge(s, kind, t) {
             Some(edge) => {
                 self.generation += 1;
+                for end in [s, t] {
+                    self.adjacency[end.index()].retain(|a| a.edge != edge);
+                }
                 self.graph.remove_edge(edge).is_some()
             }
             None => false,
@@ -760,23 +838,20 @@ impl GraphIndex {
         node: NodeIndex,
         step: Step,
     ) -> impl Iterator<Item = (EdgeIndex, NodeIndex)> + '_ {
-        let out = self
-            .graph
-            .edges_directed(node, PgDirection::Outgoing)
-            .filter(move |e| {
-                step.admits(e.weight())
-                    && (step.direction != Direction::In || e.weight().kind.is_symmetric())
+        // Without a time filter the adjacency list alone decides; with one, the edge's years too.
+        let timed = step.time != TimeFilter::default();
+        self.adjacency[node.index()]
+            .iter()
+            .filter(move |a| {
+                step.relations.contains(a.kind)
+                    && match step.direction {
+                        Direction::Both => true,
+                        Direction::Out => a.outgoing || a.kind.is_symmetric(),
+                        Direction::In => !a.outgoing || a.kind.is_symmetric(),
+                    }
+                    && (!timed || step.time.admits(&self.graph[a.edge]))
             })
-            .map(|e| (e.id(), e.target()));
-        let incoming = self
-            .graph
-            .edges_directed(node, PgDirection::Incoming)
-            .filter(move |e| {
-                step.admits(e.weight())
-                    && (step.direction != Direction::Out || e.weight().kind.is_symmetric())
-            })
-            .map(|e| (e.id(), e.source()));
-        out.chain(incoming)
+            .map(|a| (a.edge, a.neighbour))
     }
 
     pub(crate) fn view(&self, edge: EdgeIndex) -> RelationView {
@@ -841,9 +916,12 @@ impl IndexBuilder {
         match self.index.nodes.get(&entity.id) {
             Some(&node) => {
                 self.pending.remove(&node);
-                self.index.graph[node] = Node::new(entity);
+                self.index.graph[node] = Node::new(entity, 0);
             }
-            None => self.index.put_entity(entity),
+            None => {
+                let id = entity.id.clone();
+                self.index.add_node(id, Node::new(entity, 0));
+            }
         }
     }
 
@@ -857,18 +935,15 @@ impl IndexBuilder {
         );
         let source = self.node(relation.source);
         let target = self.node(relation.target);
-        self.index.graph.add_edge(source, target, edge);
+        self.index.add_edge(source, target, edge);
     }
 
     fn node(&mut self, id: &str) -> NodeIndex {
         if let Some(&node) = self.index.nodes.get(id) {
             return node;
         }
-        let node =
-            self.index
-                .graph
-                .add_node(Node::new(Entity::new(id, EntityKind::Initiative, id)));
-        self.index.nodes.insert(id.to_owned(), node);
+        let placeholder = Node::new(Entity::new(id, EntityKind::Initiative, id), 0);
+        let node = self.index.add_node(id.to_owned(), placeholder);
         self.pending.insert(node);
         node
     }
@@ -885,6 +960,7 @@ impl IndexBuilder {
         for id in &missing {
             self.index.remove_entity(id);
         }
+        self.index.renumber();
         self.index.generation += 1;
         (self.index, missing)
     }
