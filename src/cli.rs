@@ -80,6 +80,29 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Measure in process on a data directory: cold start, memory, disk, lookups, search, 1-3 hop
+    /// neighbourhoods, shortest paths, PageRank and the latency of one added relation (added and
+    /// removed again). Prints a table; the national benchmark (benches/national/run.sh) runs it.
+    Bench {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// Entities of median degree, and random pairs, used as samples.
+        #[arg(long, default_value_t = 64)]
+        samples: usize,
+        /// Timed rounds over the samples (after one warm-up round).
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        /// Relations to add and remove again for the write latency.
+        #[arg(long, default_value_t = 50)]
+        writes: usize,
+        /// Also write the measurements as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write the 2-hop and shortest-path queries with this engine's answers here, for
+        /// benches/peers/peers.py.
+        #[arg(long)]
+        queries_out: Option<PathBuf>,
+    },
     /// Coverage report of a seed: per document, the entities it mentions and the relations it supports.
     Stats {
         /// The seed directory; defaults to ./seed when it exists, else the bundled seed.
@@ -276,6 +299,23 @@ pub fn run() -> anyhow::Result<i32> {
             seed,
             out,
         } => generate(entities, relations_per_entity, seed, &out),
+        Command::Bench {
+            data,
+            samples,
+            rounds,
+            writes,
+            json,
+            queries_out,
+        } => bench(
+            &data.data_dir,
+            &crate::bench::Options {
+                samples,
+                rounds,
+                writes,
+            },
+            json.as_deref(),
+            queries_out.as_deref(),
+        ),
         Command::Token(TokenCommand::Create { name, role, data }) => {
             create_token(&name, &role, &data.data_dir)
         }
@@ -578,6 +618,34 @@ fn create_token(name: &str, role: &str, data_dir: &Path) -> anyhow::Result<i32> 
     );
     println!("{token}");
     Ok(0)
+}
+
+fn bench(
+    data_dir: &Path,
+    options: &crate::bench::Options,
+    json: Option<&Path>,
+    queries_out: Option<&Path>,
+) -> anyhow::Result<i32> {
+    if !data_dir.is_dir() {
+        bail!(
+            "no data directory at {}: import a graph first (innograph generate, then innograph import)",
+            data_dir.display()
+        );
+    }
+    let (report, queries) = crate::bench::run(data_dir, options)?;
+    print!("{}", report.table());
+    if let Some(path) = json {
+        write_json(path, &report)?;
+    }
+    if let Some(path) = queries_out {
+        write_json(path, &queries)?;
+    }
+    Ok(0)
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn open_db(data_dir: &Path) -> anyhow::Result<Db> {

@@ -6,6 +6,7 @@
 //! HTTP transport; `cli` is the command line.
 
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod db;
 pub mod edit;

@@ -400,7 +400,9 @@ impl GraphIndex {
             (None, None) => Some(1 << 62),
             (Some(before), None) => before.checked_add(RANK_GAP),
             (None, Some(after)) => after.checked_sub(RANK_GAP),
-            (Some(before), Some(after)) => (after - before >= 2).then(|| before + (after - before) / 2),
+            (Some(before), Some(after)) => {
+                (after - before >= 2).then(|| before + (after - before) / 2)
+            }
         }
     }
 
@@ -618,19 +620,7 @@ impl GraphIndex {
             .filter_map(|entity| {
                 entity
                     .names()
-                    .filter_map(|name| {
-                        let name = name.to_lowercase();
-                        let rank = if name == needle {
-                            0
-                        } else if name.starts_with(&needle) {
-                            1
-                        } else if name.contains(&needle) {
-                            2
-                        } else {
-                            return None;
-                        };
-                        Some((rank, name.chars().count()))
-                    })
+                    .filter_map(|name| Some((match_rank(name, &needle)?, name.chars().count())))
                     .min()
                     .map(|(rank, len)| (rank, len, &entity.entity))
             })
@@ -897,6 +887,45 @@ impl GraphIndex {
     }
 }
 
+/// How well `name` matches a lower-cased, trimmed `needle`, ignoring case: 0 equal, 1 prefix, 2
+/// substring. Allocates only for names with non-ASCII letters that have case (a million English
+/// names lower-cased per search would be most of its time).
+fn match_rank(name: &str, needle: &str) -> Option<u8> {
+    let rank = |name: &str| {
+        if name == needle {
+            Some(0)
+        } else if name.starts_with(needle) {
+            Some(1)
+        } else if name.contains(needle) {
+            Some(2)
+        } else {
+            None
+        }
+    };
+    let has_case = |c: char| c.is_lowercase() || c.is_uppercase();
+    if !needle.chars().any(has_case) {
+        // Lower-casing changes only letters with case, which cannot be part of a match.
+        return rank(name);
+    }
+    if name.is_ascii() && needle.is_ascii() {
+        let (name, needle) = (name.as_bytes(), needle.as_bytes());
+        let equal = |a: &[u8]| a.eq_ignore_ascii_case(needle);
+        return if equal(name) {
+            Some(0)
+        } else if name.len() >= needle.len() && equal(&name[..needle.len()]) {
+            Some(1)
+        } else if name.windows(needle.len()).any(equal) {
+            Some(2)
+        } else {
+            None
+        };
+    }
+    if !name.chars().any(char::is_uppercase) {
+        return rank(name);
+    }
+    rank(&name.to_lowercase())
+}
+
 /// Builds an index from a stream of records in any order, as the store's start-up scan yields them
 /// (a relation may come before the entity it points to): an entity not seen yet gets a placeholder
 /// node that its record fills in later.
@@ -905,6 +934,9 @@ pub struct IndexBuilder {
     index: GraphIndex,
     /// Placeholder nodes: named by a relation, their entity not read yet.
     pending: FxHashSet<NodeIndex>,
+    /// The index's id → node map, hashed: ten million lookups by string in a B-tree would be most of
+    /// the start-up time of a million-entity graph.
+    ids: rustc_hash::FxHashMap<String, NodeIndex>,
 }
 
 impl IndexBuilder {
@@ -913,14 +945,15 @@ impl IndexBuilder {
     }
 
     pub fn entity(&mut self, entity: Entity) {
-        match self.index.nodes.get(&entity.id) {
+        match self.ids.get(&entity.id) {
             Some(&node) => {
                 self.pending.remove(&node);
                 self.index.graph[node] = Node::new(entity, 0);
             }
             None => {
                 let id = entity.id.clone();
-                self.index.add_node(id, Node::new(entity, 0));
+                let node = self.index.add_node(id.clone(), Node::new(entity, 0));
+                self.ids.insert(id, node);
             }
         }
     }
@@ -939,11 +972,12 @@ impl IndexBuilder {
     }
 
     fn node(&mut self, id: &str) -> NodeIndex {
-        if let Some(&node) = self.index.nodes.get(id) {
+        if let Some(&node) = self.ids.get(id) {
             return node;
         }
         let placeholder = Node::new(Entity::new(id, EntityKind::Initiative, id), 0);
         let node = self.index.add_node(id.to_owned(), placeholder);
+        self.ids.insert(id.to_owned(), node);
         self.pending.insert(node);
         node
     }
@@ -990,5 +1024,100 @@ impl std::fmt::Debug for GraphIndex {
             .field("relations", &self.relation_count())
             .field("documents", &self.documents.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranks_follow_ids(index: &GraphIndex) {
+        let ranks: Vec<u64> = index
+            .nodes
+            .values()
+            .map(|&node| index.graph[node].rank)
+            .collect();
+        assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{ranks:?}");
+    }
+
+    #[test]
+    fn ranks_order_like_ids_through_inserts_that_exhaust_the_gaps() {
+        let mut index = GraphIndex::default();
+        for id in ["m", "z", "a"] {
+            index.put_entity(Entity::new(id, EntityKind::Lab, id));
+        }
+        // Each id sorts just after "m" and before the previous one: the gap halves every time, so
+        // ranks must be renumbered on the way (2^24 apart: after 24 halvings).
+        let mut id = String::from("m");
+        for _ in 0..60 {
+            id.push('0');
+            index.put_entity(Entity::new(id.clone(), EntityKind::Lab, "x"));
+            id.pop();
+            id.push('1');
+        }
+        for i in (0..50).rev() {
+            let id = format!("b{i:02}");
+            index.put_entity(Entity::new(id.clone(), EntityKind::Lab, "x"));
+        }
+        index.remove_entity("m");
+        index.put_entity(Entity::new("m", EntityKind::Lab, "again"));
+        ranks_follow_ids(&index);
+    }
+
+    #[test]
+    fn adjacency_lists_follow_relations_through_removals() {
+        let mut index = GraphIndex::default();
+        for id in ["a", "b", "c"] {
+            index.put_entity(Entity::new(id, EntityKind::Lab, id));
+        }
+        let relation = |source: &str, kind, target: &str| Relation {
+            kind,
+            source: source.to_owned(),
+            target: target.to_owned(),
+            year: None,
+            evidence: Vec::new(),
+        };
+        index.put_relation(&relation("a", RelationKind::CoBuiltBy, "b"));
+        index.put_relation(&relation("b", RelationKind::CooperatesWith, "c"));
+        index.put_relation(&relation("c", RelationKind::LocatedIn, "c"));
+        let step = |direction| Step::new(KindSet::ALL, direction);
+        let neighbours = |index: &GraphIndex, id: &str, direction| -> Vec<String> {
+            let mut ids: Vec<String> = index
+                .steps_from(index.nodes[id], step(direction))
+                .map(|(_, n)| index.graph[n].id.clone())
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(neighbours(&index, "b", Direction::Out), ["c"]);
+        assert_eq!(neighbours(&index, "b", Direction::In), ["a", "c"]);
+        assert_eq!(neighbours(&index, "c", Direction::Both), ["b", "c", "c"]);
+        index.remove_relation("a", RelationKind::CoBuiltBy, "b");
+        assert_eq!(neighbours(&index, "b", Direction::Both), ["c"]);
+        index.remove_entity("c");
+        assert!(neighbours(&index, "b", Direction::Both).is_empty());
+        // The freed node slot is reused by the next entity: it starts with no neighbours.
+        index.put_entity(Entity::new("d", EntityKind::Lab, "d"));
+        assert!(neighbours(&index, "d", Direction::Both).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod search_tests {
+    use super::match_rank;
+
+    #[test]
+    fn names_match_ignoring_case_in_every_script() {
+        assert_eq!(
+            match_rank("Zhejiang University", "zhejiang university"),
+            Some(0)
+        );
+        assert_eq!(match_rank("Zhejiang University", "zhejiang"), Some(1));
+        assert_eq!(match_rank("Zhejiang University", "univ"), Some(2));
+        assert_eq!(match_rank("Zhejiang University", "tianjin"), None);
+        assert_eq!(match_rank("浙江大学", "大学"), Some(2));
+        assert_eq!(match_rank("Synthetic 研究院12", "研究院12"), Some(2));
+        assert_eq!(match_rank("ÉCOLE Polytechnique", "école"), Some(1));
+        assert_eq!(match_rank("ÉCOLE", "x"), None);
     }
 }
