@@ -242,12 +242,23 @@ const RANK_GAP: u64 = 1 << 24;
 /// needs, contiguous in memory (petgraph's own edge lists are linked lists scattered over the edge
 /// array, a cache miss per edge on a large graph).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Adjacent {
-    neighbour: NodeIndex,
-    edge: EdgeIndex,
-    kind: RelationKind,
+pub(crate) struct Adjacent {
+    /// The neighbour's rank, copied here so that sorting neighbours reads no other memory (kept in
+    /// step by [`GraphIndex::renumber`], the only place ranks of existing nodes change).
+    pub(crate) rank: u64,
+    pub(crate) neighbour: NodeIndex,
+    pub(crate) edge: EdgeIndex,
+    pub(crate) kind: RelationKind,
     /// Whether this end is the relation's source.
     outgoing: bool,
+}
+
+impl Adjacent {
+    /// The order of an adjacency list: by neighbour id, then relation kind, outgoing first. Every
+    /// list is kept in it, so traversals visit neighbours in an order decided by content alone.
+    fn order_key(&self) -> (u64, RelationKind, bool) {
+        (self.rank, self.kind, !self.outgoing)
+    }
 }
 
 impl std::ops::Deref for Node {
@@ -406,10 +417,18 @@ impl GraphIndex {
         }
     }
 
-    /// Numbers every rank afresh in id order, [`RANK_GAP`] apart.
+    /// Numbers every rank afresh in id order, [`RANK_GAP`] apart, and copies them into the adjacency
+    /// lists.
     fn renumber(&mut self) {
         for (position, &node) in self.nodes.values().enumerate() {
             self.graph[node].rank = (position as u64 + 1) * RANK_GAP;
+        }
+        // Ranks keep their relative order, so the lists stay sorted (unless they were built with
+        // placeholder ranks: `IndexBuilder::finish` sorts them).
+        for list in &mut self.adjacency {
+            for adjacent in list {
+                adjacent.rank = self.graph[adjacent.neighbour].rank;
+            }
         }
     }
 
@@ -449,20 +468,36 @@ impl GraphIndex {
     }
 
     fn add_edge(&mut self, source: NodeIndex, target: NodeIndex, edge: Edge) {
+        self.add_edge_to_lists(source, target, edge, true);
+    }
+
+    /// Adds an edge to the graph and to both ends' adjacency lists, in order when `in_order` (else at
+    /// the end: the caller sorts every list afterwards).
+    fn add_edge_to_lists(
+        &mut self,
+        source: NodeIndex,
+        target: NodeIndex,
+        edge: Edge,
+        in_order: bool,
+    ) {
         let kind = edge.kind;
         let index = self.graph.add_edge(source, target, edge);
-        self.adjacency[source.index()].push(Adjacent {
-            neighbour: target,
-            edge: index,
-            kind,
-            outgoing: true,
-        });
-        self.adjacency[target.index()].push(Adjacent {
-            neighbour: source,
-            edge: index,
-            kind,
-            outgoing: false,
-        });
+        for (end, neighbour, outgoing) in [(source, target, true), (target, source, false)] {
+            let adjacent = Adjacent {
+                rank: self.graph[neighbour].rank,
+                neighbour,
+                edge: index,
+                kind,
+                outgoing,
+            };
+            let list = &mut self.adjacency[end.index()];
+            if in_order {
+                let at = list.partition_point(|a| a.order_key() < adjacent.order_key());
+                list.insert(at, adjacent);
+            } else {
+                list.push(adjacent);
+            }
+        }
     }
 
     /// The edge data of a relation: its year, and its documents as slots and first publication year.
@@ -677,46 +712,57 @@ impl GraphIndex {
         let Some(&start) = self.nodes.get(id) else {
             return Ok(Vec::new());
         };
-        let layers = self.bfs(&[start], &Hops::Same(step), depth, &|_| true, budget)?;
+        let layers = self.bfs(&[start], &Hops::Same(step), depth, None, budget)?;
         Ok(layers
             .into_iter()
             .filter(|&(_, d)| d > 0)
-            .map(|(n, d)| (self.graph[n].entity.clone(), d))
+            .map(|(n, d)| (&self.graph[n].entity, d))
             .filter(|(e, _)| kinds.is_none_or(|k| k.contains(&e.kind)))
+            .map(|(e, d)| (e.clone(), d))
             .collect())
     }
 
     /// Breadth-first search from `starts`, layer by layer, each layer sorted by entity id; enters only
-    /// entities `enter` accepts. Returns every entity reached with its distance, starts first.
+    /// entities `enter` accepts (all when `None`). Returns every entity reached with its distance,
+    /// starts first.
     pub(crate) fn bfs(
         &self,
         starts: &[NodeIndex],
         hops: &Hops,
         depth: u32,
-        enter: &dyn Fn(&Entity) -> bool,
+        enter: Option<&dyn Fn(&Entity) -> bool>,
         budget: Budget,
     ) -> Result<Vec<(NodeIndex, u32)>, TraversalError> {
-        let mut seen: FxHashSet<NodeIndex> = starts.iter().copied().collect();
-        let mut order: Vec<(NodeIndex, u32)> = starts.iter().map(|&n| (n, 0)).collect();
+        // Sized for a typical neighbourhood, so that small searches do not grow them step by step.
+        let mut seen: FxHashSet<NodeIndex> =
+            FxHashSet::with_capacity_and_hasher(256, Default::default());
+        seen.extend(starts.iter().copied());
+        let mut order: Vec<(NodeIndex, u32)> = Vec::with_capacity(256);
+        order.extend(starts.iter().map(|&n| (n, 0)));
         let mut frontier: Vec<NodeIndex> = starts.to_vec();
+        let mut next: Vec<(u64, NodeIndex)> = Vec::with_capacity(256);
         for distance in 1..=depth {
             let step = hops.at(distance - 1);
-            let mut next = Vec::new();
+            next.clear();
             for &node in &frontier {
-                for (_, neighbour) in self.steps_from(node, step) {
-                    if !seen.contains(&neighbour) && enter(&self.graph[neighbour]) {
+                for adjacent in self.adjacent(node, step) {
+                    let neighbour = adjacent.neighbour;
+                    if !seen.contains(&neighbour)
+                        && enter.is_none_or(|enter| enter(&self.graph[neighbour]))
+                    {
                         seen.insert(neighbour);
                         budget.check(seen.len())?;
-                        next.push(neighbour);
+                        next.push((adjacent.rank, neighbour));
                     }
                 }
             }
             if next.is_empty() {
                 break;
             }
-            next.sort_by(|a, b| self.graph[*a].order(&self.graph[*b]));
-            order.extend(next.iter().map(|&n| (n, distance)));
-            frontier = next;
+            next.sort_unstable_by_key(|&(rank, _)| rank);
+            order.extend(next.iter().map(|&(_, n)| (n, distance)));
+            frontier.clear();
+            frontier.extend(next.iter().map(|&(_, n)| n));
         }
         Ok(order)
     }
@@ -749,7 +795,7 @@ impl GraphIndex {
             max_visits: budget.max_visits.min(limit.saturating_add(1)),
             ..budget
         };
-        let reached = match self.bfs(&starts, &Hops::Same(step), depth, &enter, capped) {
+        let reached = match self.bfs(&starts, &Hops::Same(step), depth, Some(&enter), capped) {
             Ok(reached) => reached,
             Err(TraversalError::VisitLimit { .. }) if budget.max_visits > limit => {
                 truncated = Some(format!(
@@ -828,20 +874,22 @@ impl GraphIndex {
         node: NodeIndex,
         step: Step,
     ) -> impl Iterator<Item = (EdgeIndex, NodeIndex)> + '_ {
+        self.adjacent(node, step).map(|a| (a.edge, a.neighbour))
+    }
+
+    /// The adjacency entries a step may take from `node` (as [`GraphIndex::steps_from`]).
+    pub(crate) fn adjacent(&self, node: NodeIndex, step: Step) -> impl Iterator<Item = &Adjacent> {
         // Without a time filter the adjacency list alone decides; with one, the edge's years too.
         let timed = step.time != TimeFilter::default();
-        self.adjacency[node.index()]
-            .iter()
-            .filter(move |a| {
-                step.relations.contains(a.kind)
-                    && match step.direction {
-                        Direction::Both => true,
-                        Direction::Out => a.outgoing || a.kind.is_symmetric(),
-                        Direction::In => !a.outgoing || a.kind.is_symmetric(),
-                    }
-                    && (!timed || step.time.admits(&self.graph[a.edge]))
-            })
-            .map(|a| (a.edge, a.neighbour))
+        self.adjacency[node.index()].iter().filter(move |a| {
+            step.relations.contains(a.kind)
+                && match step.direction {
+                    Direction::Both => true,
+                    Direction::Out => a.outgoing || a.kind.is_symmetric(),
+                    Direction::In => !a.outgoing || a.kind.is_symmetric(),
+                }
+                && (!timed || step.time.admits(&self.graph[a.edge]))
+        })
     }
 
     pub(crate) fn view(&self, edge: EdgeIndex) -> RelationView {
@@ -968,7 +1016,8 @@ impl IndexBuilder {
         );
         let source = self.node(relation.source);
         let target = self.node(relation.target);
-        self.index.add_edge(source, target, edge);
+        // Ranks are numbered, and the lists sorted, by `finish`.
+        self.index.add_edge_to_lists(source, target, edge, false);
     }
 
     fn node(&mut self, id: &str) -> NodeIndex {
@@ -995,6 +1044,9 @@ impl IndexBuilder {
             self.index.remove_entity(id);
         }
         self.index.renumber();
+        for list in &mut self.index.adjacency {
+            list.sort_unstable_by_key(Adjacent::order_key);
+        }
         self.index.generation += 1;
         (self.index, missing)
     }

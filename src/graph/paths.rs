@@ -26,6 +26,14 @@ impl PathRules<'_> {
 }
 
 /// What one side of a bidirectional search has reached: distance and the step it came by.
+/// What expanding one layer of a bidirectional search gave.
+enum Expanded {
+    /// The next frontier: the search goes on.
+    Frontier(Vec<NodeIndex>),
+    /// The entity where the two sides met.
+    Met(NodeIndex),
+}
+
 type Reached = FxHashMap<NodeIndex, (u32, Option<(NodeIndex, EdgeIndex)>)>;
 
 /// Nodes and edges a search may not use (Yen's spur searches).
@@ -192,9 +200,9 @@ impl GraphIndex {
     }
 
     /// Bidirectional breadth-first search: expands the smaller frontier a layer at a time and stops at
-    /// the first layer where the two searches meet, choosing the meeting entity that gives the shortest
-    /// path (ties: the entity first in id order). Expansions follow id order, so the answer depends on
-    /// the graph's content only, never on insertion order.
+    /// the first entity where the two searches meet (ties between equally short paths: the first met
+    /// in breadth-first order). Expansions follow id order, so the answer depends on the graph's
+    /// content only, never on insertion order.
     #[allow(clippy::too_many_arguments)]
     fn bidirectional(
         &self,
@@ -214,9 +222,9 @@ impl GraphIndex {
             },
             ..step
         };
-        let mut forward: Reached = FxHashMap::default();
+        let mut forward: Reached = FxHashMap::with_capacity_and_hasher(512, Default::default());
         forward.insert(start, (0, None));
-        let mut backward: Reached = FxHashMap::default();
+        let mut backward: Reached = FxHashMap::with_capacity_and_hasher(512, Default::default());
         backward.insert(goal, (0, None));
         let mut forward_frontier = vec![start];
         let mut backward_frontier = vec![goal];
@@ -227,7 +235,7 @@ impl GraphIndex {
             && !backward_frontier.is_empty()
         {
             let go_forward = forward_frontier.len() <= backward_frontier.len();
-            let meetings = if go_forward {
+            let expanded = if go_forward {
                 forward_depth += 1;
                 let layer = Layer {
                     frontier: &forward_frontier,
@@ -238,9 +246,7 @@ impl GraphIndex {
                     bans,
                     budget,
                 };
-                let (next, meetings) = self.expand(&layer, &mut forward, &backward)?;
-                forward_frontier = next;
-                meetings
+                self.expand(&layer, &mut forward, &backward)?
             } else {
                 backward_depth += 1;
                 let layer = Layer {
@@ -252,65 +258,58 @@ impl GraphIndex {
                     bans,
                     budget,
                 };
-                let (next, meetings) = self.expand(&layer, &mut backward, &forward)?;
-                backward_frontier = next;
-                meetings
+                self.expand(&layer, &mut backward, &forward)?
             };
-            let best = meetings
-                .into_iter()
-                .map(|v| (forward[&v].0 + backward[&v].0, v))
-                .filter(|&(length, _)| length <= max_depth)
-                .min_by(|a, b| {
-                    a.0.cmp(&b.0)
-                        .then_with(|| self.graph[a.1].order(&self.graph[b.1]))
-                });
-            if let Some((_, meeting)) = best {
-                return Ok(Some(self.join(meeting, &forward, &backward)));
+            match expanded {
+                Expanded::Met(meeting) => {
+                    return Ok(Some(self.join(meeting, &forward, &backward)));
+                }
+                Expanded::Frontier(next) if go_forward => forward_frontier = next,
+                Expanded::Frontier(next) => backward_frontier = next,
             }
         }
         Ok(None)
     }
 
-    /// Expands one layer of one side of a bidirectional search; returns the next frontier and the
-    /// entities where it met the other side.
+    /// Expands one layer of one side of a bidirectional search; returns the next frontier, or the first
+    /// entity where it met the other side (every meeting of a layer gives the same length, so the
+    /// first in breadth-first order — frontier in order, neighbours in id order — is as short as any).
     fn expand(
         &self,
         layer: &Layer<'_, '_>,
         this: &mut Reached,
         other: &Reached,
-    ) -> Result<(Vec<NodeIndex>, Vec<NodeIndex>), TraversalError> {
+    ) -> Result<Expanded, TraversalError> {
         let mut next = Vec::new();
-        let mut meetings = Vec::new();
+        let banned = !layer.bans.edges.is_empty() || !layer.bans.nodes.is_empty();
         for &node in layer.frontier {
-            let mut moves: Vec<(EdgeIndex, NodeIndex)> = self
-                .steps_from(node, layer.step)
-                .filter(|(edge, neighbour)| {
-                    !layer.bans.edges.contains(edge) && !layer.bans.nodes.contains(neighbour)
-                })
-                .collect();
-            moves.sort_by(|a, b| {
-                self.graph[a.1]
-                    .order(&self.graph[b.1])
-                    .then(self.graph[a.0].kind.cmp(&self.graph[b.0].kind))
-            });
-            for (edge, neighbour) in moves {
-                if this.contains_key(&neighbour) {
+            // Adjacency lists are in (id, kind, outgoing first) order: content alone decides which
+            // relation reaches a neighbour first.
+            for adjacent in self.adjacent(node, layer.step) {
+                let (edge, neighbour) = (adjacent.edge, adjacent.neighbour);
+                if this.contains_key(&neighbour)
+                    || (banned
+                        && (layer.bans.edges.contains(&edge)
+                            || layer.bans.nodes.contains(&neighbour)))
+                {
                     continue;
                 }
                 let is_end = neighbour == layer.ends.0 || neighbour == layer.ends.1;
-                if !is_end && !layer.rules.may_pass(&self.graph[neighbour]) {
+                if !is_end
+                    && layer.rules.via.is_some()
+                    && !layer.rules.may_pass(&self.graph[neighbour])
+                {
                     continue;
                 }
                 this.insert(neighbour, (layer.depth, Some((node, edge))));
                 layer.budget.check(this.len() + other.len())?;
                 if other.contains_key(&neighbour) {
-                    meetings.push(neighbour);
-                } else {
-                    next.push(neighbour);
+                    return Ok(Expanded::Met(neighbour));
                 }
+                next.push(neighbour);
             }
         }
-        Ok((next, meetings))
+        Ok(Expanded::Frontier(next))
     }
 
     /// The path start → meeting (forward parents) → goal (backward parents).
@@ -510,7 +509,7 @@ impl GraphIndex {
         let Some(&start) = self.nodes.get(from) else {
             return Ok(Vec::new());
         };
-        let reached = self.bfs(&[start], hops, max_depth, &|_| true, budget)?;
+        let reached = self.bfs(&[start], hops, max_depth, None, budget)?;
         Ok(reached
             .into_iter()
             .filter(|&(n, d)| d >= min_depth && d > 0 && n != start)
