@@ -118,8 +118,8 @@ pub fn run(data_dir: &Path, options: &Options) -> Result<(Report, PeerQueries), 
         relations: index.relation_count(),
         documents: index.documents().count(),
     };
-    let median = median_degree_entities(&index, options.samples);
-    let pairs = random_pairs(&index, options.samples);
+    let median = median_degree_entities(index, options.samples);
+    let pairs = random_pairs(index, options.samples);
     let filtered = Step::new(KindSet::of(&PEER_KINDS), Direction::Both);
     let all = Step::new(KindSet::ALL, Direction::Both);
     let budget = || Budget::new(usize::MAX, Duration::from_secs(600));

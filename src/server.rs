@@ -529,7 +529,7 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
 
 fn respond(media: &'static str, outcome: Outcome) -> Response {
     match outcome {
-        Outcome::Executed(body) => json_response(StatusCode::OK, media, body),
+        Outcome::Executed(text) => json_text_response(StatusCode::OK, media, text),
         Outcome::RequestError(body) if media == GRAPHQL_RESPONSE_JSON => {
             json_response(StatusCode::BAD_REQUEST, media, body)
         }
@@ -555,17 +555,16 @@ fn respond(media: &'static str, outcome: Outcome) -> Response {
 }
 
 fn json_response(status: StatusCode, media: &'static str, body: Value) -> Response {
+    json_text_response(status, media, body.to_string())
+}
+
+fn json_text_response(status: StatusCode, media: &'static str, text: String) -> Response {
     let content_type = if media == GRAPHQL_RESPONSE_JSON {
         "application/graphql-response+json; charset=utf-8"
     } else {
         "application/json; charset=utf-8"
     };
-    (
-        status,
-        [(header::CONTENT_TYPE, content_type)],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, content_type)], text).into_response()
 }
 
 fn error_body(code: &str, message: &str) -> Value {

@@ -11,10 +11,11 @@ mod query;
 mod subscription;
 mod types;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Context, ErrorExtensions, ID, Result, Schema, ServerError, Variables};
 use serde_json::{Value, json};
 
@@ -226,8 +227,9 @@ pub enum Outcome {
     MutationOverGet(Value),
     /// The document did not parse or validate: nothing was executed. Body has `errors` and no `data`.
     RequestError(Value),
-    /// Executed; the body has `data` (and maybe `errors`).
-    Executed(Value),
+    /// Executed; the body (JSON text, serialised straight from the response tree) has `data` (and maybe
+    /// `errors`).
+    Executed(String),
     /// Execution did not finish within the execution timeout.
     Timeout(Value),
     /// The request needs a token and has none (or an unknown one).
@@ -241,14 +243,40 @@ pub enum Outcome {
 pub struct Api {
     schema: InnographSchema,
     limits: Limits,
+    /// Parsed documents of recent query texts: front ends send the same few queries again and again,
+    /// and parsing is a good part of answering a small one.
+    parsed: Arc<std::sync::Mutex<HashMap<String, ExecutableDocument>>>,
 }
+
+/// Query texts whose parsed documents [`Api`] keeps; when full, it starts again empty.
+const PARSED_CACHE_SIZE: usize = 512;
 
 impl Api {
     pub fn new(db: Arc<Db>, limits: Limits) -> Api {
         Api {
             schema: build_schema(Some(db), &limits),
             limits,
+            parsed: Arc::default(),
         }
+    }
+
+    /// The parsed document of a query text, from the cache or parsed now (and cached).
+    fn parse(&self, query: &str) -> Result<ExecutableDocument, async_graphql::parser::Error> {
+        let cache = || {
+            self.parsed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(document) = cache().get(query) {
+            return Ok(document.clone());
+        }
+        let document = async_graphql::parser::parse_query(query)?;
+        let mut cache = cache();
+        if cache.len() >= PARSED_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(query.to_owned(), document.clone());
+        Ok(document)
     }
 
     /// Runs one request. `via_get` is true for HTTP GET, where only queries may run.
@@ -286,15 +314,27 @@ impl Api {
         if request_error {
             return Outcome::RequestError(json!({ "errors": errors }));
         }
-        let data = serde_json::to_value(&response.data).unwrap_or(Value::Null);
-        let mut body = json!({ "data": data });
-        if !errors.is_empty() {
-            body["errors"] = Value::Array(errors);
+        /// The body of an executed request, serialised without an intermediate JSON tree.
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            data: &'a async_graphql::Value,
+            #[serde(skip_serializing_if = "<[Value]>::is_empty")]
+            errors: &'a [Value],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            extensions: Option<&'a std::collections::BTreeMap<String, async_graphql::Value>>,
         }
-        if !response.extensions.is_empty() {
-            body["extensions"] = serde_json::to_value(&response.extensions).unwrap_or(Value::Null);
+        let body = Body {
+            data: &response.data,
+            errors: &errors,
+            extensions: (!response.extensions.is_empty()).then_some(&response.extensions),
+        };
+        match serde_json::to_string(&body) {
+            Ok(text) => Outcome::Executed(text),
+            Err(error) => {
+                tracing::error!("cannot serialise a response: {error}");
+                Outcome::Executed(r#"{"data":null,"errors":[{"message":"internal error: the response could not be serialised","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_owned())
+            }
         }
-        Outcome::Executed(body)
     }
 
     fn prepare(
@@ -331,7 +371,7 @@ impl Api {
                 "this server runs only persisted operations: the SHA-256 of this query is not on its allow-list",
             )));
         }
-        let document = match async_graphql::parser::parse_query(&query) {
+        let document = match self.parse(&query) {
             Ok(document) => document,
             Err(error) => {
                 let message = format!("the query does not parse: {error}");
@@ -382,6 +422,7 @@ impl Api {
             }
         }
         let mut request = async_graphql::Request::new(query).variables(variables);
+        request.set_parsed_query(document);
         if let Some(name) = operation_name {
             request = request.operation_name(name);
         }
