@@ -25,6 +25,16 @@ pub const PEER_KINDS: [RelationKind; 4] = [
     RelationKind::ReliesOn,
 ];
 
+/// The kinds of a 2-hop query that leaves out LOCATED_IN: every entity is located somewhere, so a
+/// neighbourhood through LOCATED_IN holds the whole county; this one shows the cost of a step when
+/// the answer is small.
+pub const COLLABORATION_KINDS: [RelationKind; 4] = [
+    RelationKind::CoBuiltBy,
+    RelationKind::CooperatesWith,
+    RelationKind::ReliesOn,
+    RelationKind::PartOf,
+];
+
 /// Longest path the shortest-path queries look for (the server's own limit).
 pub const MAX_PATH_LENGTH: u32 = 12;
 
@@ -165,6 +175,19 @@ pub fn run(data_dir: &Path, options: &Options) -> Result<(Report, PeerQueries), 
         &median,
         rounds,
         neighbors(2),
+    ));
+    let collaboration = Step::new(KindSet::of(&COLLABORATION_KINDS), Direction::Both);
+    operations.push(time(
+        "two_hop_collaboration",
+        "2-hop neighbours, collaboration kinds (no LOCATED_IN), both directions",
+        &median,
+        rounds,
+        |id: &String| {
+            index
+                .neighbors(id, collaboration, 2, None, budget())
+                .ok()
+                .map(|n| n.len())
+        },
     ));
     operations.push(time(
         "three_hop",

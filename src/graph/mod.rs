@@ -713,13 +713,13 @@ impl GraphIndex {
             return Ok(Vec::new());
         };
         let layers = self.bfs(&[start], &Hops::Same(step), depth, None, budget)?;
-        Ok(layers
+        let found: Vec<(&Arc<Entity>, u32)> = layers
             .into_iter()
             .filter(|&(_, d)| d > 0)
             .map(|(n, d)| (&self.graph[n].entity, d))
             .filter(|(e, _)| kinds.is_none_or(|k| k.contains(&e.kind)))
-            .map(|(e, d)| (e.clone(), d))
-            .collect())
+            .collect();
+        Ok(clone_entities(&found))
     }
 
     /// Breadth-first search from `starts`, layer by layer, each layer sorted by entity id; enters only
@@ -933,6 +933,42 @@ impl GraphIndex {
             documents,
         }
     }
+}
+
+/// Clones the entity handles of an answer. Each clone is an atomic increment of a count that lives
+/// with the entity, somewhere in a large heap: atomic increments do not overlap, so each would wait
+/// for its own cache miss. Fetching the counts a few entities ahead lets those misses overlap (a 2-hop
+/// answer of hundreds of entities is mostly this).
+fn clone_entities(found: &[(&Arc<Entity>, u32)]) -> Vec<(Arc<Entity>, u32)> {
+    const AHEAD: usize = 16;
+    for (entity, _) in found.iter().take(AHEAD) {
+        prefetch_count(entity);
+    }
+    let mut cloned = Vec::with_capacity(found.len());
+    for (position, &(entity, distance)) in found.iter().enumerate() {
+        if let Some((ahead, _)) = found.get(position + AHEAD) {
+            prefetch_count(ahead);
+        }
+        cloned.push((Arc::clone(entity), distance));
+    }
+    cloned
+}
+
+/// Asks the CPU to bring an `Arc`'s reference count into cache (a hint: it never faults, and does
+/// nothing on targets other than x86-64).
+#[inline]
+fn prefetch_count(arc: &Arc<Entity>) {
+    // The counts sit just before the value, in the same allocation.
+    let count = Arc::as_ptr(arc)
+        .cast::<i8>()
+        .wrapping_sub(2 * std::mem::size_of::<usize>());
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `_mm_prefetch` only hints the cache; SSE is part of every x86-64 CPU.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(count)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = count;
 }
 
 /// How well `name` matches a lower-cased, trimmed `needle`, ignoring case: 0 equal, 1 prefix, 2

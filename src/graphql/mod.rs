@@ -187,7 +187,16 @@ fn known_entity(ctx: &Context<'_>, argument: &str, id: &ID) -> Result<()> {
 type InnographSchema = Schema<Query, Mutation, Subscription>;
 
 fn build_schema(db: Option<Arc<Db>>, limits: &Limits) -> InnographSchema {
+    build_schema_with(db, limits, async_graphql::ValidationMode::Strict)
+}
+
+fn build_schema_with(
+    db: Option<Arc<Db>>,
+    limits: &Limits,
+    validation: async_graphql::ValidationMode,
+) -> InnographSchema {
     let mut builder = Schema::build(Query, Mutation, Subscription)
+        .validation_mode(validation)
         .limit_depth(limits.max_query_depth)
         .limit_complexity(limits.max_complexity)
         .data(limits.clone());
@@ -242,10 +251,20 @@ pub enum Outcome {
 #[derive(Clone)]
 pub struct Api {
     schema: InnographSchema,
+    /// The same schema validating only what execution needs (fragment cycles; depth and complexity
+    /// limits): for query texts that already passed full validation, whatever their variables.
+    validated_schema: InnographSchema,
     limits: Limits,
-    /// Parsed documents of recent query texts: front ends send the same few queries again and again,
-    /// and parsing is a good part of answering a small one.
-    parsed: Arc<std::sync::Mutex<HashMap<String, ExecutableDocument>>>,
+    /// Parsed documents of recent query texts, and whether each passed full validation: front ends
+    /// send the same few queries again and again, and parsing and validating are a good part of
+    /// answering a small one.
+    parsed: Arc<std::sync::Mutex<HashMap<String, Parsed>>>,
+}
+
+#[derive(Clone)]
+struct Parsed {
+    document: ExecutableDocument,
+    validated: bool,
 }
 
 /// Query texts whose parsed documents [`Api`] keeps; when full, it starts again empty.
@@ -254,29 +273,45 @@ const PARSED_CACHE_SIZE: usize = 512;
 impl Api {
     pub fn new(db: Arc<Db>, limits: Limits) -> Api {
         Api {
-            schema: build_schema(Some(db), &limits),
+            schema: build_schema(Some(db.clone()), &limits),
+            validated_schema: build_schema_with(
+                Some(db),
+                &limits,
+                async_graphql::ValidationMode::Fast,
+            ),
             limits,
             parsed: Arc::default(),
         }
     }
 
+    fn parsed_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Parsed>> {
+        self.parsed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The parsed document of a query text, from the cache or parsed now (and cached).
-    fn parse(&self, query: &str) -> Result<ExecutableDocument, async_graphql::parser::Error> {
-        let cache = || {
-            self.parsed
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
-        if let Some(document) = cache().get(query) {
-            return Ok(document.clone());
+    fn parse(&self, query: &str) -> Result<Parsed, async_graphql::parser::Error> {
+        if let Some(parsed) = self.parsed_cache().get(query) {
+            return Ok(parsed.clone());
         }
-        let document = async_graphql::parser::parse_query(query)?;
-        let mut cache = cache();
+        let parsed = Parsed {
+            document: async_graphql::parser::parse_query(query)?,
+            validated: false,
+        };
+        let mut cache = self.parsed_cache();
         if cache.len() >= PARSED_CACHE_SIZE {
             cache.clear();
         }
-        cache.insert(query.to_owned(), document.clone());
-        Ok(document)
+        cache.insert(query.to_owned(), parsed.clone());
+        Ok(parsed)
+    }
+
+    /// Records that a query text passed full validation.
+    fn mark_validated(&self, query: &str) {
+        if let Some(parsed) = self.parsed_cache().get_mut(query) {
+            parsed.validated = true;
+        }
     }
 
     /// Runs one request. `via_get` is true for HTTP GET, where only queries may run.
@@ -286,26 +321,39 @@ impl Api {
         via_get: bool,
         caller: Option<Caller>,
     ) -> Outcome {
-        let request = match self.prepare(params, via_get, caller.as_ref()) {
-            Ok(request) => request,
+        let (request, validated) = match self.prepare(params, via_get, caller.as_ref()) {
+            Ok(prepared) => prepared,
             Err(outcome) => return outcome,
         };
-        let response =
-            match tokio::time::timeout(self.limits.execution_timeout, self.schema.execute(request))
-                .await
-            {
-                Ok(response) => response,
-                Err(_) => {
-                    let message = format!(
-                        "the request did not finish within the execution timeout of {} ms",
-                        self.limits.execution_timeout.as_millis()
-                    );
-                    return Outcome::Timeout(error_body("EXECUTION_TIMEOUT", &message));
-                }
-            };
+        let query = (!validated).then(|| request.query.clone());
+        let schema = if validated {
+            &self.validated_schema
+        } else {
+            &self.schema
+        };
+        let response = match tokio::time::timeout(
+            self.limits.execution_timeout,
+            schema.execute(request),
+        )
+        .await
+        {
+            Ok(response) => response,
+            Err(_) => {
+                let message = format!(
+                    "the request did not finish within the execution timeout of {} ms",
+                    self.limits.execution_timeout.as_millis()
+                );
+                return Outcome::Timeout(error_body("EXECUTION_TIMEOUT", &message));
+            }
+        };
         let request_error = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()
             && response.errors.iter().all(|e| e.path.is_empty());
+        if let Some(query) = query
+            && response.errors.is_empty()
+        {
+            self.mark_validated(&query);
+        }
         let errors: Vec<Value> = response
             .errors
             .into_iter()
@@ -342,7 +390,7 @@ impl Api {
         params: RequestParams,
         via_get: bool,
         caller: Option<&Caller>,
-    ) -> Result<async_graphql::Request, Outcome> {
+    ) -> Result<(async_graphql::Request, bool), Outcome> {
         let bad = |message: &str| Outcome::BadRequest(error_body("BAD_REQUEST", message));
         let query = match params.query {
             Some(Value::String(query)) => query,
@@ -371,8 +419,11 @@ impl Api {
                 "this server runs only persisted operations: the SHA-256 of this query is not on its allow-list",
             )));
         }
-        let document = match self.parse(&query) {
-            Ok(document) => document,
+        let Parsed {
+            document,
+            validated,
+        } = match self.parse(&query) {
+            Ok(parsed) => parsed,
             Err(error) => {
                 let message = format!("the query does not parse: {error}");
                 return Err(Outcome::RequestError(error_body(
@@ -429,7 +480,7 @@ impl Api {
         if let Some(caller) = caller {
             request = request.data(caller.clone());
         }
-        Ok(request)
+        Ok((request, validated))
     }
 }
 

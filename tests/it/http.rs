@@ -179,6 +179,28 @@ fn wrong_argument_types_and_unknown_fields_are_errors_that_say_where() {
     assert!(message.contains("`from`"), "{message}");
 }
 
+/// A query text that passed full validation once is run again with lighter validation: what depends
+/// on the variables must still be checked on every request.
+#[test]
+fn a_query_text_seen_before_still_checks_its_variables() {
+    let (server, _dir) = Server::with_mini_seed();
+    let query = "query($n: Int, $id: ID!) { search(text: \"浙\", first: $n) { id } entity(id: $id) { id } }";
+    for _ in 0..3 {
+        let data = server.data(query, json!({ "n": 1, "id": "zhejiang-university" }));
+        assert_eq!(data["search"].as_array().unwrap().len(), 1, "{data}");
+    }
+    let b = server.post(query, json!({ "n": "many", "id": "zhejiang-university" }));
+    let message = b["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("Int") && message.contains("many"), "{b}");
+    assert!(b["data"].is_null(), "{b}");
+    let b = server.post(query, json!({ "n": 1 }));
+    assert!(
+        b["errors"][0]["message"].as_str().unwrap().contains("id"),
+        "{b}"
+    );
+    assert!(b["data"].is_null() || b["data"]["entity"].is_null(), "{b}");
+}
+
 #[test]
 fn request_bodies_above_the_limit_are_refused() {
     let dir = tempfile::tempdir().unwrap();
