@@ -23,6 +23,7 @@ use crate::store::Snapshot;
 
 mod filter;
 mod measures;
+mod names;
 mod paths;
 
 pub use filter::{
@@ -313,6 +314,8 @@ pub struct GraphIndex {
     generation: u64,
     /// Per node index, every relation touching the node, both directions (self-loops twice).
     adjacency: Vec<Vec<Adjacent>>,
+    /// The substring index of names, built by the first search.
+    names: std::sync::OnceLock<names::NameIndex>,
 }
 
 impl GraphIndex {
@@ -367,18 +370,29 @@ impl GraphIndex {
     /// Inserts an entity or replaces it in place, keeping its relations.
     pub fn put_entity(&mut self, entity: Entity) {
         self.generation += 1;
-        match self.nodes.get(&entity.id) {
+        let node = match self.nodes.get(&entity.id) {
             Some(&node) => {
+                if let Some(names) = self.names.get_mut() {
+                    names.forget(&self.graph[node].entity);
+                }
                 let rank = self.graph[node].rank;
                 self.graph[node] = Node::new(entity, rank);
+                node
             }
             None => {
                 let rank = self.rank_for(&entity.id);
                 let id = entity.id.clone();
-                self.add_node(id, Node::new(entity, rank.unwrap_or(0)));
+                let node = self.add_node(id, Node::new(entity, rank.unwrap_or(0)));
                 if rank.is_none() {
                     self.renumber();
                 }
+                node
+            }
+        };
+        if let Some(names) = self.names.get_mut() {
+            names.add(node, &self.graph[node].entity);
+            if names.is_mostly_stale() {
+                self.names = std::sync::OnceLock::new();
             }
         }
     }
@@ -438,6 +452,9 @@ impl GraphIndex {
             return false;
         };
         self.generation += 1;
+        if let Some(names) = self.names.get_mut() {
+            names.forget(&self.graph[node].entity);
+        }
         for adjacent in std::mem::take(&mut self.adjacency[node.index()]) {
             self.adjacency[adjacent.neighbour.index()].retain(|a| a.edge != adjacent.edge);
         }
@@ -648,9 +665,13 @@ impl GraphIndex {
         if needle.is_empty() || first == 0 {
             return Vec::new();
         }
-        let mut hits: Vec<(u8, usize, &Arc<Entity>)> = self
-            .graph
-            .node_weights()
+        let names = self.names.get_or_init(|| {
+            names::NameIndex::build(self.nodes.values().map(|&n| (n, &*self.graph[n].entity)))
+        });
+        let mut hits: Vec<(u8, usize, &Arc<Entity>)> = names
+            .candidates(&needle)
+            .into_iter()
+            .filter_map(|node| self.graph.node_weight(node))
             .filter(|e| kinds.is_none_or(|k| k.contains(&e.kind)))
             .filter_map(|entity| {
                 entity
@@ -1207,5 +1228,49 @@ mod search_tests {
         assert_eq!(match_rank("Synthetic 研究院12", "研究院12"), Some(2));
         assert_eq!(match_rank("ÉCOLE Polytechnique", "école"), Some(1));
         assert_eq!(match_rank("ÉCOLE", "x"), None);
+    }
+}
+
+#[cfg(test)]
+mod name_index_tests {
+    use super::*;
+
+    fn ids(found: Vec<Arc<Entity>>) -> Vec<String> {
+        found.iter().map(|e| e.id.clone()).collect()
+    }
+
+    #[test]
+    fn search_follows_renames_removals_and_reused_slots() {
+        let mut index = GraphIndex::default();
+        index.put_entity(Entity::new("a", EntityKind::Lab, "Zhejiang Lab"));
+        index.put_entity(Entity::new("b", EntityKind::Lab, "之江实验室"));
+        assert_eq!(ids(index.search("zhejiang", None, 10)), ["a"]);
+        assert_eq!(ids(index.search("实验室", None, 10)), ["b"]);
+        // Built now; every change from here on updates it.
+        let mut renamed = Entity::new("a", EntityKind::Lab, "West Lake Lab");
+        renamed.aliases = vec!["西湖实验室".to_owned()];
+        index.put_entity(renamed);
+        assert!(index.search("zhejiang", None, 10).is_empty());
+        assert_eq!(ids(index.search("LAKE", None, 10)), ["a"]);
+        assert_eq!(ids(index.search("实验室", None, 10)), ["a", "b"]);
+        index.remove_entity("b");
+        index.put_entity(Entity::new(
+            "c",
+            EntityKind::University,
+            "Zhejiang University",
+        ));
+        assert_eq!(ids(index.search("实验室", None, 10)), ["a"]);
+        assert_eq!(ids(index.search("zhejiang", None, 10)), ["c"]);
+        assert!(ids(index.search("zhejiang", Some(&[EntityKind::Lab]), 10)).is_empty());
+        // Enough renames to make most entries stale: the index is dropped and built again.
+        for round in 0..3000 {
+            index.put_entity(Entity::new(
+                "c",
+                EntityKind::University,
+                format!("Name {round}"),
+            ));
+        }
+        assert_eq!(ids(index.search("name 2999", None, 10)), ["c"]);
+        assert!(index.search("name 2998", None, 10).is_empty());
     }
 }
