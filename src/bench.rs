@@ -154,10 +154,10 @@ pub fn run(data_dir: &Path, options: &Options) -> Result<(Report, PeerQueries), 
         1,
         |name| Some(index.search(name, None, 10).len()),
     ));
-    let neighbors = |depth: u32| {
+    let neighbors = |step: Step, depth: u32| {
         move |id: &String| {
             index
-                .neighbors(id, filtered, depth, None, budget())
+                .neighbors(id, step, depth, None, budget())
                 .ok()
                 .map(|n| n.len())
         }
@@ -167,14 +167,14 @@ pub fn run(data_dir: &Path, options: &Options) -> Result<(Report, PeerQueries), 
         "1-hop neighbours, peer kinds, both directions",
         &median,
         rounds,
-        neighbors(1),
+        neighbors(filtered, 1),
     ));
     operations.push(time(
         "two_hop_peer_query",
         "2-hop neighbours, peer kinds, both directions",
         &median,
         rounds,
-        neighbors(2),
+        neighbors(filtered, 2),
     ));
     let collaboration = Step::new(KindSet::of(&COLLABORATION_KINDS), Direction::Both);
     operations.push(time(
@@ -182,21 +182,17 @@ pub fn run(data_dir: &Path, options: &Options) -> Result<(Report, PeerQueries), 
         "2-hop neighbours, collaboration kinds (no LOCATED_IN), both directions",
         &median,
         rounds,
-        |id: &String| {
-            index
-                .neighbors(id, collaboration, 2, None, budget())
-                .ok()
-                .map(|n| n.len())
-        },
+        neighbors(collaboration, 2),
     ));
     operations.push(time(
         "three_hop",
         "3-hop neighbours, peer kinds, both directions",
         &median,
         rounds,
-        neighbors(3),
+        neighbors(filtered, 3),
     ));
-    let path = |pair: &(String, String)| {
+    // The length of the shortest path, `None` when there is none within the limit.
+    let path_length = |pair: &(String, String)| {
         index
             .shortest_path(
                 &pair.0,
@@ -207,14 +203,15 @@ pub fn run(data_dir: &Path, options: &Options) -> Result<(Report, PeerQueries), 
                 budget(),
             )
             .ok()
-            .map(|p| p.map_or(0, |p| p.relations.len()))
+            .flatten()
+            .map(|p| p.relations.len())
     };
     operations.push(time(
         "shortest_path_peer_query",
         "shortest path, random pairs, all kinds",
         &pairs,
         rounds,
-        path,
+        |pair| Some(path_length(pair).unwrap_or(0)),
     ));
     operations.push(time("pagerank", "PageRank, whole graph", &[()], 1, |()| {
         Some(index.pagerank().len())
@@ -225,30 +222,14 @@ pub fn run(data_dir: &Path, options: &Options) -> Result<(Report, PeerQueries), 
             kinds: PEER_KINDS.to_vec(),
             expected_sizes: median
                 .iter()
-                .map(|id| neighbors(2)(id).unwrap_or(0))
+                .map(|id| neighbors(filtered, 2)(id).unwrap_or(0))
                 .collect(),
             starts: median.clone(),
         },
         paths: PathQueries {
             kinds: None,
             max_length: MAX_PATH_LENGTH,
-            expected_lengths: pairs
-                .iter()
-                .map(|pair| {
-                    index
-                        .shortest_path(
-                            &pair.0,
-                            &pair.1,
-                            &Hops::Same(all),
-                            &PathRules::default(),
-                            MAX_PATH_LENGTH,
-                            budget(),
-                        )
-                        .ok()
-                        .flatten()
-                        .map(|p| p.relations.len())
-                })
-                .collect(),
+            expected_lengths: pairs.iter().map(path_length).collect(),
             pairs: pairs.clone(),
         },
     };
