@@ -32,6 +32,16 @@ pub struct ImportSummary {
     pub relations: usize,
 }
 
+impl ImportSummary {
+    fn of(graph: &GraphData) -> ImportSummary {
+        ImportSummary {
+            documents: graph.documents.len(),
+            entities: graph.entities.len(),
+            relations: graph.relations.len(),
+        }
+    }
+}
+
 /// A data directory, open: durable store plus in-memory index.
 pub struct Db {
     store: Store,
@@ -166,11 +176,7 @@ impl Db {
         for relation in &graph.relations {
             index.put_relation(relation);
         }
-        Ok(ImportSummary {
-            documents: graph.documents.len(),
-            entities: graph.entities.len(),
-            relations: graph.relations.len(),
-        })
+        Ok(ImportSummary::of(graph))
     }
 
     /// Applies a batch of writes: checked, durable, then visible. Deleting an entity deletes the
@@ -280,11 +286,7 @@ impl Importer {
             &graph.relations,
             progress,
         )?;
-        Ok(ImportSummary {
-            documents: graph.documents.len(),
-            entities: graph.entities.len(),
-            relations: graph.relations.len(),
-        })
+        Ok(ImportSummary::of(graph))
     }
 }
 

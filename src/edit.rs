@@ -388,27 +388,8 @@ pub fn import_batch(
     let stored: Vec<std::sync::Arc<crate::model::Document>> =
         db.read().documents().cloned().collect();
     for document in stored.iter().filter(|d| !batch_documents.contains(&d.id)) {
-        let file = format!("stored:{}", document.id);
         let text = db.store().document_text(&document.id)?.unwrap_or_default();
-        seed.texts.insert(file.clone(), text);
-        let raw = crate::seed::RawDocument {
-            id: document.id.clone(),
-            file,
-            title: document.title.clone(),
-            title_en: document.title_en.clone(),
-            publisher: document.publisher.clone(),
-            date: document.date.clone(),
-            region: document.region.clone(),
-            index_no: document.index_no.clone(),
-            reference: document.reference,
-        };
-        seed.documents.push((
-            crate::seed::Location {
-                file: "(data directory)".into(),
-                line: 0,
-            },
-            raw,
-        ));
+        seed.add_stored_document(document, format!("stored:{}", document.id), text);
     }
     // Stored entities the batch's relations point to, so that they count as endpoints.
     let known: Vec<Entity> = {

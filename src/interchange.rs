@@ -479,25 +479,7 @@ pub fn read_csv(
 ) -> Seed {
     let mut seed = Seed::default();
     for (document, text) in documents {
-        let file = format!("inline:{}", document.id);
-        seed.texts.insert(file.clone(), text.clone());
-        seed.documents.push((
-            Location {
-                file: "(data directory)".into(),
-                line: 0,
-            },
-            RawDocument {
-                id: document.id.clone(),
-                file,
-                title: document.title.clone(),
-                title_en: document.title_en.clone(),
-                publisher: document.publisher.clone(),
-                date: document.date.clone(),
-                region: document.region.clone(),
-                index_no: document.index_no.clone(),
-                reference: document.reference,
-            },
-        ));
+        seed.add_stored_document(document, format!("inline:{}", document.id), text.clone());
     }
     let list = |cell: &str| -> Vec<String> {
         if cell.is_empty() {

@@ -137,6 +137,35 @@ pub struct Seed {
     pub syntax_errors: Vec<(Location, String)>,
 }
 
+impl Seed {
+    /// Adds a document already in the data directory, with its text under `file`, so that the records
+    /// of an import (JSON Lines batch, CSV) may cite it.
+    pub fn add_stored_document(
+        &mut self,
+        document: &crate::model::Document,
+        file: String,
+        text: String,
+    ) {
+        self.texts.insert(file.clone(), text);
+        let raw = RawDocument {
+            id: document.id.clone(),
+            file,
+            title: document.title.clone(),
+            title_en: document.title_en.clone(),
+            publisher: document.publisher.clone(),
+            date: document.date.clone(),
+            region: document.region.clone(),
+            index_no: document.index_no.clone(),
+            reference: document.reference,
+        };
+        let location = Location {
+            file: "(data directory)".into(),
+            line: 0,
+        };
+        self.documents.push((location, raw));
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {

@@ -952,19 +952,25 @@ mod tests {
         }
     }
 
+    /// A store in `dir` holding entities `a` and `b` and the relation `a → b`.
+    fn store_with_a_to_b(dir: &Path) -> Store {
+        let store = Store::open(dir).unwrap();
+        store
+            .apply(&[
+                Write::PutEntity(entity("a")),
+                Write::PutEntity(entity("b")),
+                Write::PutRelation(relation("a", "b")),
+            ])
+            .unwrap();
+        store
+    }
+
     #[test]
     fn writes_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let store = Store::open(dir.path()).unwrap();
-            assert!(store.is_empty());
-            store
-                .apply(&[
-                    Write::PutEntity(entity("a")),
-                    Write::PutEntity(entity("b")),
-                    Write::PutRelation(relation("a", "b")),
-                ])
-                .unwrap();
+            assert!(Store::open(dir.path()).unwrap().is_empty());
+            store_with_a_to_b(dir.path());
         }
         let store = Store::open(dir.path()).unwrap();
         assert!(!store.is_empty());
@@ -994,14 +1000,7 @@ mod tests {
     #[test]
     fn updating_an_entity_keeps_its_relations_and_deleting_removes_them() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        store
-            .apply(&[
-                Write::PutEntity(entity("a")),
-                Write::PutEntity(entity("b")),
-                Write::PutRelation(relation("a", "b")),
-            ])
-            .unwrap();
+        let store = store_with_a_to_b(dir.path());
         let mut renamed = entity("a");
         renamed.name = "新名".to_owned();
         store.apply(&[Write::PutEntity(renamed.clone())]).unwrap();
@@ -1023,14 +1022,7 @@ mod tests {
     /// entities and (sorted last, so that earlier chunks are already written) a relation from an
     /// entity that does not exist.
     fn store_and_failing_import(dir: &Path) -> (Store, Vec<Entity>, Vec<Relation>) {
-        let store = Store::open(dir).unwrap();
-        store
-            .apply(&[
-                Write::PutEntity(entity("a")),
-                Write::PutEntity(entity("b")),
-                Write::PutRelation(relation("a", "b")),
-            ])
-            .unwrap();
+        let store = store_with_a_to_b(dir);
         let mut renamed = entity("a");
         renamed.name = "新名".to_owned();
         let mut entities = vec![renamed];
@@ -1117,14 +1109,7 @@ mod tests {
     #[test]
     fn an_import_merges_relations_into_existing_records() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        store
-            .apply(&[
-                Write::PutEntity(entity("a")),
-                Write::PutEntity(entity("b")),
-                Write::PutRelation(relation("a", "b")),
-            ])
-            .unwrap();
+        let store = store_with_a_to_b(dir.path());
         let mut newer = relation("a", "b");
         newer.year = Some(2024);
         store
