@@ -107,13 +107,8 @@ impl Db {
     /// Everything in the store with document texts, sorted by id: what every export writes.
     pub fn export_data(&self) -> Result<GraphData, DbError> {
         let snapshot = self.store.snapshot()?;
-        let mut documents = Vec::with_capacity(snapshot.documents.len());
-        for document in snapshot.documents {
-            let text = self.store.document_text(&document.id)?.unwrap_or_default();
-            documents.push((document, text));
-        }
         let mut graph = GraphData {
-            documents,
+            documents: with_texts(&self.store, snapshot.documents)?,
             entities: snapshot.entities,
             relations: snapshot.relations,
         };
@@ -264,12 +259,7 @@ impl Importer {
 
     /// Every stored document with its text.
     pub fn documents(&self) -> Result<Vec<(crate::model::Document, String)>, DbError> {
-        let mut documents = Vec::new();
-        for document in self.store.snapshot_documents()? {
-            let text = self.store.document_text(&document.id)?.unwrap_or_default();
-            documents.push((document, text));
-        }
-        Ok(documents)
+        with_texts(&self.store, self.store.snapshot_documents()?)
     }
 
     /// What [`Db::import_with_progress`] does, checking endpoints against the store instead of the
@@ -288,6 +278,20 @@ impl Importer {
         )?;
         Ok(ImportSummary::of(graph))
     }
+}
+
+/// Each document with its stored text (empty when none is stored).
+fn with_texts(
+    store: &Store,
+    documents: Vec<crate::model::Document>,
+) -> Result<Vec<(crate::model::Document, String)>, DbError> {
+    documents
+        .into_iter()
+        .map(|document| {
+            let text = store.document_text(&document.id)?.unwrap_or_default();
+            Ok((document, text))
+        })
+        .collect()
 }
 
 /// Refuses an import with a relation whose endpoint is neither in the batch nor stored (`stored`).
