@@ -200,6 +200,41 @@ struct ServeArgs {
     /// Longest path a path search may look for.
     #[arg(long, env = "INNOGRAPH_MAX_PATH_DEPTH", default_value_t = Limits::default().max_path_depth)]
     max_path_depth: u32,
+    /// Deepest bracket nesting of a query text or its variables, checked before parsing.
+    #[arg(long, env = "INNOGRAPH_MAX_NESTING", default_value_t = Limits::default().max_nesting)]
+    max_nesting: usize,
+    /// Longest query text, in bytes.
+    #[arg(long, env = "INNOGRAPH_MAX_QUERY_BYTES", default_value_t = Limits::default().max_query_bytes)]
+    max_query_bytes: usize,
+    /// Most names (fields, aliases, arguments) a query text may hold.
+    #[arg(long, env = "INNOGRAPH_MAX_SELECTIONS", default_value_t = Limits::default().max_selections)]
+    max_selections: usize,
+    /// Requests executing at once; more wait for a turn within the execution timeout.
+    #[arg(long, env = "INNOGRAPH_MAX_CONCURRENT_EXECUTIONS", default_value_t = Limits::default().max_concurrent_executions)]
+    max_concurrent_executions: usize,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed (comma-separated).
+    #[arg(long, env = "INNOGRAPH_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
+    /// Seconds a client has to send a request's headers, and an idle connection stays open.
+    #[arg(long, env = "INNOGRAPH_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    header_read_timeout_secs: u64,
+    /// Open connections at once; more are closed on accept.
+    #[arg(long, env = "INNOGRAPH_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Open connections one client address may hold.
+    #[arg(
+        long,
+        env = "INNOGRAPH_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 64
+    )]
+    max_connections_per_client: usize,
+    /// Subscriptions one WebSocket connection may hold at once.
+    #[arg(
+        long,
+        env = "INNOGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value_t = 100
+    )]
+    max_subscriptions_per_connection: usize,
 }
 
 impl ServeArgs {
@@ -228,8 +263,15 @@ impl ServeArgs {
                 .map(std::sync::Arc::new),
             execution_timeout,
             traversal_time: execution_timeout.min(Limits::default().traversal_time),
+            max_nesting: self.max_nesting,
+            max_query_bytes: self.max_query_bytes,
+            max_selections: self.max_selections,
+            max_concurrent_executions: self.max_concurrent_executions.max(1),
             ..Limits::default()
         };
+        if self.header_read_timeout_secs == 0 {
+            bail!("--header-read-timeout-secs must be positive");
+        }
         let mut tokens = Vec::new();
         if let Some(path) = &self.tokens_file {
             let text = std::fs::read_to_string(path)
@@ -258,6 +300,11 @@ impl ServeArgs {
             body_limit: self.body_limit,
             request_timeout: execution_timeout + Duration::from_secs(5),
             limits,
+            trusted_proxies: self.trusted_proxies.clone(),
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            max_connections: self.max_connections.max(1),
+            max_connections_per_client: self.max_connections_per_client.max(1),
+            max_subscriptions_per_connection: self.max_subscriptions_per_connection,
         })
     }
 }
@@ -671,10 +718,12 @@ fn serve(args: &ServeArgs) -> anyhow::Result<i32> {
         );
     }
     let db = Arc::new(db);
+    // Large worker stacks: a defence in depth behind the nesting limits (see `graphql::check_text`).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(16 * 1024 * 1024)
         .build()?;
-    runtime.block_on(async move {
+    let outcome = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -695,8 +744,19 @@ fn serve(args: &ServeArgs) -> anyhow::Result<i32> {
             out.flush()?;
         }
         let app = server::app(db.clone(), &config);
-        server::serve(listener, app, server::shutdown_signal()).await?;
+        server::serve(
+            listener,
+            app,
+            &config,
+            server::shutdown_signal(),
+            config.request_timeout,
+        )
+        .await?;
         tracing::info!("stopped; every acknowledged write is on disk");
         anyhow::Ok(0)
-    })
+    });
+    // Work still running on the blocking pool (a traversal past its deadline, a write stuck on a
+    // failing disk) must not keep the process from stopping: what was acknowledged is on disk.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    outcome
 }

@@ -22,6 +22,9 @@ pub enum DbError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Invalid(String),
+    /// A create found the id taken (checked under the write lock, with the write).
+    #[error("`{id}` already exists")]
+    Exists { id: String },
 }
 
 /// What an import wrote.
@@ -177,21 +180,23 @@ impl Db {
     /// Applies a batch of writes: checked, durable, then visible. Deleting an entity deletes the
     /// relations that point to it in the same batch.
     pub fn apply(&self, writes: Vec<Write>) -> Result<(), DbError> {
-        self.write(writes, |store, writes| Ok(store.apply(writes)?))
+        self.write(writes, &[], |store, writes| Ok(store.apply(writes)?))
             .map(|_| ())
     }
 
     /// Applies a batch as [`Db::apply`] does, with optimistic concurrency (`expected` versions), version
-    /// bumps and a change-log entry, all in one store transaction. Returns the change id.
+    /// bumps and a change-log entry, all in one store transaction. `creates` are ids the batch creates:
+    /// the batch fails with [`DbError::Exists`] if one exists when it is written. Returns the change id.
     pub fn apply_change(
         &self,
         writes: Vec<Write>,
+        creates: &[String],
         expected: &[(String, u64)],
         bump: &[String],
         change: ChangeRecord,
     ) -> Result<u64, DbError> {
         let record = change.clone();
-        let id = self.write(writes, |store, writes| {
+        let id = self.write(writes, creates, |store, writes| {
             Ok(store.apply_change(writes, expected, bump, change)?)
         })?;
         // Nobody listening is fine: the change is in the log either way.
@@ -204,17 +209,23 @@ impl Db {
         self.changes.subscribe()
     }
 
-    /// The one write path: check the batch against the index, make it durable, then show it.
+    /// The one write path: check the batch against the index under the write lock (so that no other
+    /// write can come between the check and the write), make it durable, then show it.
     fn write<T>(
         &self,
         writes: Vec<Write>,
+        creates: &[String],
         persist: impl FnOnce(&Store, &[Write]) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let writes = {
             let index = self.read();
+            if let Some(id) = creates.iter().find(|id| exists(&index, id)) {
+                return Err(DbError::Exists { id: (*id).clone() });
+            }
             let writes = expand_deletes(&index, writes);
             check_endpoints(&index, &writes)?;
+            check_rules(&index, &writes)?;
             writes
         };
         let outcome = persist(&self.store, &writes)?;
@@ -357,6 +368,158 @@ fn expand_deletes(index: &GraphIndex, writes: Vec<Write>) -> Vec<Write> {
         expanded.push(write);
     }
     expanded
+}
+
+/// Whether an entity id, or a relation id (`SOURCE/KIND/TARGET`), names a record of the index.
+fn exists(index: &GraphIndex, id: &str) -> bool {
+    let mut parts = id.splitn(3, '/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(source), Some(kind), Some(target)) => kind
+            .parse::<crate::model::RelationKind>()
+            .is_ok_and(|kind| index.relation(source, kind, target).is_some()),
+        _ => index.contains(id),
+    }
+}
+
+/// Refuses a batch that would leave the graph breaking a rule `validate` checks: a name or alias
+/// claimed by two entities, or a relation whose kind does not fit the kinds of its ends (judged with
+/// the entities as they are after the batch, so that changing an entity's kind is checked against
+/// every relation it has).
+fn check_rules(index: &GraphIndex, writes: &[Write]) -> Result<(), DbError> {
+    use crate::model::Entity;
+    use std::collections::HashMap;
+    let mut after: HashMap<&str, Option<&Entity>> = HashMap::new();
+    let mut relations: Vec<&crate::model::Relation> = Vec::new();
+    let mut deleted_relations: HashSet<String> = HashSet::new();
+    for write in writes {
+        match write {
+            Write::PutEntity(entity) => {
+                after.insert(&entity.id, Some(entity));
+            }
+            Write::DeleteEntity(id) => {
+                after.insert(id, None);
+            }
+            Write::PutRelation(relation) => relations.push(relation),
+            Write::DeleteRelation {
+                source,
+                kind,
+                target,
+            } => {
+                deleted_relations.insert(crate::model::relation_id(source, *kind, target));
+            }
+            Write::PutDocument { .. } | Write::PutRedirect { .. } => {}
+        }
+    }
+    if after.values().all(Option::is_none) && relations.is_empty() {
+        return Ok(());
+    }
+    // Names: each entity written must not share a name key with another entity as it will be.
+    let mut claimed: HashMap<String, &str> = HashMap::new();
+    for entity in after.values().flatten() {
+        for name in entity.names() {
+            let key = crate::validate::name_key(name);
+            match claimed.get(&key) {
+                Some(other) if *other != entity.id => {
+                    return Err(DbError::Invalid(format!(
+                        "name or alias «{name}» is claimed by both `{other}` and `{}`",
+                        entity.id
+                    )));
+                }
+                _ => {
+                    claimed.insert(key, &entity.id);
+                }
+            }
+        }
+    }
+    if !claimed.is_empty() {
+        let (all, _, _) = index.page(None, None, usize::MAX);
+        for entity in all {
+            if after.contains_key(entity.id.as_str()) {
+                continue;
+            }
+            for name in entity.names() {
+                if let Some(owner) = claimed.get(&crate::validate::name_key(name)) {
+                    return Err(DbError::Invalid(format!(
+                        "name or alias «{name}» of `{owner}` is already claimed by `{}`",
+                        entity.id
+                    )));
+                }
+            }
+        }
+    }
+    // Relation ends: the relations written, and every stored relation of an entity whose kind or
+    // district data changes.
+    let resolve = |id: &str| -> Option<Entity> {
+        match after.get(id) {
+            Some(entity) => entity.cloned(),
+            None => index.entity(id).map(|e| (**e).clone()),
+        }
+    };
+    let mut judged: Vec<crate::model::Relation> = relations.into_iter().cloned().collect();
+    for (id, entity) in &after {
+        let (Some(entity), Some(before)) = (entity, index.entity(id)) else {
+            continue;
+        };
+        let changed = entity.kind != before.kind
+            || entity.district_code != before.district_code
+            || entity.district_level != before.district_level;
+        if !changed {
+            continue;
+        }
+        for view in index.relations_of(id, Step::new(KindSet::ALL, Direction::Both)) {
+            let relation_id = view.id();
+            if deleted_relations.contains(&relation_id) {
+                continue;
+            }
+            judged.push(crate::model::Relation {
+                source: view.source.id.clone(),
+                kind: view.edge.kind,
+                target: view.target.id.clone(),
+                year: None,
+                evidence: Vec::new(),
+            });
+        }
+    }
+    for relation in &relations_written(writes) {
+        if relation.kind.is_symmetric()
+            && relation.source != relation.target
+            && index
+                .relation(&relation.target, relation.kind, &relation.source)
+                .is_some()
+            && !deleted_relations.contains(&crate::model::relation_id(
+                &relation.target,
+                relation.kind,
+                &relation.source,
+            ))
+        {
+            return Err(DbError::Invalid(format!(
+                "{} is stored once: `{}` already exists",
+                relation.kind,
+                crate::model::relation_id(&relation.target, relation.kind, &relation.source)
+            )));
+        }
+    }
+    for relation in &judged {
+        let (Some(source), Some(target)) = (resolve(&relation.source), resolve(&relation.target))
+        else {
+            continue;
+        };
+        let problems = crate::validate::check_relation_ends(relation, &source, &target);
+        if !problems.is_empty() {
+            return Err(DbError::Invalid(problems.join("; ")));
+        }
+    }
+    Ok(())
+}
+
+fn relations_written(writes: &[Write]) -> Vec<&crate::model::Relation> {
+    writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::PutRelation(relation) => Some(relation),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Refuses a batch that would leave a relation pointing to an entity that does not exist.

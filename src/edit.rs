@@ -39,6 +39,7 @@ impl From<DbError> for EditError {
     fn from(error: DbError) -> EditError {
         match error {
             DbError::Invalid(message) => EditError::Invalid(message),
+            DbError::Exists { id } => EditError::Exists { id },
             DbError::Store(StoreError::Conflict {
                 id,
                 expected,
@@ -188,6 +189,7 @@ pub fn create_entity(db: &Db, actor: &Actor, entity: Entity) -> Result<u64, Edit
     );
     db.apply_change(
         vec![Write::PutEntity(entity)],
+        std::slice::from_ref(&id),
         &[],
         std::slice::from_ref(&id),
         record,
@@ -220,6 +222,7 @@ pub fn update_entity(
     );
     db.apply_change(
         vec![Write::PutEntity(entity)],
+        &[],
         &[(id.clone(), expected)],
         std::slice::from_ref(&id),
         record,
@@ -251,6 +254,7 @@ pub fn delete_entity(db: &Db, actor: &Actor, id: &str, expected: u64) -> Result<
     let record = change(actor, "deleteEntity", subjects.clone(), befores, afters);
     db.apply_change(
         vec![Write::DeleteEntity(id.to_owned())],
+        &[],
         &[(id.to_owned(), expected)],
         &subjects,
         record,
@@ -287,6 +291,12 @@ pub fn merge_entities(
             what: "entity",
             id: merged.to_owned(),
         })?;
+    if keep.kind != gone.kind {
+        return Err(EditError::Invalid(format!(
+            "`{merged}` is a {} and `{survivor}` a {}: only duplicates of one kind are merged (fix the kind with updateEntity first if one is wrong)",
+            gone.kind, keep.kind
+        )));
+    }
     let mut kept = keep.clone();
     for name in std::iter::once(&gone.name).chain(&gone.aliases) {
         if !kept.names().any(|n| n == name) {
@@ -360,7 +370,7 @@ pub fn merge_entities(
         (survivor.to_owned(), expected.0),
         (merged.to_owned(), expected.1),
     ];
-    db.apply_change(writes, &expected, &subjects, record)?;
+    db.apply_change(writes, &[], &expected, &subjects, record)?;
     Ok(())
 }
 
@@ -439,24 +449,41 @@ pub fn import_batch(
             text: text.clone(),
         });
     }
+    // An import creates, or updates what it names with the version it updates: a record that
+    // re-declares a stored one without `expectedVersion` is refused rather than silently replacing it.
+    let (mut creates, mut expected) = (Vec::new(), Vec::new());
+    let mut judge = |id: String, stored: bool| -> Result<(), EditError> {
+        match (stored, seed.expected_versions.get(&id)) {
+            (false, _) => creates.push(id),
+            (true, Some(&version)) => expected.push((id, version)),
+            (true, None) => {
+                return Err(EditError::Invalid(format!(
+                    "`{id}` already exists: an import only creates records, or updates one whose line gives the version it updates (`\"expectedVersion\": N`)"
+                )));
+            }
+        }
+        Ok(())
+    };
     for entity in &graph.entities {
+        let before = db.store().entity(&entity.id)?;
+        judge(entity.id.clone(), before.is_some())?;
         subjects.push(entity.id.clone());
-        befores.push(to_json(db.store().entity(&entity.id)?.as_ref()));
+        befores.push(to_json(before.as_ref()));
         afters.push(to_json(Some(entity)));
         writes.push(Write::PutEntity(entity.clone()));
     }
     for relation in &graph.relations {
+        let before = db
+            .store()
+            .relation(&relation.source, relation.kind, &relation.target)?;
+        judge(relation.id(), before.is_some())?;
         subjects.push(relation.id());
-        befores.push(to_json(
-            db.store()
-                .relation(&relation.source, relation.kind, &relation.target)?
-                .as_ref(),
-        ));
+        befores.push(to_json(before.as_ref()));
         afters.push(to_json(Some(relation)));
         writes.push(Write::PutRelation(relation.clone()));
     }
     let record = change(actor, "importBatch", subjects.clone(), befores, afters);
-    db.apply_change(writes, &[], &subjects, record)?;
+    db.apply_change(writes, &creates, &expected, &subjects, record)?;
     Ok((
         new_documents.len(),
         graph.entities.len(),
@@ -536,7 +563,7 @@ pub fn revert(db: &Db, actor: &Actor, change_id: u64) -> Result<u64, EditError> 
         now_values,
         original.before.clone(),
     );
-    Ok(db.apply_change(writes, &[], &original.subjects, record)?)
+    Ok(db.apply_change(writes, &[], &[], &original.subjects, record)?)
 }
 
 /// Creates a relation (evidence required). Returns its version.
@@ -559,6 +586,7 @@ pub fn create_relation(db: &Db, actor: &Actor, relation: Relation) -> Result<u64
     );
     db.apply_change(
         vec![Write::PutRelation(relation)],
+        std::slice::from_ref(&id),
         &[],
         std::slice::from_ref(&id),
         record,
@@ -626,6 +654,7 @@ fn replace_relation(
     );
     db.apply_change(
         vec![Write::PutRelation(after)],
+        &[],
         &[(id.to_owned(), expected)],
         &[id.to_owned()],
         record,
@@ -650,6 +679,7 @@ pub fn delete_relation(db: &Db, actor: &Actor, id: &str, expected: u64) -> Resul
     );
     db.apply_change(
         vec![write],
+        &[],
         &[(id.to_owned(), expected)],
         &[id.to_owned()],
         record,

@@ -138,6 +138,13 @@ enum Line {
         text: String,
     },
     Entity {
+        /// On import, the version this line updates (an existing entity is updated only with it).
+        #[serde(
+            default,
+            rename = "expectedVersion",
+            skip_serializing_if = "Option::is_none"
+        )]
+        expected_version: Option<u64>,
         id: String,
         kind: String,
         name: String,
@@ -161,6 +168,13 @@ enum Line {
         district_level: Option<String>,
     },
     Relation {
+        /// On import, the version this line updates (an existing relation is updated only with it).
+        #[serde(
+            default,
+            rename = "expectedVersion",
+            skip_serializing_if = "Option::is_none"
+        )]
+        expected_version: Option<u64>,
         kind: String,
         source: String,
         target: String,
@@ -210,6 +224,7 @@ fn jsonl(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError>
     }
     for e in &graph.entities {
         write(Line::Entity {
+            expected_version: None,
             id: e.id.clone(),
             kind: e.kind.to_string(),
             name: e.name.clone(),
@@ -226,6 +241,7 @@ fn jsonl(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError>
     }
     for r in &graph.relations {
         write(Line::Relation {
+            expected_version: None,
             kind: r.kind.to_string(),
             source: r.source.clone(),
             target: r.target.clone(),
@@ -309,6 +325,7 @@ pub fn read_jsonl(name: &str, input: impl BufRead, mut progress: impl FnMut(u64)
                 ));
             }
             Line::Entity {
+                expected_version,
                 id,
                 kind,
                 name,
@@ -321,39 +338,51 @@ pub fn read_jsonl(name: &str, input: impl BufRead, mut progress: impl FnMut(u64)
                 focus,
                 district_code,
                 district_level,
-            } => seed.entities.push((
-                location,
-                RawEntity {
-                    id,
-                    kind,
-                    name,
-                    name_en,
-                    aliases,
-                    description,
-                    established,
-                    legal_form,
-                    area,
-                    focus,
-                    district_code,
-                    district_level,
-                },
-            )),
+            } => {
+                if let Some(version) = expected_version {
+                    seed.expected_versions.insert(id.clone(), version);
+                }
+                seed.entities.push((
+                    location,
+                    RawEntity {
+                        id,
+                        kind,
+                        name,
+                        name_en,
+                        aliases,
+                        description,
+                        established,
+                        legal_form,
+                        area,
+                        focus,
+                        district_code,
+                        district_level,
+                    },
+                ));
+            }
             Line::Relation {
+                expected_version,
                 kind,
                 source,
                 target,
                 year,
                 evidence,
-            } => seed.relations.push((
-                location,
-                RawRelation {
-                    kind,
-                    source,
-                    target,
-                    year,
-                    evidence: raw_evidence(evidence),
-                },
-            )),
+            } => {
+                if let Some(version) = expected_version {
+                    seed.expected_versions
+                        .insert(format!("{source}/{kind}/{target}"), version);
+                }
+                seed.relations.push((
+                    location,
+                    RawRelation {
+                        kind,
+                        source,
+                        target,
+                        year,
+                        evidence: raw_evidence(evidence),
+                    },
+                ));
+            }
         }
     }
     seed

@@ -135,6 +135,9 @@ pub struct Seed {
     pub texts: BTreeMap<String, String>,
     /// Files that are not valid TOML of the seed format, or texts that are not UTF-8.
     pub syntax_errors: Vec<(Location, String)>,
+    /// The versions an import's records say they update (`expectedVersion` of a JSON Lines record),
+    /// by entity or relation id.
+    pub expected_versions: BTreeMap<String, u64>,
 }
 
 impl Seed {

@@ -27,7 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::db::Db;
-use crate::graphql::{Api, Caller, Limits, Outcome, RequestParams, Role, WsOut};
+use crate::graphql::{Api, Caller, Limits, Outcome, RequestParams, Role, WsOut, WsPolicy};
 
 static GRAPHIQL: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/graphiql");
 static EXPLORER: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/explorer");
@@ -52,6 +52,18 @@ pub struct ServerConfig {
     pub require_token_for_reads: bool,
     /// Requests per second one client address may make on average (bursts of twice that); 0: no limit.
     pub rate_limit: u32,
+    /// Proxies whose `X-Forwarded-For` is believed: for requests from these addresses, the client is
+    /// the right-most address of that header that is not itself a trusted proxy.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Time a client has to send a request's headers, and that an idle keep-alive connection stays
+    /// open waiting for the next request.
+    pub header_read_timeout: Duration,
+    /// Open connections at once (WebSockets included); more are closed on accept.
+    pub max_connections: usize,
+    /// Open connections one client address may hold.
+    pub max_connections_per_client: usize,
+    /// Subscriptions one WebSocket connection may hold at once.
+    pub max_subscriptions_per_connection: usize,
 }
 
 impl Default for ServerConfig {
@@ -65,6 +77,11 @@ impl Default for ServerConfig {
             tokens: Vec::new(),
             require_token_for_reads: false,
             rate_limit: 500,
+            trusted_proxies: Vec::new(),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            max_connections_per_client: 64,
+            max_subscriptions_per_connection: 100,
         }
     }
 }
@@ -76,6 +93,10 @@ struct AppState {
     limits: Limits,
     tokens: Arc<Vec<(String, crate::store::TokenRecord)>>,
     require_token_for_reads: bool,
+    /// Subscriptions one WebSocket connection may hold.
+    max_subscriptions: usize,
+    /// The rate limit, also for operations sent over WebSockets.
+    limiter: Arc<RateLimiter>,
 }
 
 /// Whom a request's `Authorization: Bearer` token names: `Ok(None)` without a token, an error
@@ -158,55 +179,300 @@ fn authorize(
     Ok(caller)
 }
 
+/// Who may use a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Static pages and assets that hold no graph data, and `/healthz`.
+    Public,
+    /// Reads (or writes) graph data: obeys the read policy (`--require-token-for-reads`) and, for
+    /// the plain-HTTP routes, the allow-list (persisted-operations servers serve them to admins only).
+    Data,
+}
+
+/// Every route of the server with who may use it. [`app`] builds the router from this table alone,
+/// so a new route cannot be added without saying whether it reads data.
+pub const ROUTES: &[(&str, Access)] = &[
+    ("/graphql", Access::Data),
+    ("/api/subgraph", Access::Data),
+    ("/api/export", Access::Data),
+    ("/graphiql", Access::Public),
+    ("/graphiql/assets/{file}", Access::Public),
+    ("/healthz", Access::Public),
+    ("/", Access::Public),
+    ("/explorer/{*file}", Access::Public),
+];
+
+/// The handlers of a route of [`ROUTES`].
+fn handlers(path: &str) -> Option<axum::routing::MethodRouter<AppState>> {
+    Some(match path {
+        "/graphql" => get(graphql_get).post(graphql_post).options(preflight_only),
+        "/api/subgraph" => get(rest::subgraph),
+        "/api/export" => get(rest::export),
+        "/graphiql" => get(graphiql_page),
+        "/graphiql/assets/{file}" => get(graphiql_asset),
+        "/healthz" => get(healthz),
+        "/" => get(explorer_page),
+        "/explorer/{*file}" => get(explorer_asset),
+        _ => return None,
+    })
+}
+
 /// The whole application as a router, ready to serve or to test without a socket.
 pub fn app(db: Arc<Db>, config: &ServerConfig) -> Router {
+    let limiter = Arc::new(RateLimiter::new(config.rate_limit));
     let state = AppState {
         api: Api::new(db.clone(), config.limits.clone()),
         db,
         limits: config.limits.clone(),
         tokens: Arc::new(config.tokens.clone()),
         require_token_for_reads: config.require_token_for_reads,
+        max_subscriptions: config.max_subscriptions_per_connection,
+        limiter: limiter.clone(),
     };
-    Router::new()
-        .route(
-            "/graphql",
-            get(graphql_get).post(graphql_post).options(preflight_only),
-        )
-        .route("/graphiql", get(graphiql_page))
-        .route("/graphiql/assets/{file}", get(graphiql_asset))
-        .route("/healthz", get(healthz))
-        .route("/api/subgraph", get(rest::subgraph))
-        .route("/api/export", get(rest::export))
-        .route("/", get(explorer_page))
-        .route("/explorer/{*file}", get(explorer_asset))
+    let mut router = Router::new();
+    for &(path, access) in ROUTES {
+        let Some(route) = handlers(path) else {
+            tracing::error!(path, "a route of ROUTES has no handlers");
+            continue;
+        };
+        router = match access {
+            Access::Public => router.route(path, route),
+            Access::Data => router.route(
+                path,
+                route.route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    read_policy,
+                )),
+            ),
+        };
+    }
+    let proxies = Arc::new(config.trusted_proxies.clone());
+    router
         .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(RateLimiter::new(config.rate_limit)),
+            (limiter, proxies.clone()),
             rate_limit,
         ))
+        .layer(axum::middleware::from_fn(coded_body_limit))
         .layer(RequestBodyLimitLayer::new(config.body_limit))
         .layer(cors(&config.cors_origins))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            proxies,
+            client_address,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic_response))
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
+/// The client a request comes from: the peer, or for a trusted proxy the right-most address of
+/// `X-Forwarded-For` that is not a trusted proxy itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+fn client_of(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
+}
+
+async fn client_address(
+    State(trusted): State<Arc<Vec<std::net::IpAddr>>>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        let client = client_of(peer, request.headers(), &trusted);
+        request.extensions_mut().insert(ClientAddress(client));
+    }
+    next.run(request).await
+}
+
+/// The read policy of every data route: a token when reads need one; for the plain-HTTP routes on
+/// a persisted-operations server, the admin role. WebSocket upgrades pass: their token comes in
+/// `connection_init`, where the same policy is applied.
+async fn read_policy(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let is_upgrade = request
+        .headers()
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    if is_upgrade {
+        return next.run(request).await;
+    }
+    let caller = match authorize(&state, request.headers(), "application/json") {
+        Ok(caller) => caller,
+        Err(response) => return *response,
+    };
+    if state.limits.allow_list.is_some()
+        && request.uri().path() != "/graphql"
+        && !caller.as_ref().is_some_and(|c| c.role == Role::Admin)
+    {
+        return json_response(
+            StatusCode::FORBIDDEN,
+            "application/json",
+            error_body(
+                "OPERATION_NOT_ALLOWED",
+                "this server runs only persisted operations: the plain-HTTP data routes need an admin token",
+            ),
+        );
+    }
+    next.run(request).await
+}
+
+/// Turns the body limit's plain-text 413 into a coded JSON error.
+async fn coded_body_limit(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    json_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "application/json",
+        error_body(
+            "PAYLOAD_TOO_LARGE",
+            "the request body is larger than this server accepts (--body-limit)",
+        ),
+    )
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests finish for at
+/// most `grace`. Each connection has `header_read_timeout` to send a request's headers (and to send
+/// the next one when idle); at most `max_connections` are open, `max_connections_per_client` per
+/// address: more are closed on accept.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
+    config: &ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let open = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let per_client: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>> =
+        Arc::default();
+    let (closing_tx, closing) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of descriptors and the like: wait a little rather than spin.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        while connections.try_join_next().is_some() {}
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, max = config.max_connections, "connection limit reached; closing");
+            drop(stream);
+            continue;
+        };
+        let client = peer.ip();
+        {
+            let mut counts = per_client
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let count = counts.entry(client).or_insert(0);
+            if *count >= config.max_connections_per_client {
+                tracing::warn!(%peer, max = config.max_connections_per_client, "per-client connection limit reached; closing");
+                drop(stream);
+                continue;
+            }
+            *count += 1;
+        }
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let header_read_timeout = config.header_read_timeout;
+        let mut closing = closing.clone();
+        let per_client = per_client.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    tower::ServiceExt::oneshot(app.clone(), request.map(Body::new))
+                },
+            );
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, %peer, "connection ended with an error");
+                    }
+                }
+                () = async { drop(closing.wait_for(|closing| *closing).await) } => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.as_mut().await;
+                }
+            }
+            let mut counts = per_client
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(count) = counts.get_mut(&client) {
+                *count -= 1;
+                if *count == 0 {
+                    counts.remove(&client);
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = closing_tx.send(true);
+    let drained = tokio::time::timeout(grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            open = connections.len(),
+            "connections still open after the shutdown grace period; closing them"
+        );
+        connections.abort_all();
+    }
+    Ok(())
 }
 
 /// A token bucket per client address: `rate` tokens a second, holding at most `2 × rate`.
@@ -254,15 +520,16 @@ impl RateLimiter {
 }
 
 async fn rate_limit(
-    State(limiter): State<Arc<RateLimiter>>,
+    State((limiter, _)): State<(Arc<RateLimiter>, Arc<Vec<std::net::IpAddr>>)>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    // Health checks are never limited: a load balancer must see a busy server as alive.
+    if request.uri().path() == "/healthz" {
+        return next.run(request).await;
+    }
     // Present when served by `serve`; absent when a test drives the router without a socket.
-    let client = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let client = request.extensions().get::<ClientAddress>().map(|c| c.0);
     if let Some(client) = client
         && !limiter.allow(client)
     {
@@ -364,7 +631,10 @@ async fn graphql_get(State(state): State<AppState>, request: axum::extract::Requ
         return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state)
             .await
         {
-            Ok(upgrade) => websocket(state, upgrade),
+            Ok(upgrade) => {
+                let client = parts.extensions.get::<ClientAddress>().map(|c| c.0);
+                websocket(state, upgrade, client)
+            }
             Err(rejection) => rejection.into_response(),
         };
     }
@@ -407,7 +677,11 @@ async fn graphql_get(State(state): State<AppState>, request: axum::extract::Requ
 }
 
 /// A GraphQL WebSocket session (subscriptions), authenticated by the token in `connection_init`.
-fn websocket(state: AppState, upgrade: axum::extract::ws::WebSocketUpgrade) -> Response {
+fn websocket(
+    state: AppState,
+    upgrade: axum::extract::ws::WebSocketUpgrade,
+    client: Option<std::net::IpAddr>,
+) -> Response {
     use axum::extract::ws::{CloseFrame, Message};
     use futures_util::{SinkExt, StreamExt};
     upgrade
@@ -444,7 +718,13 @@ fn websocket(state: AppState, upgrade: axum::extract::ws::WebSocketUpgrade) -> R
                 }
                 None => Ok(None),
             };
-            let outgoing = match state.api.websocket(incoming, &protocol, authorize) {
+            let limiter = state.limiter.clone();
+            let policy = WsPolicy {
+                authorize: Box::new(authorize),
+                allow: Box::new(move || client.is_none_or(|client| limiter.allow(client))),
+                max_subscriptions: state.max_subscriptions,
+            };
+            let outgoing = match state.api.websocket(incoming, &protocol, policy) {
                 Ok(outgoing) => outgoing,
                 Err(message) => {
                     let frame = CloseFrame {
@@ -712,6 +992,14 @@ async fn explorer_page() -> Response {
 }
 
 async fn explorer_asset(Path(file): Path<String>) -> Response {
+    if file.ends_with(".html") {
+        let mut response = asset_response(&EXPLORER, &file);
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(EXPLORER_CSP),
+        );
+        return response;
+    }
     asset_response(&EXPLORER, &file)
 }
 

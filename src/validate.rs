@@ -389,25 +389,34 @@ pub fn check_graph<'a, L>(
         ) else {
             continue;
         };
-        if relation.kind == RelationKind::LocatedIn
-            && source.kind == EntityKind::District
-            && target.kind == EntityKind::District
-            && let Some(problem) = check_district_parent(source, target)
-        {
-            problems.push((location, problem));
-        }
-        if relation.kind == RelationKind::LocatedIn
-            && !matches!(target.kind, EntityKind::District | EntityKind::Platform)
-        {
-            problems.push((
-                location,
-                format!(
-                    "relation `{}`: LOCATED_IN must point to a DISTRICT or PLATFORM, not a {}",
-                    relation.id(),
-                    target.kind
-                ),
-            ));
-        }
+        problems.extend(
+            check_relation_ends(relation, source, target)
+                .into_iter()
+                .map(|problem| (location, problem)),
+        );
+    }
+    problems
+}
+
+/// The rules a relation's kind sets on the entities at its ends: what every write must keep true of
+/// the graph after it (the seed's validation and the API's writes both ask this).
+pub fn check_relation_ends(relation: &Relation, source: &Entity, target: &Entity) -> Vec<String> {
+    let mut problems = Vec::new();
+    if relation.kind == RelationKind::LocatedIn
+        && source.kind == EntityKind::District
+        && target.kind == EntityKind::District
+        && let Some(problem) = check_district_parent(source, target)
+    {
+        problems.push(problem);
+    }
+    if relation.kind == RelationKind::LocatedIn
+        && !matches!(target.kind, EntityKind::District | EntityKind::Platform)
+    {
+        problems.push(format!(
+            "relation `{}`: LOCATED_IN must point to a DISTRICT or PLATFORM, not a {}",
+            relation.id(),
+            target.kind
+        ));
     }
     problems
 }

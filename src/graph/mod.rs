@@ -157,6 +157,8 @@ pub struct Budget {
     /// Entities a traversal may visit.
     pub max_visits: usize,
     pub deadline: Instant,
+    /// When the whole request this traversal works for must be answered by, if it is part of one.
+    pub request_deadline: Option<Instant>,
 }
 
 impl Budget {
@@ -164,6 +166,15 @@ impl Budget {
         Budget {
             max_visits,
             deadline: Instant::now() + time,
+            request_deadline: None,
+        }
+    }
+
+    /// This budget, ending no later than the request's `deadline`.
+    pub fn within_request(self, deadline: Instant) -> Budget {
+        Budget {
+            request_deadline: Some(deadline),
+            ..self
         }
     }
 
@@ -173,9 +184,23 @@ impl Budget {
                 limit: self.max_visits,
             });
         }
-        // Reading the clock is cheap, but not free: look at it every 1024 visits.
-        if visits.is_multiple_of(1024) && Instant::now() > self.deadline {
-            return Err(TraversalError::TimeLimit);
+        // Reading the clock is cheap, but not free: look at it every 256 visits.
+        if visits.is_multiple_of(256) {
+            let now = Instant::now();
+            if self.request_deadline.is_some_and(|d| now > d) {
+                return Err(TraversalError::RequestTimeLimit);
+            }
+            if now > self.deadline {
+                return Err(TraversalError::TimeLimit);
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails once the request's time is up, whatever was visited: for work between traversals.
+    pub fn check_request(&self) -> Result<(), TraversalError> {
+        if self.request_deadline.is_some_and(|d| Instant::now() > d) {
+            return Err(TraversalError::RequestTimeLimit);
         }
         Ok(())
     }
@@ -192,6 +217,8 @@ pub enum TraversalError {
         "the traversal ran out of time; narrow it with `relations`, `direction` or a smaller depth"
     )]
     TimeLimit,
+    #[error("the request ran out of time: all its fields together share the execution timeout")]
+    RequestTimeLimit,
 }
 
 /// The data an edge carries in memory.

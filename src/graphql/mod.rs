@@ -23,7 +23,7 @@ use crate::db::Db;
 use crate::graph::{Budget, TraversalError};
 pub use mutation::{Caller, Mutation, Role};
 pub use query::Query;
-pub use subscription::{Subscription, WsOut};
+pub use subscription::{Subscription, WsOut, WsPolicy};
 
 /// The bounds on every request. Each error that enforces one names it in `extensions.code`.
 #[derive(Clone, Debug)]
@@ -56,6 +56,15 @@ pub struct Limits {
     pub max_batch_records: usize,
     /// When set, only queries whose SHA-256 (hex) is listed are executed (`OPERATION_NOT_ALLOWED`).
     pub allow_list: Option<Arc<std::collections::HashSet<String>>>,
+    /// Deepest bracket nesting (`{`, `[`, `(`) of a query text or of its variables, checked before
+    /// anything parses them (`QUERY_NESTING_LIMIT`).
+    pub max_nesting: usize,
+    /// Longest query text, in bytes (`QUERY_SIZE_LIMIT`).
+    pub max_query_bytes: usize,
+    /// Most fields (aliases included) and fragment spreads a query text may hold (`QUERY_SIZE_LIMIT`).
+    pub max_selections: usize,
+    /// Requests executing at once; more wait (within the execution timeout) for a turn.
+    pub max_concurrent_executions: usize,
 }
 
 impl Default for Limits {
@@ -75,13 +84,24 @@ impl Default for Limits {
             introspection: true,
             allow_list: None,
             max_batch_records: crate::edit::MAX_BATCH_RECORDS,
+            max_nesting: 64,
+            max_query_bytes: 100_000,
+            max_selections: 2_000,
+            max_concurrent_executions: std::thread::available_parallelism()
+                .map_or(4, |n| n.get() * 2)
+                .max(4),
         }
     }
 }
 
 impl Limits {
-    fn budget(&self) -> Budget {
-        Budget::new(self.max_visits, self.traversal_time)
+    /// The budget of one traversal: its own limits, within what is left of the request's time.
+    fn budget(&self, ctx: &Context<'_>) -> Budget {
+        let budget = Budget::new(self.max_visits, self.traversal_time);
+        match ctx.data_opt::<RequestDeadline>() {
+            Some(deadline) => budget.within_request(deadline.0),
+            None => budget,
+        }
     }
 
     fn traversal_depth(&self, argument: &str, depth: i32) -> Result<u32> {
@@ -165,6 +185,7 @@ fn traversal_error(error: TraversalError) -> async_graphql::Error {
     let code = match error {
         TraversalError::VisitLimit { .. } => "TRAVERSAL_SIZE_LIMIT",
         TraversalError::TimeLimit => "TRAVERSAL_TIME_LIMIT",
+        TraversalError::RequestTimeLimit => "EXECUTION_TIMEOUT",
     };
     user_error(code, error.to_string())
 }
@@ -247,6 +268,11 @@ pub enum Outcome {
     Forbidden(Value),
 }
 
+/// When the request a resolver works for must be answered by: every traversal of the request stops
+/// there, whatever its own budget, so that all of a request's fields together share one time budget.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RequestDeadline(pub std::time::Instant);
+
 /// The GraphQL API over one database.
 #[derive(Clone)]
 pub struct Api {
@@ -259,6 +285,9 @@ pub struct Api {
     /// send the same few queries again and again, and parsing and validating are a good part of
     /// answering a small one.
     parsed: Arc<std::sync::Mutex<HashMap<String, Parsed>>>,
+    /// Turns to execute: execution runs on the blocking pool, never on the async workers that accept
+    /// connections and answer `/healthz`, and at most this many at once.
+    turns: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Clone)]
@@ -279,9 +308,17 @@ impl Api {
                 &limits,
                 async_graphql::ValidationMode::Fast,
             ),
+            turns: Arc::new(tokio::sync::Semaphore::new(
+                limits.max_concurrent_executions.max(1),
+            )),
             limits,
             parsed: Arc::default(),
         }
+    }
+
+    /// The limits this API enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     fn parsed_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Parsed>> {
@@ -331,17 +368,28 @@ impl Api {
         } else {
             &self.schema
         };
-        let response = match tokio::time::timeout(
-            self.limits.execution_timeout,
-            schema.execute(request),
-        )
-        .await
-        {
-            Ok(response) => response,
+        let timeout = self.limits.execution_timeout;
+        let deadline = std::time::Instant::now() + timeout;
+        let request = request.data(RequestDeadline(deadline));
+        let schema = schema.clone();
+        let turns = self.turns.clone();
+        let run = async move {
+            // Waiting for a turn counts against the timeout too.
+            let _turn = turns.acquire_owned().await.ok()?;
+            let handle = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || handle.block_on(schema.execute(request)))
+                .await
+                .ok()
+        };
+        let response = match tokio::time::timeout(timeout, run).await {
+            Ok(Some(response)) => response,
+            Ok(None) => {
+                return Outcome::Executed(r#"{"data":null,"errors":[{"message":"internal error: the request could not be executed; it has been logged","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_owned());
+            }
             Err(_) => {
                 let message = format!(
                     "the request did not finish within the execution timeout of {} ms",
-                    self.limits.execution_timeout.as_millis()
+                    timeout.as_millis()
                 );
                 return Outcome::Timeout(error_body("EXECUTION_TIMEOUT", &message));
             }
@@ -402,6 +450,18 @@ impl Api {
             None | Some(Value::Null) => None,
             Some(_) => return Err(bad("`operationName` must be a string or null")),
         };
+        if let Some(variables) = &params.variables
+            && json_depth(variables) > self.limits.max_nesting
+        {
+            let message = format!(
+                "`variables` nest deeper than the limit of {} levels",
+                self.limits.max_nesting
+            );
+            return Err(Outcome::RequestError(error_body(
+                "QUERY_NESTING_LIMIT",
+                &message,
+            )));
+        }
         let variables = match params.variables {
             Some(Value::Object(map)) => Variables::from_json(Value::Object(map)),
             None | Some(Value::Null) => Variables::default(),
@@ -411,6 +471,10 @@ impl Api {
             None | Some(Value::Null) | Some(Value::Object(_)) => {}
             Some(_) => return Err(bad("`extensions` must be an object or null")),
         }
+        if let Err(error) = check_text(&query, &self.limits) {
+            return Err(Outcome::RequestError(error));
+        }
+
         if let Some(allowed) = &self.limits.allow_list
             && !allowed.contains(&crate::auth::hash_token(&query))
         {
@@ -445,7 +509,7 @@ impl Api {
                 .find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
             None => document.operations.iter().next(),
         };
-        let is_write = operation.is_some_and(|(_, op)| op.node.ty != OperationType::Query);
+        let is_write = operation.is_some_and(|(_, op)| op.node.ty == OperationType::Mutation);
         if via_get && is_write {
             return Err(Outcome::MutationOverGet(error_body(
                 "METHOD_NOT_ALLOWED",
@@ -482,6 +546,124 @@ impl Api {
         }
         Ok((request, validated))
     }
+}
+
+/// Checks a query text before anything parses it: its size, how deep its brackets nest (strings and
+/// comments aside), and roughly how many selections it holds. The parser, the validator and the
+/// conversion of input values all recurse, so an unbounded nesting would exhaust the stack.
+pub(crate) fn check_text(query: &str, limits: &Limits) -> Result<(), Value> {
+    if query.len() > limits.max_query_bytes {
+        let message = format!(
+            "the query text is {} bytes, above the limit of {}",
+            query.len(),
+            limits.max_query_bytes
+        );
+        return Err(error_body("QUERY_SIZE_LIMIT", &message));
+    }
+    let shape = text_shape(query);
+    if shape.depth > limits.max_nesting {
+        let message = format!(
+            "the query nests brackets more than {} levels deep (line {}); flatten the filter or the selection",
+            limits.max_nesting, shape.deepest_line
+        );
+        return Err(error_body("QUERY_NESTING_LIMIT", &message));
+    }
+    if shape.names > limits.max_selections {
+        let message = format!(
+            "the query holds about {} names (fields, aliases, arguments), above the limit of {}; split it into several requests",
+            shape.names, limits.max_selections
+        );
+        return Err(error_body("QUERY_SIZE_LIMIT", &message));
+    }
+    Ok(())
+}
+
+/// What [`text_shape`] measures.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct TextShape {
+    /// Deepest bracket nesting.
+    pub depth: usize,
+    /// The line (1-based) where that depth was first reached.
+    pub deepest_line: usize,
+    /// Names outside strings and comments: an upper bound on fields, aliases and spreads.
+    pub names: usize,
+}
+
+/// Scans a GraphQL text once, without recursion: bracket depth and name count, skipping strings
+/// (`"…"` with escapes, `"""…"""`) and comments (`#` to the end of the line).
+pub(crate) fn text_shape(text: &str) -> TextShape {
+    let bytes = text.as_bytes();
+    let (mut depth, mut deepest, mut deepest_line, mut line, mut names) = (0usize, 0, 1, 1, 0);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => line += 1,
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    if bytes[i] == b'\\' && bytes[i..].starts_with(b"\\\"\"\"") {
+                        i += 4;
+                        continue;
+                    }
+                    if bytes[i] == b'\n' {
+                        line += 1;
+                    }
+                    i += 1;
+                }
+                i += 3;
+                continue;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > deepest {
+                    deepest = depth;
+                    deepest_line = line;
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                names += 1;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    TextShape {
+        depth: deepest,
+        deepest_line,
+        names,
+    }
+}
+
+/// How deep a JSON value nests, without recursion.
+pub(crate) fn json_depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 1usize)];
+    while let Some((value, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        match value {
+            Value::Array(items) => stack.extend(items.iter().map(|v| (v, depth + 1))),
+            Value::Object(map) => stack.extend(map.values().map(|v| (v, depth + 1))),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// Whether any selection of the document (fragments included) is `__schema` or `__type`.

@@ -228,7 +228,7 @@ impl Query {
         let (steps, max_depth, rules) = (&query.steps, query.max_depth, query.rules());
         let path = db(ctx)?
             .read()
-            .shortest_path(&from, &to, steps, &rules, max_depth, limits.budget())
+            .shortest_path(&from, &to, steps, &rules, max_depth, limits.budget(ctx))
             .map_err(traversal_error)?;
         Ok(path.map(Path))
     }
@@ -274,7 +274,7 @@ impl Query {
                 steps,
                 &rules,
                 max_depth,
-                limits.budget(),
+                limits.budget(ctx),
             )
             .map_err(traversal_error)?;
         Ok(paths.into_iter().map(Path).collect())
@@ -309,7 +309,15 @@ impl Query {
         let (steps, max_depth, rules) = (&query.steps, query.max_depth, query.rules());
         let (paths, more) = db(ctx)?
             .read()
-            .all_paths(&from, &to, steps, &rules, max_depth, limit, limits.budget())
+            .all_paths(
+                &from,
+                &to,
+                steps,
+                &rules,
+                max_depth,
+                limit,
+                limits.budget(ctx),
+            )
             .map_err(traversal_error)?;
         Ok(PathList {
             paths: paths.into_iter().map(Path).collect(),
@@ -363,7 +371,7 @@ impl Query {
                 min_depth as u32,
                 max_depth,
                 kinds.as_deref(),
-                limits.budget(),
+                limits.budget(ctx),
             )
             .map_err(traversal_error)?;
         let page = paginate(found, |(e, _)| e.id.clone(), after.as_deref(), first)?;
@@ -410,7 +418,7 @@ impl Query {
         let kinds = entity_kinds(kinds.as_deref());
         let common = db(ctx)?
             .read()
-            .common_neighbors(&a, &b, &steps, depth, kinds.as_deref(), limits.budget())
+            .common_neighbors(&a, &b, &steps, depth, kinds.as_deref(), limits.budget(ctx))
             .map_err(traversal_error)?;
         Ok(common
             .into_iter()
@@ -466,7 +474,7 @@ impl Query {
             depth,
             kinds.as_deref(),
             limit,
-            limits.budget(),
+            limits.budget(ctx),
         );
         Ok(Subgraph(subgraph))
     }

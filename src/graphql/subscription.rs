@@ -66,40 +66,295 @@ pub enum WsOut {
     Close(u16, String),
 }
 
+/// What a WebSocket session must enforce besides the protocol: the same policy as HTTP.
+pub struct WsPolicy {
+    /// Turns the token sent in `connection_init` into a caller, or refuses the connection.
+    pub authorize:
+        Box<dyn Fn(Option<String>) -> std::result::Result<Option<Caller>, String> + Send + Sync>,
+    /// Takes a token of the client's rate limit; false when it is spent.
+    pub allow: Box<dyn Fn() -> bool + Send + Sync>,
+    /// Subscriptions the connection may hold at once.
+    pub max_subscriptions: usize,
+}
+
+/// The token of a `connection_init` payload (`{"authorization": "Bearer …"}` or `{"token": "…"}`).
+fn token_of(payload: &serde_json::Value) -> Option<String> {
+    ["authorization", "Authorization", "token"]
+        .iter()
+        .find_map(|key| payload.get(*key).and_then(|v| v.as_str()))
+        .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_owned())
+}
+
+/// What the guard in front of the session does with one client frame.
+enum Verdict {
+    /// Hand the frame to the session.
+    Pass(Vec<u8>),
+    /// Answer it here with these frames (an error, or a query's result) and drop it.
+    Answer(Vec<String>),
+}
+
+/// The state of the guard of one connection.
+struct Guard {
+    api: super::Api,
+    policy: WsPolicy,
+    transport_ws: bool,
+    caller: Option<Caller>,
+    subscriptions: std::collections::HashSet<String>,
+}
+
+impl Guard {
+    fn error_frames(&self, id: &str, code: &str, message: &str) -> Vec<String> {
+        let error = serde_json::json!({ "message": message, "extensions": { "code": code } });
+        let frame = if self.transport_ws {
+            serde_json::json!({ "id": id, "type": "error", "payload": [error] })
+        } else {
+            serde_json::json!({ "id": id, "type": "error", "payload": error })
+        };
+        vec![frame.to_string()]
+    }
+
+    async fn judge(&mut self, bytes: Vec<u8>) -> Verdict {
+        let Ok(message) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            return Verdict::Pass(bytes);
+        };
+        let kind = message.get("type").and_then(|t| t.as_str()).unwrap_or("");
+        let id = message
+            .get("id")
+            .and_then(|t| t.as_str())
+            .unwrap_or("")
+            .to_owned();
+        match kind {
+            "connection_init" => {
+                let payload = message.get("payload").cloned().unwrap_or_default();
+                if let Ok(caller) = (self.policy.authorize)(token_of(&payload)) {
+                    self.caller = caller;
+                }
+                Verdict::Pass(bytes)
+            }
+            "complete" | "stop" => {
+                self.subscriptions.remove(&id);
+                Verdict::Pass(bytes)
+            }
+            "subscribe" | "start" => self.operation(id, &message, bytes).await,
+            _ => Verdict::Pass(bytes),
+        }
+    }
+
+    async fn operation(
+        &mut self,
+        id: String,
+        message: &serde_json::Value,
+        bytes: Vec<u8>,
+    ) -> Verdict {
+        if !(self.policy.allow)() {
+            return Verdict::Answer(self.error_frames(
+                &id,
+                "RATE_LIMITED",
+                "rate limit: too many operations from this client; retry shortly",
+            ));
+        }
+        let payload = message.get("payload").cloned().unwrap_or_default();
+        let query = payload.get("query").and_then(|q| q.as_str()).unwrap_or("");
+        // The text is checked before anything parses it (see `check_text`).
+        let text_ok = super::check_text(query, self.api.limits()).is_ok();
+        let is_subscription = text_ok
+            && async_graphql::parser::parse_query(query)
+                .ok()
+                .is_some_and(|doc| {
+                    let name = payload.get("operationName").and_then(|n| n.as_str());
+                    let operation = match name {
+                        Some(name) => doc
+                            .operations
+                            .iter()
+                            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+                        None => doc.operations.iter().next(),
+                    };
+                    operation.is_some_and(|(_, op)| {
+                        op.node.ty == async_graphql::parser::types::OperationType::Subscription
+                    })
+                });
+        // Queries and mutations run through the same door as over HTTP.
+        if !is_subscription {
+            let params = super::RequestParams {
+                query: payload.get("query").cloned(),
+                operation_name: payload.get("operationName").cloned(),
+                variables: payload.get("variables").cloned(),
+                extensions: payload.get("extensions").cloned(),
+            };
+            let outcome = self.api.execute(params, false, self.caller.clone()).await;
+            let body: serde_json::Value = match outcome {
+                super::Outcome::Executed(text) => serde_json::from_str(&text).unwrap_or_default(),
+                super::Outcome::BadRequest(body)
+                | super::Outcome::MutationOverGet(body)
+                | super::Outcome::RequestError(body)
+                | super::Outcome::Timeout(body)
+                | super::Outcome::Unauthorized(body)
+                | super::Outcome::Forbidden(body) => {
+                    let error = body["errors"][0].clone();
+                    let code = error["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("BAD_REQUEST");
+                    let message = error["message"].as_str().unwrap_or("refused");
+                    return Verdict::Answer(self.error_frames(&id, code, message));
+                }
+            };
+            let (next, done) = if self.transport_ws {
+                ("next", "complete")
+            } else {
+                ("data", "complete")
+            };
+            return Verdict::Answer(vec![
+                serde_json::json!({ "id": id, "type": next, "payload": body }).to_string(),
+                serde_json::json!({ "id": id, "type": done }).to_string(),
+            ]);
+        }
+        // Subscriptions: the same checks as `prepare`, then the session runs them.
+        let params = super::RequestParams {
+            query: payload.get("query").cloned(),
+            operation_name: payload.get("operationName").cloned(),
+            variables: payload.get("variables").cloned(),
+            extensions: payload.get("extensions").cloned(),
+        };
+        if let Err(outcome) = self.api.prepare(params, false, self.caller.as_ref()) {
+            let body = match outcome {
+                super::Outcome::BadRequest(body)
+                | super::Outcome::MutationOverGet(body)
+                | super::Outcome::RequestError(body)
+                | super::Outcome::Timeout(body)
+                | super::Outcome::Unauthorized(body)
+                | super::Outcome::Forbidden(body) => body,
+                super::Outcome::Executed(_) => serde_json::Value::Null,
+            };
+            let error = body["errors"][0].clone();
+            let code = error["extensions"]["code"]
+                .as_str()
+                .unwrap_or("BAD_REQUEST");
+            let message = error["message"].as_str().unwrap_or("refused");
+            return Verdict::Answer(self.error_frames(&id, code, message));
+        }
+        if !self.subscriptions.contains(&id)
+            && self.subscriptions.len() >= self.policy.max_subscriptions
+        {
+            let message = format!(
+                "this connection holds {} subscriptions, the most one connection may; complete one first",
+                self.subscriptions.len()
+            );
+            return Verdict::Answer(self.error_frames(&id, "SUBSCRIPTION_LIMIT", &message));
+        }
+        self.subscriptions.insert(id);
+        Verdict::Pass(bytes)
+    }
+}
+
+/// Gives every error of a frame the session sends a code, as HTTP answers have.
+fn code_frame(text: String) -> String {
+    let Ok(mut frame) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return text;
+    };
+    let kind = frame
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("")
+        .to_owned();
+    let (errors, fallback) = match kind.as_str() {
+        "error" => (frame.get_mut("payload"), "GRAPHQL_VALIDATION_FAILED"),
+        "next" | "data" => (
+            frame.get_mut("payload").and_then(|p| p.get_mut("errors")),
+            "INTERNAL_SERVER_ERROR",
+        ),
+        _ => return text,
+    };
+    let Some(errors) = errors else {
+        return text;
+    };
+    let list: Vec<&mut serde_json::Value> = match errors {
+        serde_json::Value::Array(items) => items.iter_mut().collect(),
+        other => vec![other],
+    };
+    for error in list {
+        if error.pointer("/extensions/code").is_none()
+            && let Some(object) = error.as_object_mut()
+        {
+            let extensions = object
+                .entry("extensions")
+                .or_insert_with(|| serde_json::json!({}));
+            if let Some(extensions) = extensions.as_object_mut() {
+                extensions.insert("code".to_owned(), serde_json::json!(fallback));
+            }
+        }
+    }
+    frame.to_string()
+}
+
 impl super::Api {
     /// Runs a GraphQL WebSocket session over `incoming` frames with the given subprotocol
-    /// (`graphql-transport-ws` or `graphql-ws`). `authorize` turns the token sent in `connection_init`
-    /// (`{"authorization": "Bearer …"}` or `{"token": "…"}`) into a caller, or refuses the connection.
-    pub fn websocket<S, A>(
+    /// (`graphql-transport-ws` or `graphql-ws`), under `policy`: queries and mutations sent over the
+    /// socket go through [`super::Api::execute`] exactly as over HTTP; subscriptions pass the same
+    /// checks, then run in async-graphql's session; every error carries `extensions.code`.
+    pub fn websocket<S>(
         &self,
         incoming: S,
         protocol: &str,
-        authorize: A,
-    ) -> std::result::Result<impl Stream<Item = WsOut> + Send + use<S, A>, String>
+        policy: WsPolicy,
+    ) -> std::result::Result<impl Stream<Item = WsOut> + Send + use<S>, String>
     where
         S: Stream<Item = Vec<u8>> + Send + Unpin + 'static,
-        A: FnOnce(Option<String>) -> std::result::Result<Option<Caller>, String> + Send + 'static,
     {
-        let protocol: async_graphql::http::WebSocketProtocols = protocol
+        let protocols: async_graphql::http::WebSocketProtocols = protocol
             .parse()
             .map_err(|e: async_graphql::Error| e.message)?;
-        let session = async_graphql::http::WebSocket::new(self.schema.clone(), incoming, protocol)
-            .on_connection_init(move |payload: serde_json::Value| async move {
-                let token = ["authorization", "Authorization", "token"]
-                    .iter()
-                    .find_map(|key| payload.get(*key).and_then(|v| v.as_str()))
-                    .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_owned());
-                let mut data = async_graphql::Data::default();
-                match authorize(token) {
-                    Ok(Some(caller)) => data.insert(caller),
-                    Ok(None) => {}
-                    Err(message) => return Err(async_graphql::Error::new(message)),
+        let transport_ws = protocol == "graphql-transport-ws";
+        let (answers, answered) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let authorize = Arc::new(policy.authorize);
+        let guard_authorize = authorize.clone();
+        let guard = Guard {
+            api: self.clone(),
+            policy: WsPolicy {
+                authorize: Box::new(move |token| guard_authorize(token)),
+                allow: policy.allow,
+                max_subscriptions: policy.max_subscriptions,
+            },
+            transport_ws,
+            caller: None,
+            subscriptions: std::collections::HashSet::new(),
+        };
+        let guarded = stream::unfold(
+            (incoming, guard, answers),
+            |(mut incoming, mut guard, answers)| async move {
+                loop {
+                    let bytes = incoming.next().await?;
+                    match guard.judge(bytes).await {
+                        Verdict::Pass(bytes) => return Some((bytes, (incoming, guard, answers))),
+                        Verdict::Answer(frames) => {
+                            for frame in frames {
+                                let _ = answers.send(frame);
+                            }
+                        }
+                    }
                 }
-                Ok(data)
-            });
-        Ok(session.map(|message| match message {
-            async_graphql::http::WsMessage::Text(text) => WsOut::Text(text),
+            },
+        );
+        let session =
+            async_graphql::http::WebSocket::new(self.schema.clone(), Box::pin(guarded), protocols)
+                .on_connection_init(move |payload: serde_json::Value| async move {
+                    let mut data = async_graphql::Data::default();
+                    match authorize(token_of(&payload)) {
+                        Ok(Some(caller)) => data.insert(caller),
+                        Ok(None) => {}
+                        Err(message) => return Err(async_graphql::Error::new(message)),
+                    }
+                    Ok(data)
+                });
+        let session = session.map(|message| match message {
+            async_graphql::http::WsMessage::Text(text) => WsOut::Text(code_frame(text)),
             async_graphql::http::WsMessage::Close(code, reason) => WsOut::Close(code, reason),
-        }))
+        });
+        let answered = stream::unfold(answered, |mut answered| async move {
+            answered
+                .recv()
+                .await
+                .map(|text| (WsOut::Text(text), answered))
+        });
+        Ok(stream::select(session, answered))
     }
 }

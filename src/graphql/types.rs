@@ -196,7 +196,13 @@ impl Entity {
         let step = timed_step(relations.as_deref(), direction, time_filter(as_of, None)?);
         let found = db(ctx)?
             .read()
-            .neighbors(&self.0.id, step, depth, kinds.as_deref(), limits.budget())
+            .neighbors(
+                &self.0.id,
+                step,
+                depth,
+                kinds.as_deref(),
+                limits.budget(ctx),
+            )
             .map_err(super::traversal_error)?;
         Ok(found.into_iter().map(|(e, _)| Entity(e)).collect())
     }

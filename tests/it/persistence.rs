@@ -50,7 +50,10 @@ fn after_writes_and_a_restart_the_index_equals_one_rebuilt_from_the_store() {
         }],
         vec![
             Write::PutEntity(lab("second-lab", "第二实验室")),
-            Write::PutRelation(located("second-lab", "new-lab")),
+            Write::PutRelation(Relation {
+                kind: RelationKind::PartOf,
+                ..located("second-lab", "new-lab")
+            }),
         ],
     ];
     let live = {
