@@ -254,8 +254,8 @@ pub fn app(db: Arc<Db>, config: &ServerConfig) -> Router {
             (limiter, proxies.clone()),
             rate_limit,
         ))
-        .layer(axum::middleware::from_fn(coded_body_limit))
         .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(axum::middleware::from_fn(coded_body_limit))
         .layer(cors(&config.cors_origins))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -30,7 +30,7 @@ fn editable() -> (tempfile::TempDir, String) {
     (dir, stdout(&o).trim().to_owned())
 }
 
-async fn connect(
+pub(crate) async fn connect(
     base: &str,
     init: Value,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
@@ -56,7 +56,7 @@ async fn connect(
     socket
 }
 
-async fn next_json<S>(socket: &mut S) -> Value
+pub(crate) async fn next_json<S>(socket: &mut S) -> Value
 where
     S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
 {

@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod editing;
 mod fuzz;
+mod hardening;
 mod http;
 mod interchange;
 mod limits;

@@ -1,0 +1,592 @@
+//! Hardening: one request must never crash, stall or bypass the server (issue 11). Each test
+//! reproduces one defect through the real binary on loopback.
+
+use std::io::{Read, Write as _};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use futures_util::SinkExt;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::live::{connect, next_json};
+use crate::support::{Server, innograph, mini_seed, stderr, stdout};
+
+/// A data directory holding the mini seed, and a token of `role` for it.
+fn with_token(role: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let o = innograph(&["import", mini_seed().to_str().unwrap(), "--data-dir", data]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = innograph(&[
+        "token",
+        "create",
+        "--name",
+        role,
+        "--role",
+        role,
+        "--data-dir",
+        data,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (dir, stdout(&o).trim().to_owned())
+}
+
+fn post(server: &Server, token: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut request = server.client().post(server.url("/graphql")).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().expect("the server answers");
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(Value::Null))
+}
+
+fn first_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+fn healthy(server: &Server) -> bool {
+    server
+        .client()
+        .get(server.url("/healthz"))
+        .send()
+        .is_ok_and(|r| r.status() == 200)
+}
+
+/// Defect 1: deep nesting used to overflow a worker's stack and abort the process.
+#[test]
+fn deeply_nested_documents_get_a_coded_error_and_the_server_survives() {
+    let (server, _dir) = Server::with_mini_seed();
+    let nots = format!(
+        "{{ entities(where: {}{}) {{ totalCount }} }}",
+        "{NOT: ".repeat(400),
+        "}".repeat(400)
+    );
+    let ands = format!(
+        "{{ entities(where: {}{}) {{ totalCount }} }}",
+        "{AND: [".repeat(1000),
+        "]}".repeat(1000)
+    );
+    let default = format!(
+        "query($w: EntityFilter = {}{}) {{ entities(where: $w) {{ totalCount }} }}",
+        "{NOT: ".repeat(1000),
+        "}".repeat(1000)
+    );
+    let selections = format!(
+        "{{ {} }}",
+        "entities { nodes { ".repeat(300) + &"} }".repeat(300)
+    );
+    for query in [&nots, &ands, &default, &selections] {
+        let (status, body) = post(&server, None, &json!({ "query": query }));
+        assert_eq!(first_code(&body), "QUERY_NESTING_LIMIT", "{status} {body}");
+        assert!(healthy(&server), "the server died on a nested query");
+    }
+    // Over GET too.
+    let response = server
+        .client()
+        .get(server.url("/graphql"))
+        .query(&[("query", nots.as_str())])
+        .send()
+        .unwrap();
+    let body: Value = response.json().unwrap();
+    assert_eq!(first_code(&body), "QUERY_NESTING_LIMIT", "{body}");
+    // Deep variables: refused before they are converted.
+    let mut deep = json!({});
+    for _ in 0..100 {
+        deep = json!({ "NOT": deep });
+    }
+    let (_, body) = post(
+        &server,
+        None,
+        &json!({ "query": "query($w: EntityFilter) { entities(where: $w) { totalCount } }", "variables": { "w": deep } }),
+    );
+    assert_eq!(first_code(&body), "QUERY_NESTING_LIMIT", "{body}");
+    // Brackets inside strings and comments do not count.
+    let quoted = format!(
+        "{{ search(text: \"{}\") {{ id }} # {}\n}}",
+        "{".repeat(150),
+        "[".repeat(500)
+    );
+    let (_, body) = post(&server, None, &json!({ "query": quoted }));
+    assert_ne!(first_code(&body), "QUERY_NESTING_LIMIT", "{body}");
+    assert!(healthy(&server));
+}
+
+/// Defect 2: `--require-token-for-reads` used to leave the plain-HTTP data routes open.
+#[test]
+fn every_data_route_obeys_the_read_policy() {
+    let (dir, reader) = with_token("reader");
+    let server = Server::start(dir.path(), &["--require-token-for-reads"]);
+    let concrete = |path: &str| {
+        path.replace("{file}", "index.html")
+            .replace("{*file}", "index.html")
+    };
+    let mut data_routes = 0;
+    for &(path, access) in innograph::server::ROUTES {
+        let url = server.url(&concrete(path));
+        let anonymous = server.client().get(&url).send().unwrap().status();
+        let with_token = server
+            .client()
+            .get(&url)
+            .bearer_auth(&reader)
+            .send()
+            .unwrap()
+            .status();
+        match access {
+            innograph::server::Access::Data => {
+                data_routes += 1;
+                assert_eq!(anonymous, 401, "{path} answered an anonymous read");
+                assert_ne!(with_token, 401, "{path} refused a reader");
+            }
+            innograph::server::Access::Public => {
+                assert_ne!(anonymous, 401, "{path} holds no data but asked for a token");
+            }
+        }
+    }
+    assert!(data_routes >= 3);
+    // The export itself, which used to come back whole.
+    let export = server
+        .client()
+        .get(server.url("/api/export?format=jsonl"))
+        .send()
+        .unwrap();
+    assert_eq!(export.status(), 401);
+    let body: Value = export.json().unwrap();
+    assert_eq!(first_code(&body), "UNAUTHENTICATED");
+
+    // A persisted-operations server does not serve arbitrary reads over plain HTTP either.
+    let list = dir.path().join("allow.txt");
+    std::fs::write(
+        &list,
+        innograph::auth::hash_token("{ stats { documents } }"),
+    )
+    .unwrap();
+    drop(server);
+    let server = Server::start(dir.path(), &["--allow-list", list.to_str().unwrap()]);
+    for path in [
+        "/api/export?format=jsonl",
+        "/api/subgraph?ids=shaoxing-city",
+    ] {
+        let response = server
+            .client()
+            .get(server.url(path))
+            .bearer_auth(&reader)
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 403, "{path}");
+        let body: Value = response.json().unwrap();
+        assert_eq!(first_code(&body), "OPERATION_NOT_ALLOWED", "{path}");
+    }
+}
+
+/// Defect 3: the execution timeout used to be checked only after all fields had run.
+#[test]
+fn all_fields_of_a_request_share_the_execution_timeout() {
+    // The bundled graph, where these paths are many.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--execution-timeout-ms", "300"]);
+    let aliases: String = (0..60)
+        .map(|i| {
+            format!(
+                "a{i}: allPaths(from: \"zhejiang-university\", to: \"shangyu-district\", maxDepth: 12, limit: 1000) {{ truncated }} "
+            )
+        })
+        .collect();
+    let query = format!("{{ {aliases} }}");
+    let base = server.base.clone();
+    let probe = std::thread::spawn(move || {
+        // While the request runs, health checks are answered; report how fast (not asserted).
+        let client = reqwest::blocking::Client::new();
+        let mut slowest = Duration::ZERO;
+        for _ in 0..10 {
+            let started = Instant::now();
+            let status = client
+                .get(format!("{base}/healthz"))
+                .send()
+                .unwrap()
+                .status();
+            assert_eq!(status, 200);
+            slowest = slowest.max(started.elapsed());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        slowest
+    });
+    let started = Instant::now();
+    let (status, body) = post(&server, None, &json!({ "query": query }));
+    let took = started.elapsed();
+    let slowest = probe.join().unwrap();
+    println!(
+        "60 aliases of allPaths: {took:?} (timeout 300 ms); slowest /healthz meanwhile: {slowest:?}"
+    );
+    let codes: Vec<&str> = body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["extensions"]["code"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        codes.contains(&"EXECUTION_TIMEOUT"),
+        "status {status}, codes {codes:?}"
+    );
+}
+
+const CREATE: &str = "mutation($id: ID!, $name: String!) { createEntity(input: { id: $id, kind: LAB, name: $name }) { id version } }";
+
+/// Defect 5: two concurrent creates with one id (or one name) used to be both acknowledged.
+#[test]
+fn concurrent_creates_acknowledge_exactly_one() {
+    let (dir, token) = with_token("editor");
+    let server = Server::start(dir.path(), &["--rate-limit", "0"]);
+    let base = server.base.clone();
+    let race = |round: usize, same_id: bool| -> usize {
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let handles: Vec<_> = (0..2)
+            .map(|side| {
+                let (barrier, base, token) = (barrier.clone(), base.clone(), token.clone());
+                std::thread::spawn(move || {
+                    let (id, name) = if same_id {
+                        (format!("race-{round}"), format!("竞争实验室{round}-{side}"))
+                    } else {
+                        (format!("race-{round}-{side}"), format!("同名实验室{round}"))
+                    };
+                    let client = reqwest::blocking::Client::new();
+                    barrier.wait();
+                    let body: Value = client
+                        .post(format!("{base}/graphql"))
+                        .bearer_auth(&token)
+                        .json(&json!({ "query": CREATE, "variables": { "id": id, "name": name } }))
+                        .send()
+                        .unwrap()
+                        .json()
+                        .unwrap();
+                    body.get("errors").is_none()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| usize::from(h.join().unwrap()))
+            .sum()
+    };
+    for round in 0..20 {
+        assert_eq!(race(round, true), 1, "round {round}: one id");
+        assert_eq!(race(round, false), 1, "round {round}: one name");
+    }
+    // The change log holds one creation per id.
+    let (_, body) = post(
+        &server,
+        Some(&token),
+        &json!({ "query": "{ changes(first: 1000) { operation subjects } }" }),
+    );
+    let creations = body["data"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["operation"] == "createEntity")
+        .count();
+    assert_eq!(creations, 40, "{body}");
+}
+
+/// Defect 6: edits used to break the graph's rules, so that an export no longer imported.
+#[test]
+fn writes_keep_the_graph_rules_and_exports_import() {
+    let (dir, token) = with_token("editor");
+    let server = Server::start(dir.path(), &[]);
+    let run = |query: &str| post(&server, Some(&token), &json!({ "query": query })).1;
+    // A district with places inside it cannot become a lab.
+    let body = run(
+        r#"mutation { updateEntity(expectedVersion: 1, input: { id: "shangyu-district", kind: LAB, name: "上虞区" }) { id } }"#,
+    );
+    assert_eq!(first_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("LOCATED_IN"),
+        "{body}"
+    );
+    // A district is not merged into a university.
+    let body = run(
+        r#"mutation { mergeEntities(survivor: "zhejiang-university", merged: "yuecheng-district", survivorVersion: 1, mergedVersion: 1) { id } }"#,
+    );
+    assert!(!body["errors"].is_null(), "{body}");
+    // An import may not silently re-declare what exists ...
+    let redeclare =
+        json!({"type": "entity", "id": "shangyu-district", "kind": "LAB", "name": "上虞区"})
+            .to_string();
+    let body = post(
+        &server,
+        Some(&token),
+        &json!({ "query": "mutation($j: String!) { importBatch(jsonl: $j) }", "variables": { "j": redeclare } }),
+    )
+    .1;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expectedVersion"),
+        "{body}"
+    );
+    // ... and with its version it is judged as an update, against the relations it has.
+    let update = json!({"type": "entity", "expectedVersion": 1, "id": "shangyu-district", "kind": "LAB", "name": "上虞区"}).to_string();
+    let body = post(
+        &server,
+        Some(&token),
+        &json!({ "query": "mutation($j: String!) { importBatch(jsonl: $j) }", "variables": { "j": update } }),
+    )
+    .1;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("LOCATED_IN"),
+        "{body}"
+    );
+    // A legitimate update by import works, with the version the entity is at.
+    let version =
+        run(r#"{ entity(id: "fudan-university") { version } }"#)["data"]["entity"]["version"]
+            .as_u64()
+            .unwrap();
+    let rename = json!({"type": "entity", "expectedVersion": version, "id": "fudan-university", "kind": "UNIVERSITY", "name": "复旦大学", "aliases": ["复旦"]}).to_string();
+    let body = post(
+        &server,
+        Some(&token),
+        &json!({ "query": "mutation($j: String!) { importBatch(jsonl: $j) }", "variables": { "j": rename } }),
+    )
+    .1;
+    assert!(body["errors"].is_null(), "{body}");
+    // The backup restores.
+    drop(server);
+    let export = dir.path().join("backup.jsonl");
+    let data = dir.path().to_str().unwrap();
+    let o = innograph(&[
+        "export",
+        "--format",
+        "jsonl",
+        "--data-dir",
+        data,
+        "--out",
+        export.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fresh = tempfile::tempdir().unwrap();
+    let o = innograph(&[
+        "import",
+        export.to_str().unwrap(),
+        "--data-dir",
+        fresh.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Defect 7: WebSocket operations used to skip the allow-list, the rate limit and the error codes,
+/// and a connection could hold any number of subscriptions.
+#[test]
+fn websocket_operations_obey_the_http_policy() {
+    let (dir, reader) = with_token("reader");
+    let allowed = "{ stats { documents } }";
+    let list = dir.path().join("allow.txt");
+    std::fs::write(&list, innograph::auth::hash_token(allowed)).unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--allow-list",
+            list.to_str().unwrap(),
+            "--rate-limit",
+            "3",
+            "--max-subscriptions-per-connection",
+            "2",
+        ],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut socket = connect(
+            &server.base,
+            json!({ "authorization": format!("Bearer {reader}") }),
+        )
+        .await;
+        assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+        let send = |id: &str, query: &str| {
+            json!({ "id": id, "type": "subscribe", "payload": { "query": query } }).to_string()
+        };
+        socket
+            .send(Message::Text(
+                send("q1", "{ entities { totalCount } }").into(),
+            ))
+            .await
+            .unwrap();
+        let reply = next_json(&mut socket).await;
+        assert_eq!(reply["type"], "error", "{reply}");
+        assert_eq!(
+            reply["payload"][0]["extensions"]["code"], "OPERATION_NOT_ALLOWED",
+            "{reply}"
+        );
+        socket
+            .send(Message::Text(send("q2", allowed).into()))
+            .await
+            .unwrap();
+        let reply = next_json(&mut socket).await;
+        assert_eq!(reply["type"], "next", "{reply}");
+        assert_eq!(reply["payload"]["data"]["stats"]["documents"], 2, "{reply}");
+        assert_eq!(next_json(&mut socket).await["type"], "complete");
+        // The rate limit: a burst of 20 on one connection meets RATE_LIMITED.
+        let mut codes = Vec::new();
+        for i in 0..20 {
+            socket
+                .send(Message::Text(send(&format!("b{i}"), allowed).into()))
+                .await
+                .unwrap();
+            let reply = next_json(&mut socket).await;
+            if reply["type"] == "error" {
+                codes.push(
+                    reply["payload"][0]["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned(),
+                );
+            } else {
+                assert_eq!(next_json(&mut socket).await["type"], "complete");
+            }
+        }
+        assert!(codes.iter().any(|c| c == "RATE_LIMITED"), "{codes:?}");
+    });
+    drop(server);
+    // Subscriptions per connection are capped; every error carries a code.
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--max-subscriptions-per-connection",
+            "2",
+            "--rate-limit",
+            "0",
+        ],
+    );
+    runtime.block_on(async {
+        let mut socket = connect(&server.base, json!({})).await;
+        assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+        for id in ["s1", "s2", "s3"] {
+            let subscribe = json!({ "id": id, "type": "subscribe", "payload": { "query": "subscription { changes { operation } }" } });
+            socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+        }
+        let reply = next_json(&mut socket).await;
+        assert_eq!(reply["id"], "s3", "{reply}");
+        assert_eq!(reply["payload"][0]["extensions"]["code"], "SUBSCRIPTION_LIMIT", "{reply}");
+        let bad = json!({ "id": "v", "type": "subscribe", "payload": { "query": "subscription { nosuchfield }" } });
+        socket.send(Message::Text(bad.to_string().into())).await.unwrap();
+        let reply = next_json(&mut socket).await;
+        assert_eq!(reply["type"], "error", "{reply}");
+        assert!(reply["payload"][0]["extensions"]["code"].is_string(), "{reply}");
+    });
+}
+
+/// Defect 8: idle connections and ones that drip their headers used to stay open for good.
+#[test]
+fn slow_and_idle_connections_are_closed_and_capped() {
+    let (dir, _) = with_token("reader");
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--header-read-timeout-secs",
+            "1",
+            "--max-connections-per-client",
+            "4",
+        ],
+    );
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let closed_by_server = |socket: &mut TcpStream| -> bool {
+        // A hang guard, not a timing assertion: a server that never closes fails here.
+        socket
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut buffer = [0u8; 512];
+        loop {
+            match socket.read(&mut buffer) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+                Err(_) => return false,
+            }
+        }
+    };
+    // Dripping headers: closed once the header-read timeout passes.
+    let mut drip = TcpStream::connect(&address).unwrap();
+    drip.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    // Four idle connections fill this client's allowance; a fifth is closed at once.
+    let mut idle: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(&address).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut fifth = TcpStream::connect(&address).unwrap();
+    assert!(closed_by_server(&mut fifth), "a fifth connection was kept");
+    assert!(
+        closed_by_server(&mut drip),
+        "a dripping connection was kept open"
+    );
+    for socket in &mut idle {
+        assert!(closed_by_server(socket), "an idle connection was kept open");
+    }
+    // Once they are gone, the client is served again.
+    assert!(healthy(&server));
+}
+
+/// Defect 10: the smaller ones.
+#[test]
+fn health_checks_proxies_csp_and_oversized_bodies() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--rate-limit",
+            "1",
+            "--trusted-proxies",
+            "127.0.0.1",
+            "--body-limit",
+            "2048",
+        ],
+    );
+    // Behind a trusted proxy, each forwarded client has its own bucket.
+    let get = |client: &str| {
+        server
+            .client()
+            .get(server.url("/graphql?query=%7B__typename%7D"))
+            .header("X-Forwarded-For", client)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let first: Vec<u16> = (0..6).map(|_| get("10.0.0.1")).collect();
+    assert!(first.contains(&429), "{first:?}");
+    assert_eq!(get("10.0.0.2"), 200);
+    // The explorer page has its CSP however it is reached.
+    for path in ["/", "/explorer/index.html"] {
+        let response = server
+            .client()
+            .get(server.url(path))
+            .header("X-Forwarded-For", "10.0.0.3")
+            .send()
+            .unwrap();
+        assert!(
+            response.headers().get("content-security-policy").is_some(),
+            "{path} without CSP"
+        );
+    }
+    // An oversized body gets a coded JSON error.
+    let response = server
+        .client()
+        .post(server.url("/graphql"))
+        .header("X-Forwarded-For", "10.0.0.4")
+        .json(&json!({ "query": format!("{{ search(text: \"{}\") {{ id }} }}", "x".repeat(5000)) }))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().unwrap();
+    assert_eq!(first_code(&body), "PAYLOAD_TOO_LARGE");
+}
