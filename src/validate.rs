@@ -78,6 +78,55 @@ pub fn check_entity(entity: &Entity) -> Vec<String> {
     if entity.name.trim().is_empty() {
         problems.push(format!("entity `{}` has an empty name", entity.id));
     }
+    let names = std::iter::once(("name", &entity.name))
+        .chain(entity.name_en.iter().map(|n| ("name_en", n)))
+        .chain(entity.aliases.iter().map(|a| ("alias", a)));
+    for (field, text) in names {
+        if let Some(problem) = check_name_text(text) {
+            problems.push(format!(
+                "entity `{}`: {field} «{}» {problem}",
+                entity.id,
+                shorten(text)
+            ));
+        }
+    }
+    if entity.aliases.len() > MAX_ALIASES {
+        problems.push(format!(
+            "entity `{}` has {} aliases, above the limit of {MAX_ALIASES}",
+            entity.id,
+            entity.aliases.len()
+        ));
+    }
+    for (field, text) in [
+        ("description", &entity.description),
+        ("legal_form", &entity.legal_form),
+        ("area", &entity.area),
+    ] {
+        if let Some(text) = text {
+            if text.chars().count() > MAX_TEXT_CHARS {
+                problems.push(format!(
+                    "entity `{}`: {field} is longer than {MAX_TEXT_CHARS} characters",
+                    entity.id
+                ));
+            }
+            if text
+                .chars()
+                .any(|c| is_invisible(c) && c != '\n' && c != '\t')
+            {
+                problems.push(format!(
+                    "entity `{}`: {field} holds control or invisible formatting characters",
+                    entity.id
+                ));
+            }
+        }
+    }
+    if entity.focus.len() > MAX_ALIASES || entity.focus.iter().any(|f| check_name_text(f).is_some())
+    {
+        problems.push(format!(
+            "entity `{}`: focus holds more than {MAX_ALIASES} fields, or one that is not a plain name",
+            entity.id
+        ));
+    }
     if entity.aliases.iter().any(|a| a.trim().is_empty()) {
         problems.push(format!("entity `{}` has an empty alias", entity.id));
     }
@@ -106,6 +155,52 @@ pub fn check_entity(entity: &Entity) -> Vec<String> {
         )),
     }
     problems
+}
+
+/// Longest name, English name or alias, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Most aliases (and focus fields) an entity may have.
+pub const MAX_ALIASES: usize = 50;
+/// Longest description, legal form or area, in characters.
+pub const MAX_TEXT_CHARS: usize = 5_000;
+
+/// Control characters, and formatting characters that are invisible or reorder text (zero-width
+/// spaces and joiners, byte-order mark, bidirectional overrides and isolates): a name holding one
+/// looks like another name, or like nothing.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+            | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// What is wrong with a name's text, if anything: invisible or control characters, length, or not
+/// being in Unicode normal form C (the API normalises what it is given; files must hold NFC).
+fn check_name_text(text: &str) -> Option<String> {
+    if text.chars().any(is_invisible) {
+        return Some(
+            "holds control or invisible formatting characters (zero-width, bidi, NUL …)".to_owned(),
+        );
+    }
+    if text.chars().count() > MAX_NAME_CHARS {
+        return Some(format!("is longer than {MAX_NAME_CHARS} characters"));
+    }
+    if !unicode_normalization::is_nfc(text) {
+        return Some("is not in Unicode normal form C".to_owned());
+    }
+    None
+}
+
+/// The start of a long text, for an error message.
+fn shorten(text: &str) -> String {
+    let short: String = text.chars().take(40).collect();
+    if short.len() < text.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
 }
 
 /// Checks one relation on its own; `quote_found(document, quote)` says whether the quote occurs in the
@@ -423,7 +518,8 @@ pub fn check_relation_ends(relation: &Relation, source: &Entity, target: &Entity
 
 /// How names are compared for uniqueness: Latin letters case-folded, surrounding space ignored.
 pub(crate) fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    use unicode_normalization::UnicodeNormalization;
+    name.trim().nfc().collect::<String>().to_lowercase()
 }
 
 /// A district's parent must be one level up, with the code prefix that level implies.

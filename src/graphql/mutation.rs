@@ -62,19 +62,29 @@ pub struct EntityInput {
     pub district_level: Option<DistrictLevel>,
 }
 
+/// Text as the graph stores it: Unicode normal form C, so that one name has one spelling.
+fn nfc(text: String) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    if unicode_normalization::is_nfc(&text) {
+        text
+    } else {
+        text.nfc().collect()
+    }
+}
+
 impl From<EntityInput> for model::Entity {
     fn from(input: EntityInput) -> model::Entity {
         model::Entity {
             id: input.id.0,
             kind: input.kind.into(),
-            name: input.name,
-            name_en: input.name_en,
-            aliases: input.aliases,
-            description: input.description,
+            name: nfc(input.name),
+            name_en: input.name_en.map(nfc),
+            aliases: input.aliases.into_iter().map(nfc).collect(),
+            description: input.description.map(nfc),
             established: input.established,
-            legal_form: input.legal_form,
-            area: input.area,
-            focus: input.focus,
+            legal_form: input.legal_form.map(nfc),
+            area: input.area.map(nfc),
+            focus: input.focus.into_iter().map(nfc).collect(),
             district_code: input.district_code,
             district_level: input.district_level.map(Into::into),
         }

@@ -590,3 +590,52 @@ fn health_checks_proxies_csp_and_oversized_bodies() {
     let body: Value = response.json().unwrap();
     assert_eq!(first_code(&body), "PAYLOAD_TOO_LARGE");
 }
+
+/// Defect 10: invisible, control and over-long names used to be accepted.
+#[test]
+fn names_are_normalised_and_invisible_characters_refused() {
+    let (dir, token) = with_token("editor");
+    let server = Server::start(dir.path(), &[]);
+    let create = |id: &str, name: &str, aliases: Vec<String>| {
+        let query = "mutation($id: ID!, $name: String!, $aliases: [String!]!) { createEntity(input: { id: $id, kind: LAB, name: $name, aliases: $aliases }) { id name } }";
+        post(
+            &server,
+            Some(&token),
+            &json!({ "query": query, "variables": { "id": id, "name": name, "aliases": aliases } }),
+        )
+        .1
+    };
+    for (id, name) in [
+        ("zw", "\u{200B}\u{200B}"),
+        ("zw-copy", "浙江大学\u{200B}"),
+        ("bom", "\u{FEFF}天姥实验室"),
+        ("nul", "实验\u{0}室"),
+        ("esc", "实验\u{1B}[31m室"),
+        ("rlo", "实验\u{202E}室"),
+    ] {
+        let body = create(id, name, vec![]);
+        assert_eq!(first_code(&body), "BAD_USER_INPUT", "{name:?}: {body}");
+    }
+    let body = create("long", &"长".repeat(1000), vec![]);
+    assert_eq!(first_code(&body), "BAD_USER_INPUT", "{body}");
+    let body = create(
+        "many",
+        "别名很多的实验室",
+        (0..1000).map(|i| format!("别名{i}")).collect(),
+    );
+    assert_eq!(first_code(&body), "BAD_USER_INPUT", "{body}");
+    // Decomposed text is stored composed, so the composed spelling is the same name.
+    let body = create("ecole", "E\u{301}cole Lab", vec![]);
+    assert_eq!(
+        body["data"]["createEntity"]["name"], "\u{c9}cole Lab",
+        "{body}"
+    );
+    let body = create("ecole-2", "\u{c9}cole Lab", vec![]);
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already claimed"),
+        "{body}"
+    );
+}
