@@ -235,6 +235,10 @@ struct ServeArgs {
         default_value_t = 100
     )]
     max_subscriptions_per_connection: usize,
+    /// Milliseconds without writes after which network measures are recomputed in the background
+    /// (the previous ones are served meanwhile).
+    #[arg(long, env = "INNOGRAPH_MEASURES_SETTLE_MS", default_value_t = 500)]
+    measures_settle_ms: u64,
 }
 
 impl ServeArgs {
@@ -718,6 +722,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<i32> {
         );
     }
     let db = Arc::new(db);
+    db.compute_measures_in_background(Duration::from_millis(args.measures_settle_ms));
     // Large worker stacks: a defence in depth behind the nesting limits (see `graphql::check_text`).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -51,8 +51,10 @@ pub struct Db {
     index: RwLock<GraphIndex>,
     /// Serialises writers so that the check against the index and the write to the store agree.
     writer: Mutex<()>,
-    /// Network measures of the index generation they were computed from; recomputed after a write.
-    measures: Mutex<Option<Arc<Measures>>>,
+    /// Network measures, the latest computed (maybe of an older generation of the index).
+    measures: Mutex<MeasureState>,
+    /// Signalled when measures are stored.
+    measures_ready: std::sync::Condvar,
     /// Every change made through the API, as it becomes durable and visible (for subscriptions).
     changes: tokio::sync::broadcast::Sender<Arc<ChangeRecord>>,
 }
@@ -66,7 +68,8 @@ impl Db {
             store,
             index: RwLock::new(index),
             writer: Mutex::new(()),
-            measures: Mutex::new(None),
+            measures: Mutex::new(MeasureState::default()),
+            measures_ready: std::sync::Condvar::new(),
             changes: tokio::sync::broadcast::channel(1024).0,
         })
     }
@@ -89,17 +92,117 @@ impl Db {
         Ok(self.store.redirect(id)?.unwrap_or_else(|| id.to_owned()))
     }
 
-    /// Network measures of the current graph: cached, computed again only after a write.
-    pub fn measures(&self) -> Arc<Measures> {
-        let mut cached = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
-        let index = self.read();
-        match cached.as_ref() {
-            Some(measures) if measures.generation == index.generation() => measures.clone(),
-            _ => {
-                let fresh = Arc::new(index.measures());
-                *cached = Some(fresh.clone());
-                fresh
+    /// Network measures. Without a background computation (see [`Db::compute_measures_in_background`])
+    /// those of the current graph, computed now if the cached ones are older. With one, the latest
+    /// computed, even of an older generation: a request never waits for a recomputation, only for
+    /// the very first computation, until `deadline` (then `None`).
+    pub fn measures_within(&self, deadline: Option<std::time::Instant>) -> Option<Arc<Measures>> {
+        let mut state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.background.is_none() {
+            let index = self.read();
+            if let Some(measures) = &state.latest
+                && measures.generation == index.generation()
+            {
+                return Some(measures.clone());
             }
+            let fresh = Arc::new(index.measures());
+            state.latest = Some(fresh.clone());
+            return Some(fresh);
+        }
+        loop {
+            if let Some(measures) = &state.latest {
+                return Some(measures.clone());
+            }
+            let wait = match deadline {
+                Some(deadline) => deadline.checked_duration_since(std::time::Instant::now())?,
+                None => std::time::Duration::from_secs(3600),
+            };
+            state = self
+                .measures_ready
+                .wait_timeout(state, wait)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// [`Db::measures_within`] without a deadline.
+    pub fn measures(&self) -> Arc<Measures> {
+        loop {
+            if let Some(measures) = self.measures_within(None) {
+                return measures;
+            }
+        }
+    }
+
+    /// Whether measures of the current generation are in (false while they are being recomputed).
+    pub fn measures_current(&self, measures: &Measures) -> bool {
+        measures.generation == self.read().generation()
+    }
+
+    /// Computes measures on a thread of their own from now on: once now, and again each time writes
+    /// have settled (no write for `settle`). The thread holds the index's read lock only to copy
+    /// what the computation needs, and stops when the database is dropped.
+    pub fn compute_measures_in_background(self: &Arc<Db>, settle: std::time::Duration) {
+        let (dirty, signals) = std::sync::mpsc::channel::<()>();
+        {
+            let mut state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
+            if state.background.is_some() {
+                return;
+            }
+            state.background = Some(dirty.clone());
+        }
+        let _ = dirty.send(());
+        let db = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("innograph-measures".to_owned())
+            .spawn(move || {
+                let mut first = true;
+                while signals.recv().is_ok() {
+                    // Let a burst of writes finish first (the first computation, at start, at once).
+                    if !std::mem::take(&mut first) {
+                        loop {
+                            match signals.recv_timeout(settle) {
+                                Ok(()) => continue,
+                                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                            }
+                        }
+                    }
+                    let Some(db) = db.upgrade() else { return };
+                    let input = db.read().measure_input();
+                    let started = std::time::Instant::now();
+                    let measures = Arc::new(input.compute());
+                    tracing::info!(
+                        generation = measures.generation,
+                        took_ms = started.elapsed().as_millis() as u64,
+                        "network measures computed"
+                    );
+                    let mut state = db.measures.lock().unwrap_or_else(PoisonError::into_inner);
+                    let newer = state
+                        .latest
+                        .as_ref()
+                        .is_none_or(|old| old.generation <= measures.generation);
+                    if newer {
+                        state.latest = Some(measures);
+                    }
+                    drop(state);
+                    db.measures_ready.notify_all();
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "cannot start the measures thread; measures are computed on request");
+            self.measures
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .background = None;
+        }
+    }
+
+    /// Tells the background computation that the graph changed.
+    fn measures_dirty(&self) {
+        let state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(dirty) = &state.background {
+            let _ = dirty.send(());
         }
     }
 
@@ -174,6 +277,8 @@ impl Db {
         for relation in &graph.relations {
             index.put_relation(relation);
         }
+        drop(index);
+        self.measures_dirty();
         Ok(ImportSummary::of(graph))
     }
 
@@ -250,8 +355,17 @@ impl Db {
                 Write::PutRedirect { .. } => {}
             }
         }
+        drop(index);
+        self.measures_dirty();
         Ok(outcome)
     }
+}
+
+/// The latest measures, and the channel to the background computation if there is one.
+#[derive(Default)]
+struct MeasureState {
+    latest: Option<Arc<Measures>>,
+    background: Option<std::sync::mpsc::Sender<()>>,
 }
 
 /// A data directory opened for bulk imports only: the store without the in-memory index, for the

@@ -40,6 +40,8 @@ pub enum Centrality {
 pub struct Measures {
     /// The index generation these were computed from.
     pub generation: u64,
+    /// When they were computed.
+    pub computed_at: std::time::SystemTime,
     /// Entity ids in id order; every vector below is indexed like this one.
     pub ids: Vec<Arc<str>>,
     position: HashMap<Arc<str>, usize>,
@@ -86,9 +88,67 @@ struct Undirected {
     neighbours: Vec<Vec<(usize, f64)>>,
 }
 
+impl MeasureInput {
+    /// Computes every measure; needs no lock.
+    pub fn compute(self) -> Measures {
+        let MeasureInput {
+            generation,
+            ids,
+            position,
+            degree,
+            undirected,
+            directed,
+        } = self;
+        let n = ids.len();
+        let pagerank = pagerank(&directed, 0.85, 1e-10, 200);
+        let (betweenness, betweenness_sample) = if n <= EXACT_BETWEENNESS_LIMIT {
+            (betweenness(&undirected, None), None)
+        } else {
+            let sources = sample_sources(n, BETWEENNESS_SAMPLE, 0x1a2b_3c4d);
+            (
+                betweenness(&undirected, Some(&sources)),
+                Some(sources.len()),
+            )
+        };
+        let (component, component_sizes) = components(&undirected);
+        let (community, community_sizes, modularity) = louvain(&undirected);
+        Measures {
+            generation,
+            computed_at: std::time::SystemTime::now(),
+            ids,
+            position,
+            degree,
+            pagerank,
+            betweenness,
+            betweenness_sample,
+            component,
+            component_sizes,
+            community,
+            community_sizes,
+            modularity,
+        }
+    }
+}
+
+/// What the measures are computed from, copied out of the index so that the computation (seconds on
+/// a large graph) runs without holding the index's lock.
+pub struct MeasureInput {
+    generation: u64,
+    ids: Vec<Arc<str>>,
+    position: HashMap<Arc<str>, usize>,
+    degree: Vec<usize>,
+    undirected: Undirected,
+    directed: Vec<Vec<(usize, f64)>>,
+}
+
 impl GraphIndex {
     /// Computes every measure from the current index.
     pub fn measures(&self) -> Measures {
+        self.measure_input().compute()
+    }
+
+    /// Copies what the measures need out of the index (linear in its size).
+    pub fn measure_input(&self) -> MeasureInput {
         let nodes: Vec<NodeIndex> = self.nodes.values().copied().collect();
         let ids: Vec<Arc<str>> = nodes
             .iter()
@@ -122,34 +182,15 @@ impl GraphIndex {
                 .map(|m| m.into_iter().collect())
                 .collect(),
         };
-        let pagerank = pagerank(&self.directed_adjacency(&index_of), 0.85, 1e-10, 200);
-        let (betweenness, betweenness_sample) = if n <= EXACT_BETWEENNESS_LIMIT {
-            (betweenness(&undirected, None), None)
-        } else {
-            let sources = sample_sources(n, BETWEENNESS_SAMPLE, 0x1a2b_3c4d);
-            (
-                betweenness(&undirected, Some(&sources)),
-                Some(sources.len()),
-            )
-        };
-        let (component, component_sizes) = components(&undirected);
-        let (community, community_sizes, modularity) = louvain(&undirected);
-        Measures {
+        MeasureInput {
             generation: self.generation,
             ids,
             position,
             degree,
-            pagerank,
-            betweenness,
-            betweenness_sample,
-            component,
-            component_sizes,
-            community,
-            community_sizes,
-            modularity,
+            undirected,
+            directed: self.directed_adjacency(&index_of),
         }
     }
-
     /// PageRank alone (as in [`GraphIndex::measures`]), in id order of the entities.
     pub fn pagerank(&self) -> Vec<f64> {
         let index_of: FxHashMap<NodeIndex, usize> = self

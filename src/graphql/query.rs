@@ -106,7 +106,8 @@ impl Query {
         let measures = keys
             .iter()
             .any(|(k, _)| matches!(k, SortKey::PageRank | SortKey::Betweenness))
-            .then(|| db.measures());
+            .then(|| super::measures(ctx))
+            .transpose()?;
         let index = db.read();
         if by_id && where_.is_none() && after.as_deref().is_none_or(|a| !a.starts_with("offset:")) {
             let kinds = entity_kinds(kinds.as_deref());
@@ -593,7 +594,7 @@ impl Query {
         let first = limits.page_size("first", first.unwrap_or(10))?;
         let kinds = entity_kinds(kinds.as_deref());
         let db = db(ctx)?;
-        let measures = db.measures();
+        let measures = super::measures(ctx)?;
         let index = db.read();
         let centrality = match measure {
             Measure::PageRank => Centrality::PageRank,
@@ -627,7 +628,7 @@ impl Query {
     ) -> Result<Vec<Community>> {
         let limits = ctx.data::<Limits>()?;
         let first = limits.page_size("first", first.unwrap_or(10))?;
-        let measures = db(ctx)?.measures();
+        let measures = super::measures(ctx)?;
         Ok((0..measures.community_sizes.len())
             .take(first)
             .map(|id| Community {
@@ -640,8 +641,15 @@ impl Query {
 
     /// Network-level figures: components, modularity, and how betweenness was computed.
     async fn network(&self, ctx: &Context<'_>) -> Result<NetworkSummary> {
-        let measures = db(ctx)?.measures();
+        let measures = super::measures(ctx)?;
+        let computed_at = measures
+            .computed_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         Ok(NetworkSummary {
+            generation: measures.generation,
+            computed_at,
+            stale: !db(ctx)?.measures_current(&measures),
             entities: measures.ids.len(),
             components: measures.component_sizes.len(),
             largest_component: measures.component_sizes.first().copied().unwrap_or(0),

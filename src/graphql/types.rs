@@ -300,14 +300,14 @@ impl Entity {
 
     /// PageRank over directed relations (damping 0.85; sums to 1 over the graph).
     async fn page_rank(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
-        let measures = db(ctx)?.measures();
+        let measures = super::measures(ctx)?;
         Ok(measures.position(&self.0.id).map(|i| measures.pagerank[i]))
     }
 
     /// Normalised betweenness centrality on the undirected graph (estimated on large graphs: see
     /// `network.betweennessSampled`).
     async fn betweenness(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
-        let measures = db(ctx)?.measures();
+        let measures = super::measures(ctx)?;
         Ok(measures
             .position(&self.0.id)
             .map(|i| measures.betweenness[i]))
@@ -315,13 +315,13 @@ impl Entity {
 
     /// The Louvain community this entity belongs to (0 is the largest; see `communities`).
     async fn community(&self, ctx: &Context<'_>) -> Result<Option<usize>> {
-        let measures = db(ctx)?.measures();
+        let measures = super::measures(ctx)?;
         Ok(measures.position(&self.0.id).map(|i| measures.community[i]))
     }
 
     /// The weakly connected component this entity belongs to (0 is the largest).
     async fn component(&self, ctx: &Context<'_>) -> Result<Option<usize>> {
-        let measures = db(ctx)?.measures();
+        let measures = super::measures(ctx)?;
         Ok(measures.position(&self.0.id).map(|i| measures.component[i]))
     }
 
@@ -690,6 +690,13 @@ pub struct NetworkSummary {
     pub betweenness_sampled: bool,
     /// How many source entities the betweenness computation used.
     pub betweenness_sources: usize,
+    /// The generation of the graph (it grows with every write) these measures were computed from.
+    pub generation: u64,
+    /// When they were computed, in seconds since the Unix epoch.
+    pub computed_at: u64,
+    /// True while the graph has changed since: measures are recomputed in the background once writes
+    /// settle, and the previous ones are served meanwhile (as every measure field does).
+    pub stale: bool,
 }
 
 /// The collaboration network of universities (or other kinds).

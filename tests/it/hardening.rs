@@ -639,3 +639,39 @@ fn names_are_normalised_and_invisible_characters_refused() {
         "{body}"
     );
 }
+
+/// Defect 9: a measure query after a write used to recompute every measure inside the request.
+#[test]
+fn measures_are_recomputed_in_the_background_and_say_how_fresh_they_are() {
+    let (dir, token) = with_token("editor");
+    let network = "{ network { generation computedAt stale } topEntities(measure: PAGE_RANK, first: 1) { entity { id } } }";
+    let create = r#"mutation { createEntity(input: { id: "fresh-lab", kind: LAB, name: "新实验室" }) { id } }"#;
+    // Writes never settle within this test: the measures of the start are served, marked stale.
+    let server = Server::start(dir.path(), &["--measures-settle-ms", "600000"]);
+    let before = post(&server, None, &json!({ "query": network })).1;
+    assert_eq!(before["data"]["network"]["stale"], false, "{before}");
+    assert!(before["data"]["network"]["computedAt"].as_u64().unwrap() > 0);
+    assert!(post(&server, Some(&token), &json!({ "query": create })).1["errors"].is_null());
+    let after = post(&server, None, &json!({ "query": network })).1;
+    assert_eq!(after["data"]["network"]["stale"], true, "{after}");
+    assert_eq!(
+        after["data"]["network"]["generation"],
+        before["data"]["network"]["generation"]
+    );
+    drop(server);
+    // With a short settle, fresh measures arrive once writes stop.
+    let server = Server::start(dir.path(), &["--measures-settle-ms", "50"]);
+    let first = post(&server, None, &json!({ "query": network })).1;
+    let mutation = r#"mutation { createEntity(input: { id: "fresher-lab", kind: LAB, name: "更新的实验室" }) { id } }"#;
+    assert!(post(&server, Some(&token), &json!({ "query": mutation })).1["errors"].is_null());
+    let fresh = loop {
+        let body = post(&server, None, &json!({ "query": network })).1;
+        if body["data"]["network"]["stale"] == false
+            && body["data"]["network"]["generation"] != first["data"]["network"]["generation"]
+        {
+            break body;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(fresh["errors"].is_null(), "{fresh}");
+}
