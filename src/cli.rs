@@ -31,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the GraphQL API, GraphiQL and the health check; seeds an empty data directory first.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Validate a seed directory, a JSON Lines file or a CSV pair and write it into the data
     /// directory, all or nothing.
     Import {

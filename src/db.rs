@@ -25,6 +25,30 @@ pub enum DbError {
     /// A create found the id taken (checked under the write lock, with the write).
     #[error("`{id}` already exists")]
     Exists { id: String },
+    /// The disk refused a write (full, read-only, failing) or a write is stuck on it. Reads go on.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// What a failed write left to reconcile once the store is reopened.
+enum Failure {
+    /// These writes may or may not have reached the disk.
+    Writes(Vec<Write>),
+    /// An import failed: rebuild the index from the store.
+    Import,
+}
+
+/// How long a write waits for an earlier one (stuck on a failing disk, say) before giving up.
+const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A store error, with failures of the disk told apart.
+fn storage(error: StoreError) -> DbError {
+    match error {
+        StoreError::Sled(sled::Error::Io(io)) => DbError::Unavailable(format!(
+            "the data directory could not be written ({io}); reads go on, and writes resume once the disk is writable again; this write may or may not have reached the disk: read it back before repeating it"
+        )),
+        other => DbError::Store(other),
+    }
 }
 
 /// What an import wrote.
@@ -47,7 +71,13 @@ impl ImportSummary {
 
 /// A data directory, open: durable store plus in-memory index.
 pub struct Db {
-    store: Store,
+    /// The store; replaced by a fresh open of the same directory after a storage failure (sled
+    /// refuses every write once one has failed). `None` only while that swap is under way.
+    store: RwLock<Option<Arc<Store>>>,
+    dir: std::path::PathBuf,
+    /// Set when a write failed on the disk: the next write reopens the store and reconciles the
+    /// index with it first.
+    failure: Mutex<Option<Failure>>,
     index: RwLock<GraphIndex>,
     /// Serialises writers so that the check against the index and the write to the store agree.
     writer: Mutex<()>,
@@ -65,7 +95,9 @@ impl Db {
         let store = Store::open(dir)?;
         let index = load_index(&store)?;
         Ok(Db {
-            store,
+            store: RwLock::new(Some(Arc::new(store))),
+            dir: dir.to_owned(),
+            failure: Mutex::new(None),
             index: RwLock::new(index),
             writer: Mutex::new(()),
             measures: Mutex::new(MeasureState::default()),
@@ -76,7 +108,7 @@ impl Db {
 
     /// Whether the data directory holds nothing yet.
     pub fn is_empty(&self) -> bool {
-        self.store.is_empty()
+        self.store().is_empty()
     }
 
     /// The index, for reading. Hold the guard only as long as one answer takes.
@@ -89,7 +121,7 @@ impl Db {
         if self.read().contains(id) {
             return Ok(id.to_owned());
         }
-        Ok(self.store.redirect(id)?.unwrap_or_else(|| id.to_owned()))
+        Ok(self.store().redirect(id)?.unwrap_or_else(|| id.to_owned()))
     }
 
     /// Network measures. Without a background computation (see [`Db::compute_measures_in_background`])
@@ -206,15 +238,127 @@ impl Db {
         }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    pub fn store(&self) -> Arc<Store> {
+        loop {
+            if let Some(store) = self
+                .store
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+            {
+                return store.clone();
+            }
+            // A reopen is under way (milliseconds).
+            std::thread::yield_now();
+        }
+    }
+
+    /// Takes the write lock, waiting at most [`WRITER_WAIT`] for an earlier write to finish.
+    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, ()>, DbError> {
+        let started = std::time::Instant::now();
+        loop {
+            match self.writer.try_lock() {
+                Ok(guard) => return Ok(guard),
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => {
+                    return Ok(poisoned.into_inner());
+                }
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    if started.elapsed() > WRITER_WAIT {
+                        return Err(DbError::Unavailable(format!(
+                            "an earlier write has been waiting for the disk for more than {} s; reads go on, retry later",
+                            WRITER_WAIT.as_secs()
+                        )));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
+        }
+    }
+
+    /// After a failed write: reopens the store (sled refuses every write once one failed) and brings
+    /// the index in line with what reached the disk. Called with the write lock held.
+    fn recover(&self) -> Result<(), DbError> {
+        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(failed) = failure.take() else {
+            return Ok(());
+        };
+        // Reopening drops the store first (sled locks its directory): do it only once the disk takes
+        // writes again, or readers would be left without a store.
+        if let Err(error) = probe_writable(&self.dir) {
+            *failure = Some(failed);
+            return Err(DbError::Unavailable(format!(
+                "the data directory is still not writable ({error}); reads go on, retry once the disk is writable again"
+            )));
+        }
+        {
+            let mut slot = self.store.write().unwrap_or_else(PoisonError::into_inner);
+            drop(slot.take());
+            let mut attempt = 0;
+            let store = loop {
+                match Store::open(&self.dir) {
+                    Ok(store) => break store,
+                    Err(error) if attempt < 20 => {
+                        attempt += 1;
+                        tracing::warn!(%error, attempt, "cannot reopen the data directory yet");
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
+                    Err(error) => {
+                        // Every acknowledged write is on disk; a supervisor restarts us.
+                        tracing::error!(%error, "cannot reopen the data directory; stopping");
+                        std::process::exit(70);
+                    }
+                }
+            };
+            *slot = Some(Arc::new(store));
+        }
+        let store = self.store();
+        tracing::warn!("the data directory was reopened after a storage failure");
+        self.measures_dirty();
+        match failed {
+            Failure::Import => {
+                let rebuilt = load_index(&store)?;
+                *self.index.write().unwrap_or_else(PoisonError::into_inner) = rebuilt;
+            }
+            Failure::Writes(writes) => {
+                let documents = store.snapshot_documents()?;
+                let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+                for write in &writes {
+                    match write {
+                        Write::PutDocument { document, .. } => {
+                            if let Some(stored) = documents.iter().find(|d| d.id == document.id) {
+                                index.put_document(stored.clone());
+                            }
+                        }
+                        Write::PutEntity(entity) => {
+                            reconcile_entity(&mut index, &store, &entity.id)?
+                        }
+                        Write::DeleteEntity(id) => reconcile_entity(&mut index, &store, id)?,
+                        Write::PutRelation(relation) => reconcile_relation(
+                            &mut index,
+                            &store,
+                            &relation.source,
+                            relation.kind,
+                            &relation.target,
+                        )?,
+                        Write::DeleteRelation {
+                            source,
+                            kind,
+                            target,
+                        } => reconcile_relation(&mut index, &store, source, *kind, target)?,
+                        Write::PutRedirect { .. } => {}
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Everything in the store with document texts, sorted by id: what every export writes.
     pub fn export_data(&self) -> Result<GraphData, DbError> {
-        let snapshot = self.store.snapshot()?;
+        let store = self.store();
+        let snapshot = store.snapshot()?;
         let mut graph = GraphData {
-            documents: with_texts(&self.store, snapshot.documents)?,
+            documents: with_texts(&store, snapshot.documents)?,
             entities: snapshot.entities,
             relations: snapshot.relations,
         };
@@ -228,10 +372,10 @@ impl Db {
         views: &[crate::graph::RelationView],
     ) -> Result<Vec<crate::model::Relation>, DbError> {
         let mut relations = Vec::with_capacity(views.len());
+        let store = self.store();
         for view in views {
             if let Some(relation) =
-                self.store
-                    .relation(&view.source.id, view.edge.kind, &view.target.id)?
+                store.relation(&view.source.id, view.edge.kind, &view.target.id)?
             {
                 relations.push(relation);
             }
@@ -241,7 +385,7 @@ impl Db {
 
     /// An index rebuilt from the store from scratch: what the live index must equal.
     pub fn rebuilt_index(&self) -> Result<GraphIndex, DbError> {
-        load_index(&self.store)
+        load_index(&self.store())
     }
 
     /// Writes a validated graph: every document, entity and relation, replacing records with the same
@@ -256,17 +400,26 @@ impl Db {
         graph: &GraphData,
         progress: &dyn Fn(u64),
     ) -> Result<ImportSummary, DbError> {
-        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let _writer = self.lock_writer()?;
+        self.recover()?;
         {
             let index = self.read();
             check_import(graph, |id| Ok(index.contains(id)))?;
         }
-        self.store.import(
+        let imported = self.store().import(
             &graph.documents,
             &graph.entities,
             &graph.relations,
             progress,
-        )?;
+        );
+        if let Err(error) = imported {
+            let error = storage(error);
+            if matches!(error, DbError::Unavailable(_)) {
+                *self.failure.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some(Failure::Import);
+            }
+            return Err(error);
+        }
         let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
         for (document, _) in &graph.documents {
             index.put_document(document.clone());
@@ -322,7 +475,8 @@ impl Db {
         creates: &[String],
         persist: impl FnOnce(&Store, &[Write]) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let _writer = self.lock_writer()?;
+        self.recover()?;
         let writes = {
             let index = self.read();
             if let Some(id) = creates.iter().find(|id| exists(&index, id)) {
@@ -333,7 +487,18 @@ impl Db {
             check_rules(&index, &writes)?;
             writes
         };
-        let outcome = persist(&self.store, &writes)?;
+        let outcome = match persist(&self.store(), &writes) {
+            Ok(outcome) => outcome,
+            Err(DbError::Store(error)) => {
+                let error = storage(error);
+                if matches!(error, DbError::Unavailable(_)) {
+                    *self.failure.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some(Failure::Writes(writes));
+                }
+                return Err(error);
+            }
+            Err(other) => return Err(other),
+        };
         let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
         for write in writes {
             match write {
@@ -482,6 +647,49 @@ fn expand_deletes(index: &GraphIndex, writes: Vec<Write>) -> Vec<Write> {
         expanded.push(write);
     }
     expanded
+}
+
+/// Whether the disk under `dir` takes a write again: writes, syncs and removes a 1 MiB probe file.
+fn probe_writable(dir: &Path) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let path = dir.join(".innograph-write-probe");
+    let result = (|| {
+        let mut file = std::fs::File::create(&path)?;
+        file.write_all(&vec![0u8; 1 << 20])?;
+        file.sync_all()
+    })();
+    let _ = std::fs::remove_file(&path);
+    result
+}
+
+/// Sets the index's entity `id` to what the store holds (present or not).
+fn reconcile_entity(index: &mut GraphIndex, store: &Store, id: &str) -> Result<(), DbError> {
+    match store.entity(id)? {
+        Some(entity) => index.put_entity(entity),
+        None => {
+            index.remove_entity(id);
+        }
+    }
+    Ok(())
+}
+
+/// Sets the index's relation to what the store holds (present or not).
+fn reconcile_relation(
+    index: &mut GraphIndex,
+    store: &Store,
+    source: &str,
+    kind: crate::model::RelationKind,
+    target: &str,
+) -> Result<(), DbError> {
+    match store.relation(source, kind, target)? {
+        Some(relation) => {
+            index.put_relation(&relation);
+        }
+        None => {
+            index.remove_relation(source, kind, target);
+        }
+    }
+    Ok(())
 }
 
 /// Whether an entity id, or a relation id (`SOURCE/KIND/TARGET`), names a record of the index.

@@ -33,6 +33,9 @@ pub enum EditError {
     },
     #[error("internal error: {0}")]
     Internal(String),
+    /// The disk refused the write; nothing was applied, reads go on.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<DbError> for EditError {
@@ -40,6 +43,7 @@ impl From<DbError> for EditError {
         match error {
             DbError::Invalid(message) => EditError::Invalid(message),
             DbError::Exists { id } => EditError::Exists { id },
+            DbError::Unavailable(message) => EditError::Unavailable(message),
             DbError::Store(StoreError::Conflict {
                 id,
                 expected,
@@ -50,6 +54,11 @@ impl From<DbError> for EditError {
                 current,
             },
             DbError::Store(StoreError::Rejected(message)) => EditError::Invalid(message),
+            DbError::Store(StoreError::Sled(sled::Error::Io(io))) => {
+                EditError::Unavailable(format!(
+                    "the data directory could not be read or written ({io}); retry once the disk is writable again"
+                ))
+            }
             DbError::Store(other) => EditError::Internal(other.to_string()),
         }
     }

@@ -66,11 +66,14 @@ pub enum WsOut {
     Close(u16, String),
 }
 
+/// Turns the token sent in `connection_init` into a caller, or refuses the connection.
+pub type Authorize =
+    Box<dyn Fn(Option<String>) -> std::result::Result<Option<Caller>, String> + Send + Sync>;
+
 /// What a WebSocket session must enforce besides the protocol: the same policy as HTTP.
 pub struct WsPolicy {
     /// Turns the token sent in `connection_init` into a caller, or refuses the connection.
-    pub authorize:
-        Box<dyn Fn(Option<String>) -> std::result::Result<Option<Caller>, String> + Send + Sync>,
+    pub authorize: Authorize,
     /// Takes a token of the client's rate limit; false when it is spent.
     pub allow: Box<dyn Fn() -> bool + Send + Sync>,
     /// Subscriptions the connection may hold at once.
