@@ -1,5 +1,6 @@
 //! The integration tests: one binary, the real `innograph` executable, HTTP on loopback.
 
+mod adversarial;
 mod analysis;
 mod api;
 mod cli;
