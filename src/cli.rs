@@ -225,7 +225,7 @@ struct ServeArgs {
     #[arg(
         long,
         env = "INNOGRAPH_MAX_CONNECTIONS_PER_CLIENT",
-        default_value_t = 64
+        default_value_t = 256
     )]
     max_connections_per_client: usize,
     /// Subscriptions one WebSocket connection may hold at once.

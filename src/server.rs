@@ -80,7 +80,7 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
-            max_connections_per_client: 64,
+            max_connections_per_client: 256,
             max_subscriptions_per_connection: 100,
         }
     }
