@@ -314,6 +314,7 @@ fn added_relation_latency(
             evidence: vec![Evidence {
                 document: document.to_owned(),
                 quote: "innograph bench: added and removed again".to_owned(),
+                basis: crate::model::Basis::Stated,
             }],
         };
         let started = Instant::now();

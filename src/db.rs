@@ -12,6 +12,7 @@ use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::sync::Arc;
 
 use crate::graph::{Direction, GraphIndex, IndexBuilder, KindSet, Measures, Step};
+use crate::model::Layer;
 use crate::store::{ChangeRecord, Scanned, Store, StoreError, Write};
 use crate::validate::GraphData;
 
@@ -128,21 +129,27 @@ impl Db {
     /// those of the current graph, computed now if the cached ones are older. With one, the latest
     /// computed, even of an older generation: a request never waits for a recomputation, only for
     /// the very first computation, until `deadline` (then `None`).
-    pub fn measures_within(&self, deadline: Option<std::time::Instant>) -> Option<Arc<Measures>> {
+    /// Measures are of the subgraph of the entities in `layers`.
+    pub fn measures_within(
+        &self,
+        layers: &[Layer],
+        deadline: Option<std::time::Instant>,
+    ) -> Option<Arc<Measures>> {
+        let key = LayerKey::of(layers);
         let mut state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
         if state.background.is_none() {
             let index = self.read();
-            if let Some(measures) = &state.latest
+            if let Some(measures) = state.latest.get(&key)
                 && measures.generation == index.generation()
             {
                 return Some(measures.clone());
             }
-            let fresh = Arc::new(index.measures());
-            state.latest = Some(fresh.clone());
+            let fresh = Arc::new(index.measure_input(key.kinds().as_deref()).compute());
+            state.latest.insert(key, fresh.clone());
             return Some(fresh);
         }
         loop {
-            if let Some(measures) = &state.latest {
+            if let Some(measures) = state.latest.get(&key) {
                 return Some(measures.clone());
             }
             let wait = match deadline {
@@ -157,10 +164,10 @@ impl Db {
         }
     }
 
-    /// [`Db::measures_within`] without a deadline.
+    /// [`Db::measures_within`] of the whole graph, without a deadline.
     pub fn measures(&self) -> Arc<Measures> {
         loop {
-            if let Some(measures) = self.measures_within(None) {
+            if let Some(measures) = self.measures_within(&Layer::ALL, None) {
                 return measures;
             }
         }
@@ -201,24 +208,28 @@ impl Db {
                         }
                     }
                     let Some(db) = db.upgrade() else { return };
-                    let input = db.read().measure_input();
-                    let started = std::time::Instant::now();
-                    let measures = Arc::new(input.compute());
-                    tracing::info!(
-                        generation = measures.generation,
-                        took_ms = started.elapsed().as_millis() as u64,
-                        "network measures computed"
-                    );
-                    let mut state = db.measures.lock().unwrap_or_else(PoisonError::into_inner);
-                    let newer = state
-                        .latest
-                        .as_ref()
-                        .is_none_or(|old| old.generation <= measures.generation);
-                    if newer {
-                        state.latest = Some(measures);
+                    // The default of the measure fields (the ecosystem) first.
+                    for key in [LayerKey::ECOSYSTEM, LayerKey::ALL, LayerKey::POLICY] {
+                        let input = db.read().measure_input(key.kinds().as_deref());
+                        let started = std::time::Instant::now();
+                        let measures = Arc::new(input.compute());
+                        tracing::info!(
+                            generation = measures.generation,
+                            layers = key.0,
+                            took_ms = started.elapsed().as_millis() as u64,
+                            "network measures computed"
+                        );
+                        let mut state = db.measures.lock().unwrap_or_else(PoisonError::into_inner);
+                        let newer = state
+                            .latest
+                            .get(&key)
+                            .is_none_or(|old| old.generation <= measures.generation);
+                        if newer {
+                            state.latest.insert(key, measures);
+                        }
+                        drop(state);
+                        db.measures_ready.notify_all();
                     }
-                    drop(state);
-                    db.measures_ready.notify_all();
                 }
             });
         if let Err(error) = spawned {
@@ -526,11 +537,46 @@ impl Db {
     }
 }
 
-/// The latest measures, and the channel to the background computation if there is one.
+/// The latest measures of each set of layers, and the channel to the background computation if
+/// there is one.
 #[derive(Default)]
 struct MeasureState {
-    latest: Option<Arc<Measures>>,
+    latest: std::collections::HashMap<LayerKey, Arc<Measures>>,
     background: Option<std::sync::mpsc::Sender<()>>,
+}
+
+/// A set of layers as a bit mask (1: ecosystem, 2: policy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct LayerKey(u8);
+
+impl LayerKey {
+    const ECOSYSTEM: LayerKey = LayerKey(1);
+    const POLICY: LayerKey = LayerKey(2);
+    const ALL: LayerKey = LayerKey(3);
+
+    fn of(layers: &[Layer]) -> LayerKey {
+        let mut mask = 0;
+        for layer in layers {
+            mask |= match layer {
+                Layer::Ecosystem => 1,
+                Layer::Policy => 2,
+            };
+        }
+        if mask == 0 {
+            LayerKey::ALL
+        } else {
+            LayerKey(mask)
+        }
+    }
+
+    /// The entity kinds of these layers; `None` for all of them.
+    fn kinds(self) -> Option<Vec<crate::model::EntityKind>> {
+        match self {
+            LayerKey::ECOSYSTEM => Some(Layer::kinds(&[Layer::Ecosystem])),
+            LayerKey::POLICY => Some(Layer::kinds(&[Layer::Policy])),
+            _ => None,
+        }
+    }
 }
 
 /// A data directory opened for bulk imports only: the store without the in-memory index, for the

@@ -189,6 +189,12 @@ enum Line {
 struct EvidenceLine {
     document: String,
     quote: String,
+    #[serde(default, skip_serializing_if = "is_stated")]
+    basis: Option<String>,
+}
+
+fn is_stated(basis: &Option<String>) -> bool {
+    basis.as_deref().is_none_or(|b| b == "STATED")
 }
 
 /// Evidence as the seed reader keeps it.
@@ -198,6 +204,7 @@ fn raw_evidence(lines: Vec<EvidenceLine>) -> Vec<RawEvidence> {
         .map(|e| RawEvidence {
             doc: e.document,
             quote: e.quote,
+            basis: e.basis,
         })
         .collect()
 }
@@ -252,6 +259,7 @@ fn jsonl(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError>
                 .map(|e| EvidenceLine {
                     document: e.document.clone(),
                     quote: e.quote.clone(),
+                    basis: Some(e.basis.to_string()),
                 })
                 .collect(),
         })?;

@@ -33,12 +33,43 @@ pub enum EntityKind {
     Facility,
     /// Alliances and innovation consortia.
     Alliance,
-    /// Named reforms, policies, programmes, projects and events.
-    Initiative,
+    /// Policy layer: a named programme, project, campaign, action plan, fund, talent scheme, award
+    /// or event series.
+    Program,
+    /// Policy layer: a named policy document (plan, opinions, measures, rules; usually in 《》).
+    Policy,
+}
+
+/// The two layers of the graph: the ecosystem of organisations and places, and the policy layer of
+/// the programmes and policies the reports name beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Layer {
+    Ecosystem,
+    Policy,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 2] = [Layer::Ecosystem, Layer::Policy];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Ecosystem => "ECOSYSTEM",
+            Layer::Policy => "POLICY",
+        }
+    }
+
+    /// The entity kinds of these layers.
+    pub fn kinds(layers: &[Layer]) -> Vec<EntityKind> {
+        EntityKind::ALL
+            .into_iter()
+            .filter(|k| layers.contains(&k.layer()))
+            .collect()
+    }
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 10] = [
+    pub const ALL: [EntityKind; 11] = [
         EntityKind::University,
         EntityKind::ResearchInstitute,
         EntityKind::Lab,
@@ -48,8 +79,17 @@ impl EntityKind {
         EntityKind::Platform,
         EntityKind::Facility,
         EntityKind::Alliance,
-        EntityKind::Initiative,
+        EntityKind::Program,
+        EntityKind::Policy,
     ];
+
+    /// The layer entities of this kind belong to.
+    pub fn layer(self) -> Layer {
+        match self {
+            EntityKind::Program | EntityKind::Policy => Layer::Policy,
+            _ => Layer::Ecosystem,
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -62,7 +102,8 @@ impl EntityKind {
             EntityKind::Platform => "PLATFORM",
             EntityKind::Facility => "FACILITY",
             EntityKind::Alliance => "ALLIANCE",
-            EntityKind::Initiative => "INITIATIVE",
+            EntityKind::Program => "PROGRAM",
+            EntityKind::Policy => "POLICY",
         }
     }
 }
@@ -91,10 +132,16 @@ pub enum RelationKind {
     Supports,
     /// A participant → the event, programme or pilot it takes part in (参与, 参加, 入选, 参展).
     ParticipatesIn,
+    /// A government body → the programme, policy or platform a 责任单位 / 牵头单位 clause assigns to it.
+    ResponsibleFor,
+    /// A policy → the government body that issued it (制定, 出台, 印发).
+    IssuedBy,
+    /// A programme or policy → the district it covers.
+    AppliesTo,
 }
 
 impl RelationKind {
-    pub const ALL: [RelationKind; 10] = [
+    pub const ALL: [RelationKind; 13] = [
         RelationKind::CoBuiltBy,
         RelationKind::LocatedIn,
         RelationKind::Leads,
@@ -105,6 +152,9 @@ impl RelationKind {
         RelationKind::MemberOf,
         RelationKind::Supports,
         RelationKind::ParticipatesIn,
+        RelationKind::ResponsibleFor,
+        RelationKind::IssuedBy,
+        RelationKind::AppliesTo,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +169,9 @@ impl RelationKind {
             RelationKind::MemberOf => "MEMBER_OF",
             RelationKind::Supports => "SUPPORTS",
             RelationKind::ParticipatesIn => "PARTICIPATES_IN",
+            RelationKind::ResponsibleFor => "RESPONSIBLE_FOR",
+            RelationKind::IssuedBy => "ISSUED_BY",
+            RelationKind::AppliesTo => "APPLIES_TO",
         }
     }
 
@@ -199,6 +252,40 @@ impl DistrictLevel {
 impl_enum_text!(EntityKind, EntityKind::ALL, "entity kind");
 impl_enum_text!(RelationKind, RelationKind::ALL, "relation kind");
 impl_enum_text!(DistrictLevel, DistrictLevel::ALL, "district level");
+impl_enum_text!(Layer, Layer::ALL, "layer");
+impl_enum_text!(Basis, Basis::ALL, "evidence basis");
+
+/// How a piece of evidence supports its relation.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Basis {
+    /// The quote states the relation.
+    #[default]
+    Stated,
+    /// The relation is implied by the entity's own name (浙江大学湖州研究院 → 浙江大学, 湖州); the quote
+    /// is that name as the document writes it.
+    Name,
+    /// Cited to a bundled reference table (division codes, universities); the quote is its row.
+    Reference,
+    /// The report presents the thing as the reporting region's own and no finer place is known; the
+    /// quote shows the region.
+    Region,
+}
+
+impl Basis {
+    pub const ALL: [Basis; 4] = [Basis::Stated, Basis::Name, Basis::Reference, Basis::Region];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Stated => "STATED",
+            Basis::Name => "NAME",
+            Basis::Reference => "REFERENCE",
+            Basis::Region => "REGION",
+        }
+    }
+}
 
 /// A name that is not one of an enum's variants.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -271,6 +358,9 @@ pub struct Evidence {
     pub document: String,
     /// The verbatim span of the document that states the relation; `[…]` marks an elision.
     pub quote: String,
+    /// How the quote supports the relation.
+    #[serde(default)]
+    pub basis: Basis,
 }
 
 /// The mark that separates the verbatim parts of an elided quote.

@@ -234,6 +234,9 @@ pub struct RawRelation {
 pub struct RawEvidence {
     pub doc: String,
     pub quote: String,
+    /// STATED (the default), NAME, REFERENCE or REGION.
+    #[serde(default)]
+    pub basis: Option<String>,
 }
 
 /// Parses every TOML file of the seed; never fails, problems land in `syntax_errors`.

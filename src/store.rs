@@ -38,7 +38,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use crate::model::{Document, Entity, Relation, RelationKind};
 
 /// The on-disk format this build reads and writes. Bump it whenever a record's shape changes.
-pub const FORMAT: &str = "innograph-store/1";
+pub const FORMAT: &str = "innograph-store/2";
 
 /// Entity records written per transaction by [`Store::import`]: enough that the cost of a transaction
 /// vanishes, few enough that its buffered writes stay a few megabytes.
@@ -172,6 +172,7 @@ pub struct RelationRef<'a> {
 pub struct EvidenceRef<'a> {
     pub document: &'a str,
     pub quote: &'a str,
+    pub basis: crate::model::Basis,
 }
 
 /// What [`Store::scan`] yields: every document, then every entity record (an entity record may hold
@@ -948,6 +949,7 @@ mod tests {
             evidence: vec![Evidence {
                 document: "d".to_owned(),
                 quote: "q".to_owned(),
+                basis: crate::model::Basis::Stated,
             }],
         }
     }

@@ -44,7 +44,7 @@ impl Rng {
 const MIX: [(EntityKind, u32); 9] = [
     (EntityKind::Enterprise, 470),
     (EntityKind::ResearchInstitute, 140),
-    (EntityKind::Initiative, 120),
+    (EntityKind::Program, 120),
     (EntityKind::Lab, 80),
     (EntityKind::Platform, 80),
     (EntityKind::Government, 50),
@@ -121,8 +121,14 @@ pub fn generate(params: Params) -> GraphData {
         entities.push(entity(id, kind));
         by_kind[slot].1.push(id);
         let county = located_targets[rng.below(located_targets.len())];
+        // Organisations are located in a district; programmes apply to one.
+        let (relation, verb) = if kind.layer() == crate::model::Layer::Policy {
+            (RelationKind::AppliesTo, "适用于")
+        } else {
+            (RelationKind::LocatedIn, "位于")
+        };
         let sentence = format!(
-            "{} 位于 {}",
+            "{} {verb} {}",
             entities[id as usize].name, entities[county as usize].name
         );
         add(
@@ -131,7 +137,7 @@ pub fn generate(params: Params) -> GraphData {
             &mut lines,
             &entities,
             id,
-            RelationKind::LocatedIn,
+            relation,
             county,
             sentence,
         );
@@ -151,7 +157,7 @@ pub fn generate(params: Params) -> GraphData {
     let labs = of(EntityKind::Lab).clone();
     let alliances = of(EntityKind::Alliance).clone();
     let platforms = of(EntityKind::Platform).clone();
-    let initiatives = of(EntityKind::Initiative).clone();
+    let initiatives = of(EntityKind::Program).clone();
 
     // Preferential attachment: a pool holding each entity once per relation it has.
     let mut pool: Vec<u32> = relations.iter().map(|r| index_of(&r.target)).collect();
@@ -262,10 +268,10 @@ pub fn generate(params: Params) -> GraphData {
                 "加入",
             ),
             3 => (
-                RelationKind::Leads,
+                RelationKind::ResponsibleFor,
                 &governments,
                 &initiatives,
-                EntityKind::Initiative,
+                EntityKind::Program,
                 "牵头",
             ),
             4 => (
@@ -381,7 +387,8 @@ fn chinese(kind: EntityKind) -> &'static str {
         EntityKind::Platform => "平台",
         EntityKind::Facility => "装置",
         EntityKind::Alliance => "联盟",
-        EntityKind::Initiative => "计划",
+        EntityKind::Program => "计划",
+        EntityKind::Policy => "政策",
     }
 }
 
@@ -422,6 +429,7 @@ fn add(
         evidence: vec![Evidence {
             document: format!("synthetic-{document:05}"),
             quote,
+            basis: crate::model::Basis::Stated,
         }],
     });
     true
@@ -450,7 +458,7 @@ mod tests {
         let located: HashSet<&str> = a
             .relations
             .iter()
-            .filter(|r| r.kind == RelationKind::LocatedIn)
+            .filter(|r| matches!(r.kind, RelationKind::LocatedIn | RelationKind::AppliesTo))
             .map(|r| r.source.as_str())
             .collect();
         let provinces = a
@@ -461,7 +469,7 @@ mod tests {
         assert_eq!(
             located.len(),
             a.entities.len() - provinces,
-            "everything but provinces is located"
+            "everything but provinces is located (or, in the policy layer, applies to a place)"
         );
         let institutes_with_builders: HashSet<&str> = a
             .relations

@@ -504,6 +504,53 @@ pub fn check_relation_ends(relation: &Relation, source: &Entity, target: &Entity
     {
         problems.push(problem);
     }
+    let id = relation.id();
+    let mut rule = |ok: bool, what: &str| {
+        if !ok {
+            problems.push(format!("relation `{id}`: {what}"));
+        }
+    };
+    use crate::model::Layer;
+    match relation.kind {
+        RelationKind::LocatedIn => rule(
+            source.kind.layer() == Layer::Ecosystem,
+            &format!(
+                "only organisations and places are LOCATED_IN; a {} APPLIES_TO the district it covers",
+                source.kind
+            ),
+        ),
+        RelationKind::ResponsibleFor => rule(
+            source.kind == EntityKind::Government,
+            &format!(
+                "RESPONSIBLE_FOR starts at a GOVERNMENT body, not a {}",
+                source.kind
+            ),
+        ),
+        RelationKind::IssuedBy => {
+            rule(
+                source.kind == EntityKind::Policy,
+                &format!("ISSUED_BY starts at a POLICY, not a {}", source.kind),
+            );
+            rule(
+                target.kind == EntityKind::Government,
+                &format!("ISSUED_BY ends at a GOVERNMENT body, not a {}", target.kind),
+            );
+        }
+        RelationKind::AppliesTo => {
+            rule(
+                source.kind.layer() == Layer::Policy,
+                &format!(
+                    "APPLIES_TO starts at a PROGRAM or POLICY, not a {}",
+                    source.kind
+                ),
+            );
+            rule(
+                target.kind == EntityKind::District,
+                &format!("APPLIES_TO ends at a DISTRICT, not a {}", target.kind),
+            );
+        }
+        _ => {}
+    }
     if relation.kind == RelationKind::LocatedIn
         && !matches!(target.kind, EntityKind::District | EntityKind::Platform)
     {
@@ -592,19 +639,29 @@ fn relation_from_raw(raw: &RawRelation) -> Result<Relation, String> {
         .map(i32::try_from)
         .transpose()
         .map_err(|_| format!("relation `{label}`: year is out of range"))?;
+    let evidence = raw
+        .evidence
+        .iter()
+        .map(|e| {
+            let basis = match &e.basis {
+                None => crate::model::Basis::Stated,
+                Some(basis) => basis
+                    .parse()
+                    .map_err(|error| format!("relation `{label}`: {error}"))?,
+            };
+            Ok(Evidence {
+                document: e.doc.clone(),
+                quote: e.quote.clone(),
+                basis,
+            })
+        })
+        .collect::<Result<Vec<Evidence>, String>>()?;
     Ok(Relation {
         kind,
         source: raw.source.clone(),
         target: raw.target.clone(),
         year,
-        evidence: raw
-            .evidence
-            .iter()
-            .map(|e| Evidence {
-                document: e.doc.clone(),
-                quote: e.quote.clone(),
-            })
-            .collect(),
+        evidence,
     })
 }
 
@@ -692,14 +749,14 @@ evidence = [{{ doc = "d", quote = "由新昌县" }}]
         assert_eq!(
             check(&graph),
             [
-                "t/graph/g.toml:12: error: entity `zju`: unknown entity kind `COLLEGE` (expected one of UNIVERSITY, RESEARCH_INSTITUTE, LAB, ENTERPRISE, GOVERNMENT, DISTRICT, PLATFORM, FACILITY, ALLIANCE, INITIATIVE)",
+                "t/graph/g.toml:12: error: entity `zju`: unknown entity kind `COLLEGE` (expected one of UNIVERSITY, RESEARCH_INSTITUTE, LAB, ENTERPRISE, GOVERNMENT, DISTRICT, PLATFORM, FACILITY, ALLIANCE, PROGRAM, POLICY)",
                 "t/graph/g.toml:16: error: name or alias «浙大» of `other` is already claimed by `zju`",
                 "t/graph/g.toml:16: warning: entity `other` (浙大) has no relation",
                 "t/graph/g.toml:20: error: relation `tianmu/CO_BUILT_BY/nobody` points to unknown entity `nobody`",
                 "t/graph/g.toml:25: error: relation `zju/LEADS/tianmu` has no evidence; every relation needs a document and a quote",
                 "t/graph/g.toml:29: error: relation `tianmu/RELIES_ON/zju` cites unknown document `x`",
                 "t/graph/g.toml:29: error: relation `tianmu/RELIES_ON/zju`: quote not found verbatim in document `d`: «由绍兴市»",
-                "t/graph/g.toml:34: error: relation `tianmu/OWNS/zju`: unknown relation kind `OWNS` (expected one of CO_BUILT_BY, LOCATED_IN, LEADS, PART_OF, RELIES_ON, COOPERATES_WITH, ORGANIZES, MEMBER_OF, SUPPORTS, PARTICIPATES_IN)",
+                "t/graph/g.toml:34: error: relation `tianmu/OWNS/zju`: unknown relation kind `OWNS` (expected one of CO_BUILT_BY, LOCATED_IN, LEADS, PART_OF, RELIES_ON, COOPERATES_WITH, ORGANIZES, MEMBER_OF, SUPPORTS, PARTICIPATES_IN, RESPONSIBLE_FOR, ISSUED_BY, APPLIES_TO)",
             ]
         );
     }

@@ -144,12 +144,18 @@ pub struct MeasureInput {
 impl GraphIndex {
     /// Computes every measure from the current index.
     pub fn measures(&self) -> Measures {
-        self.measure_input().compute()
+        self.measure_input(None).compute()
     }
 
-    /// Copies what the measures need out of the index (linear in its size).
-    pub fn measure_input(&self) -> MeasureInput {
-        let nodes: Vec<NodeIndex> = self.nodes.values().copied().collect();
+    /// Copies what the measures need out of the index (linear in its size): the subgraph of the
+    /// entities of `kinds` (all when `None`) and the relations among them.
+    pub fn measure_input(&self, kinds: Option<&[EntityKind]>) -> MeasureInput {
+        let nodes: Vec<NodeIndex> = self
+            .nodes
+            .values()
+            .copied()
+            .filter(|&n| kinds.is_none_or(|k| k.contains(&self.graph[n].kind)))
+            .collect();
         let ids: Vec<Arc<str>> = nodes
             .iter()
             .map(|&n| Arc::from(self.graph[n].id.as_str()))
@@ -168,7 +174,10 @@ impl GraphIndex {
         let mut undirected: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); n];
         let mut degree = vec![0usize; n];
         for edge in self.graph.edge_references() {
-            let (s, t) = (index_of[&edge.source()], index_of[&edge.target()]);
+            let (Some(&s), Some(&t)) = (index_of.get(&edge.source()), index_of.get(&edge.target()))
+            else {
+                continue;
+            };
             degree[s] += 1;
             degree[t] += 1;
             if s != t {
@@ -207,7 +216,10 @@ impl GraphIndex {
     fn directed_adjacency(&self, index_of: &FxHashMap<NodeIndex, usize>) -> Vec<Vec<(usize, f64)>> {
         let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); index_of.len()];
         for edge in self.graph.edge_references() {
-            let (s, t) = (index_of[&edge.source()], index_of[&edge.target()]);
+            let (Some(&s), Some(&t)) = (index_of.get(&edge.source()), index_of.get(&edge.target()))
+            else {
+                continue;
+            };
             out[s].push((t, 1.0));
             if edge.weight().kind.is_symmetric() {
                 out[t].push((s, 1.0));
@@ -235,7 +247,11 @@ impl GraphIndex {
     /// The collaboration network of entities of `kinds` (universities by default): two are tied when
     /// they co-built the same entity, co-built with the same partner, or co-built entities located in
     /// the same district or platform. Weight: the number of shared entities, partners and places.
-    pub fn collaboration_network(&self, kinds: &[EntityKind]) -> Vec<CollaborationTie> {
+    pub fn collaboration_network(
+        &self,
+        kinds: &[EntityKind],
+        through: Option<&[EntityKind]>,
+    ) -> Vec<CollaborationTie> {
         let co_built_by = |node: NodeIndex| -> Vec<NodeIndex> {
             self.graph
                 .edges_directed(node, PgDirection::Outgoing)
@@ -256,6 +272,9 @@ impl GraphIndex {
                     continue;
                 }
                 let thing = edge.source();
+                if through.is_some_and(|k| !k.contains(&self.graph[thing].kind)) {
+                    continue;
+                }
                 built.entry(member).or_default().insert(thing);
                 for partner in co_built_by(thing) {
                     if partner != member {

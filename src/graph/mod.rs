@@ -1108,7 +1108,7 @@ impl IndexBuilder {
         if let Some(&node) = self.ids.get(id) {
             return node;
         }
-        let placeholder = Node::new(Entity::new(id, EntityKind::Initiative, id), 0);
+        let placeholder = Node::new(Entity::new(id, EntityKind::Program, id), 0);
         let node = self.index.add_node(id.to_owned(), placeholder);
         self.ids.insert(id.to_owned(), node);
         self.pending.insert(node);

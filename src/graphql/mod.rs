@@ -196,9 +196,13 @@ fn db<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Db>> {
 
 /// The network measures a resolver may use: the latest computed (see [`Db::measures_within`]);
 /// `MEASURES_NOT_READY` while the first computation has not finished within the request's time.
-fn measures(ctx: &Context<'_>) -> Result<Arc<crate::graph::Measures>> {
+/// `layers` are the layers measured (their subgraph).
+fn measures(
+    ctx: &Context<'_>,
+    layers: &[crate::model::Layer],
+) -> Result<Arc<crate::graph::Measures>> {
     let deadline = ctx.data_opt::<RequestDeadline>().map(|d| d.0);
-    db(ctx)?.measures_within(deadline).ok_or_else(|| {
+    db(ctx)?.measures_within(layers, deadline).ok_or_else(|| {
         user_error(
             "MEASURES_NOT_READY",
             "the network measures are being computed for the first time since the server started; retry in a few seconds",

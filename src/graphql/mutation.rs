@@ -96,6 +96,9 @@ impl From<EntityInput> for model::Entity {
 pub struct EvidenceInput {
     pub document: ID,
     pub quote: String,
+    /// How the quote supports the relation (default: STATED, the quote says it).
+    #[graphql(default)]
+    pub basis: super::types::Basis,
 }
 
 /// A relation to create; evidence is required.
@@ -225,6 +228,7 @@ impl Mutation {
                 .map(|e| model::Evidence {
                     document: e.document.to_string(),
                     quote: e.quote,
+                    basis: e.basis.into(),
                 })
                 .collect(),
         };
@@ -265,6 +269,7 @@ impl Mutation {
         let evidence = model::Evidence {
             document: evidence.document.to_string(),
             quote: evidence.quote,
+            basis: evidence.basis.into(),
         };
         edit::add_evidence(
             db(ctx)?,

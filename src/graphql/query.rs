@@ -59,6 +59,9 @@ impl Query {
         ctx: &Context<'_>,
         text: String,
         kinds: Option<Vec<EntityKind>>,
+        #[graphql(desc = "Only entities of these layers (default: both).")] layers: Option<
+            Vec<super::types::Layer>,
+        >,
         #[graphql(default = 10)] first: Option<i32>,
     ) -> Result<Vec<Entity>> {
         let limits = ctx.data::<Limits>()?;
@@ -72,7 +75,7 @@ impl Query {
                 ),
             ));
         }
-        let kinds = entity_kinds(kinds.as_deref());
+        let kinds = entity_kinds(super::types::with_layers(kinds, layers.as_deref()).as_deref());
         Ok(db(ctx)?
             .read()
             .search(&text, kinds.as_deref(), first)
@@ -96,7 +99,11 @@ impl Query {
         >,
         #[graphql(name = "where")] where_: Option<EntityWhere>,
         order_by: Option<Vec<EntityOrder>>,
+        #[graphql(desc = "Only entities of these layers (default: both).")] layers: Option<
+            Vec<super::types::Layer>,
+        >,
     ) -> Result<EntityConnection> {
+        let kinds = super::types::with_layers(kinds, layers.as_deref());
         let limits = ctx.data::<Limits>()?;
         let first = limits.page_size("first", first.unwrap_or(50))?;
         let filter = entity_filter(kinds.as_deref(), where_.as_ref())?;
@@ -106,7 +113,14 @@ impl Query {
         let measures = keys
             .iter()
             .any(|(k, _)| matches!(k, SortKey::PageRank | SortKey::Betweenness))
-            .then(|| super::measures(ctx))
+            .then(|| {
+                // Ranks of the layers asked for (default: measured over the whole graph).
+                let measured: Vec<model::Layer> = layers
+                    .as_deref()
+                    .map(|l| l.iter().map(|&l| l.into()).collect())
+                    .unwrap_or_else(|| model::Layer::ALL.to_vec());
+                super::measures(ctx, &measured)
+            })
             .transpose()?;
         let index = db.read();
         if by_id && where_.is_none() && after.as_deref().is_none_or(|a| !a.starts_with("offset:")) {
@@ -216,8 +230,11 @@ impl Query {
             Vec<EntityKind>,
         >,
         as_of: Option<i32>,
+        #[graphql(desc = "Only pass through entities of these layers (default: both).")]
+        layers: Option<Vec<super::types::Layer>>,
     ) -> Result<Option<Path>> {
         let limits = ctx.data::<Limits>()?;
+        let via = super::types::with_layers(via, layers.as_deref());
         let query = PathQuery::new(
             ctx,
             (&from, &to),
@@ -248,6 +265,8 @@ impl Query {
         hops: Option<Vec<HopInput>>,
         via: Option<Vec<EntityKind>>,
         as_of: Option<i32>,
+        #[graphql(desc = "Only pass through entities of these layers (default: both).")]
+        layers: Option<Vec<super::types::Layer>>,
     ) -> Result<Vec<Path>> {
         let limits = ctx.data::<Limits>()?;
         let k = k.unwrap_or(3);
@@ -257,6 +276,7 @@ impl Query {
                 format!("`k` is {k}; it must be between 0 and {}", limits.max_paths),
             ));
         }
+        let via = super::types::with_layers(via, layers.as_deref());
         let query = PathQuery::new(
             ctx,
             (&from, &to),
@@ -296,9 +316,12 @@ impl Query {
         hops: Option<Vec<HopInput>>,
         via: Option<Vec<EntityKind>>,
         as_of: Option<i32>,
+        #[graphql(desc = "Only pass through entities of these layers (default: both).")]
+        layers: Option<Vec<super::types::Layer>>,
     ) -> Result<PathList> {
         let limits = ctx.data::<Limits>()?;
         let limit = limits.page_size("limit", limit.unwrap_or(20))?;
+        let via = super::types::with_layers(via, layers.as_deref());
         let query = PathQuery::new(
             ctx,
             (&from, &to),
@@ -345,6 +368,9 @@ impl Query {
         after: Option<String>,
         hops: Option<Vec<HopInput>>,
         as_of: Option<i32>,
+        #[graphql(desc = "Only entities of these layers (default: both).")] layers: Option<
+            Vec<super::types::Layer>,
+        >,
     ) -> Result<ReachableConnection> {
         let limits = ctx.data::<Limits>()?;
         let first = limits.page_size("first", first.unwrap_or(50))?;
@@ -363,7 +389,7 @@ impl Query {
             as_of,
         )?;
         known_entity(ctx, "from", &from)?;
-        let kinds = entity_kinds(kinds.as_deref());
+        let kinds = entity_kinds(super::types::with_layers(kinds, layers.as_deref()).as_deref());
         let found = db(ctx)?
             .read()
             .reachable(
@@ -448,6 +474,9 @@ impl Query {
         #[graphql(default = 500)] limit: Option<i32>,
         kinds: Option<Vec<EntityKind>>,
         as_of: Option<i32>,
+        #[graphql(desc = "Only entities of these layers (default: both).")] layers: Option<
+            Vec<super::types::Layer>,
+        >,
     ) -> Result<Subgraph> {
         let limits = ctx.data::<Limits>()?;
         let depth = limits.traversal_depth("depth", depth.unwrap_or(1))?;
@@ -468,7 +497,7 @@ impl Query {
         }
         let ids: Vec<String> = ids.into_iter().map(|id| id.0).collect();
         let step = timed_step(relations.as_deref(), direction, time_filter(as_of, None)?);
-        let kinds = entity_kinds(kinds.as_deref());
+        let kinds = entity_kinds(super::types::with_layers(kinds, layers.as_deref()).as_deref());
         let subgraph = db(ctx)?.read().neighborhood(
             &ids,
             step,
@@ -492,9 +521,20 @@ impl Query {
         relations: Option<RelationWhere>,
         within: Option<ID>,
         level: Option<super::types::DistrictLevel>,
+        #[graphql(desc = "The layers measured (default: the ecosystem).")] layers: Option<
+            Vec<super::types::Layer>,
+        >,
     ) -> Result<Vec<GroupCount>> {
         let index = db(ctx)?.read();
-        let filter = entity_filter(None, where_.as_ref())?;
+        let layers = super::types::measured_layers(layers.as_deref());
+        let in_layers: Option<Vec<EntityKind>> =
+            (layers.len() < model::Layer::ALL.len()).then(|| {
+                model::Layer::kinds(&layers)
+                    .into_iter()
+                    .map(EntityKind::from)
+                    .collect()
+            });
+        let filter = entity_filter(in_layers.as_deref(), where_.as_ref())?;
         match by {
             GroupBy::Kind => {
                 let compiled = index.compile(filter);
@@ -589,12 +629,15 @@ impl Query {
         measure: Measure,
         kinds: Option<Vec<EntityKind>>,
         #[graphql(default = 10)] first: Option<i32>,
+        #[graphql(desc = "The layers measured (default: the ecosystem).")] layers: Option<
+            Vec<super::types::Layer>,
+        >,
     ) -> Result<Vec<RankedEntity>> {
         let limits = ctx.data::<Limits>()?;
         let first = limits.page_size("first", first.unwrap_or(10))?;
         let kinds = entity_kinds(kinds.as_deref());
         let db = db(ctx)?;
-        let measures = super::measures(ctx)?;
+        let measures = super::measures(ctx, &super::types::measured_layers(layers.as_deref()))?;
         let index = db.read();
         let centrality = match measure {
             Measure::PageRank => Centrality::PageRank,
@@ -625,10 +668,13 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 10)] first: Option<i32>,
+        #[graphql(desc = "The layers measured (default: the ecosystem).")] layers: Option<
+            Vec<super::types::Layer>,
+        >,
     ) -> Result<Vec<Community>> {
         let limits = ctx.data::<Limits>()?;
         let first = limits.page_size("first", first.unwrap_or(10))?;
-        let measures = super::measures(ctx)?;
+        let measures = super::measures(ctx, &super::types::measured_layers(layers.as_deref()))?;
         Ok((0..measures.community_sizes.len())
             .take(first)
             .map(|id| Community {
@@ -640,8 +686,14 @@ impl Query {
     }
 
     /// Network-level figures: components, modularity, and how betweenness was computed.
-    async fn network(&self, ctx: &Context<'_>) -> Result<NetworkSummary> {
-        let measures = super::measures(ctx)?;
+    async fn network(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The layers measured (default: the ecosystem).")] layers: Option<
+            Vec<super::types::Layer>,
+        >,
+    ) -> Result<NetworkSummary> {
+        let measures = super::measures(ctx, &super::types::measured_layers(layers.as_deref()))?;
         let computed_at = measures
             .computed_at
             .duration_since(std::time::UNIX_EPOCH)
@@ -669,10 +721,17 @@ impl Query {
         #[graphql(default_with = "Some(vec![EntityKind::University])")] kinds: Option<
             Vec<EntityKind>,
         >,
+        #[graphql(
+            desc = "The layers the co-built entities are taken from (default: the ecosystem)."
+        )]
+        layers: Option<Vec<super::types::Layer>>,
     ) -> Result<CollaborationNetwork> {
         let kinds =
             entity_kinds(kinds.as_deref()).unwrap_or_else(|| vec![model::EntityKind::University]);
-        let ties = db(ctx)?.read().collaboration_network(&kinds);
+        let through = model::Layer::kinds(&super::types::measured_layers(layers.as_deref()));
+        let ties = db(ctx)?
+            .read()
+            .collaboration_network(&kinds, Some(&through));
         let mut members: Vec<std::sync::Arc<model::Entity>> = ties
             .iter()
             .flat_map(|t| [t.a.clone(), t.b.clone()])

@@ -39,8 +39,69 @@ pub enum EntityKind {
     Facility,
     /// Alliances and innovation consortia.
     Alliance,
-    /// Named reforms, policies, programmes, projects and events.
-    Initiative,
+    /// Policy layer: a named programme, project, campaign, action plan, fund, talent scheme, award
+    /// or event series.
+    Program,
+    /// Policy layer: a named policy document (plan, opinions, measures, rules; usually in 《》).
+    Policy,
+}
+
+/// The two layers of the graph.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "model::Layer")]
+pub enum Layer {
+    /// Organisations and places: universities, institutes, labs, enterprises, government bodies,
+    /// districts, platforms, facilities, alliances.
+    Ecosystem,
+    /// The programmes and policies the reports name.
+    Policy,
+}
+
+/// How a piece of evidence supports its relation.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[graphql(remote = "model::Basis")]
+pub enum Basis {
+    /// The quote states the relation.
+    #[default]
+    Stated,
+    /// Implied by the entity's own name (浙江大学湖州研究院 → 浙江大学, 湖州); the quote is the name.
+    Name,
+    /// Cited to a bundled reference table; the quote is its row.
+    Reference,
+    /// The reporting region: the report presents the thing as the region's own, no finer place known.
+    Region,
+}
+
+/// The entity kinds among `kinds` that belong to `layers` (`None`: no restriction). Both layers
+/// restrict nothing.
+pub(super) fn with_layers(
+    kinds: Option<Vec<EntityKind>>,
+    layers: Option<&[Layer]>,
+) -> Option<Vec<EntityKind>> {
+    let Some(layers) = layers else {
+        return kinds;
+    };
+    let layers: Vec<model::Layer> = layers.iter().map(|&l| l.into()).collect();
+    if model::Layer::ALL.iter().all(|l| layers.contains(l)) {
+        return kinds;
+    }
+    let in_layers = |k: &EntityKind| layers.contains(&model::EntityKind::from(*k).layer());
+    Some(match kinds {
+        Some(kinds) => kinds.into_iter().filter(in_layers).collect(),
+        None => model::EntityKind::ALL
+            .into_iter()
+            .map(EntityKind::from)
+            .filter(in_layers)
+            .collect(),
+    })
+}
+
+/// The layers a measure field works on: those asked for, else the ecosystem.
+pub(super) fn measured_layers(layers: Option<&[Layer]>) -> Vec<model::Layer> {
+    match layers {
+        Some(layers) if !layers.is_empty() => layers.iter().map(|&l| l.into()).collect(),
+        _ => vec![model::Layer::Ecosystem],
+    }
 }
 
 /// The type of a directed tie between two entities.
@@ -67,6 +128,12 @@ pub enum RelationKind {
     Supports,
     /// A participant → the event, programme or pilot it takes part in (参与, 参加, 入选, 参展).
     ParticipatesIn,
+    /// A government body → the programme, policy or platform a 责任单位 / 牵头单位 clause assigns to it.
+    ResponsibleFor,
+    /// A policy → the government body that issued it (制定, 出台, 印发).
+    IssuedBy,
+    /// A programme or policy → the district it covers.
+    AppliesTo,
 }
 
 /// Level of an administrative division.
@@ -173,6 +240,11 @@ impl Entity {
         self.0.district_level.map(Into::into)
     }
 
+    /// ECOSYSTEM for organisations and places, POLICY for programmes and policies.
+    async fn layer(&self) -> Layer {
+        self.0.kind.layer().into()
+    }
+
     /// Every entity reachable in 1..=depth hops over the given relations and direction, each once,
     /// nearest first (then by id), never this entity. `kinds` filters what is returned.
     #[graphql(
@@ -188,11 +260,14 @@ impl Entity {
         kinds: Option<Vec<EntityKind>>,
         #[graphql(desc = "See the graph as the documents of this year and before describe it.")]
         as_of: Option<i32>,
+        #[graphql(desc = "Return only entities of these layers (default: both).")] layers: Option<
+            Vec<Layer>,
+        >,
     ) -> Result<Vec<Entity>> {
         let limits = ctx.data::<Limits>()?;
         let depth = limits.traversal_depth("depth", depth.unwrap_or(1))?;
         let direction = direction.unwrap_or(Direction::Out);
-        let kinds = entity_kinds(kinds.as_deref());
+        let kinds = entity_kinds(with_layers(kinds, layers.as_deref()).as_deref());
         let step = timed_step(relations.as_deref(), direction, time_filter(as_of, None)?);
         let found = db(ctx)?
             .read()
@@ -298,30 +373,33 @@ impl Entity {
             .degree(&self.0.id, step(relations.as_deref(), direction)))
     }
 
-    /// PageRank over directed relations (damping 0.85; sums to 1 over the graph).
+    /// PageRank over directed relations (damping 0.85; sums to 1), measured over the ecosystem layer:
+    /// null for programmes and policies (rank both layers with `topEntities(layers: …)`).
     async fn page_rank(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
-        let measures = super::measures(ctx)?;
+        let measures = super::measures(ctx, &[model::Layer::Ecosystem])?;
         Ok(measures.position(&self.0.id).map(|i| measures.pagerank[i]))
     }
 
-    /// Normalised betweenness centrality on the undirected graph (estimated on large graphs: see
-    /// `network.betweennessSampled`).
+    /// Normalised betweenness centrality on the undirected ecosystem layer (estimated on large graphs:
+    /// see `network.betweennessSampled`); null for programmes and policies.
     async fn betweenness(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
-        let measures = super::measures(ctx)?;
+        let measures = super::measures(ctx, &[model::Layer::Ecosystem])?;
         Ok(measures
             .position(&self.0.id)
             .map(|i| measures.betweenness[i]))
     }
 
-    /// The Louvain community this entity belongs to (0 is the largest; see `communities`).
+    /// The Louvain community of the ecosystem layer this entity belongs to (0 is the largest; see
+    /// `communities`); null for programmes and policies.
     async fn community(&self, ctx: &Context<'_>) -> Result<Option<usize>> {
-        let measures = super::measures(ctx)?;
+        let measures = super::measures(ctx, &[model::Layer::Ecosystem])?;
         Ok(measures.position(&self.0.id).map(|i| measures.community[i]))
     }
 
-    /// The weakly connected component this entity belongs to (0 is the largest).
+    /// The weakly connected component of the ecosystem layer this entity belongs to (0 is the
+    /// largest); null for programmes and policies.
     async fn component(&self, ctx: &Context<'_>) -> Result<Option<usize>> {
-        let measures = super::measures(ctx)?;
+        let measures = super::measures(ctx, &[model::Layer::Ecosystem])?;
         Ok(measures.position(&self.0.id).map(|i| measures.component[i]))
     }
 
@@ -418,6 +496,7 @@ impl Relation {
                 Some(Evidence {
                     document: Document(document),
                     quote: e.quote,
+                    basis: e.basis.into(),
                 })
             })
             .collect())
@@ -428,10 +507,17 @@ impl Relation {
 pub struct Evidence {
     document: Document,
     quote: String,
+    basis: Basis,
 }
 
 #[Object]
 impl Evidence {
+    /// How the quote supports the relation: stated by it, implied by an entity's name, cited to a
+    /// reference table, or the reporting region (no finer place known).
+    async fn basis(&self) -> Basis {
+        self.basis
+    }
+
     async fn document(&self) -> &Document {
         &self.document
     }

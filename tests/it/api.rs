@@ -329,7 +329,10 @@ fn documents_and_stats() {
     assert_eq!(data["stats"]["relations"], 14);
     assert_eq!(data["stats"]["documents"], 2);
     let by_kind = &data["stats"]["entitiesByKind"];
-    assert_eq!(by_kind.as_array().unwrap().len(), 10);
+    assert_eq!(
+        by_kind.as_array().unwrap().len(),
+        innograph::model::EntityKind::ALL.len()
+    );
     assert!(
         by_kind
             .as_array()

@@ -76,7 +76,7 @@ proptest! {
                 source: id.clone(),
                 target: existing[i % existing.len()].to_owned(),
                 year: None,
-                evidence: vec![Evidence { document: "mini".to_owned(), quote: quotes[i % quotes.len()].clone() }],
+                evidence: vec![Evidence { document: "mini".to_owned(), quote: quotes[i % quotes.len()].clone(), basis: innograph::model::Basis::Stated }],
             };
             if edit::create_relation(&db, &actor, relation).is_err() {
                 prop_assert_eq!(&db.read().canonical(), &before);
@@ -112,7 +112,7 @@ proptest! {
                     source: pool(a),
                     target: pool(b),
                     year: None,
-                    evidence: vec![Evidence { document: "mini".to_owned(), quote: "位于上虞区".to_owned() }],
+                    evidence: vec![Evidence { document: "mini".to_owned(), quote: "位于上虞区".to_owned(), basis: innograph::model::Basis::Stated }],
                 }).map(|_| ()),
                 3 => edit::merge_entities(&db, &actor, &pool(a), &pool(b), (version(&pool(a)), version(&pool(b)))),
                 _ => edit::delete_entity(&db, &actor, &pool(a), version(&pool(a))),

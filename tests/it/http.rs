@@ -294,7 +294,7 @@ fn sigterm_shuts_down_gracefully() {
     let server = Server::start(dir.path(), &[]);
     assert_eq!(
         server.data("{ stats { documents } }", json!({}))["stats"]["documents"],
-        6
+        7
     );
     let status = server.terminate();
     assert!(status.success(), "exit status {status:?}");

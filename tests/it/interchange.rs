@@ -258,7 +258,10 @@ fn subgraphs_come_in_cytoscape_g6_and_echarts_shapes() {
 
     let (_, echarts) = get("ids=zhejiang-university&format=echarts");
     assert_eq!(echarts["type"], "graph");
-    assert_eq!(echarts["categories"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        echarts["categories"].as_array().unwrap().len(),
+        innograph::model::EntityKind::ALL.len()
+    );
     assert_eq!(echarts["data"][0]["category"], 0);
 
     assert_eq!(get("ids=nobody").0, 404);

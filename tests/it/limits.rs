@@ -130,7 +130,7 @@ fn introspection_can_be_switched_off() {
     assert_eq!(code, "INTROSPECTION_DISABLED");
     assert_eq!(
         locked.data("{ stats { documents } }", json!({}))["stats"]["documents"],
-        6
+        7
     );
 }
 
@@ -193,7 +193,7 @@ fn an_allow_list_admits_only_persisted_operations() {
         &dir.path().join("data"),
         &["--allow-list", list.to_str().unwrap()],
     );
-    assert_eq!(server.data(allowed, json!({}))["stats"]["documents"], 6);
+    assert_eq!(server.data(allowed, json!({}))["stats"]["documents"], 7);
     let response = server
         .client()
         .post(server.url("/graphql"))

@@ -44,6 +44,7 @@ fn edge(source: &str, target: &str, year: Option<i32>) -> Relation {
         evidence: vec![Evidence {
             document: "d".to_owned(),
             quote: "q".to_owned(),
+            basis: innograph::model::Basis::Stated,
         }],
     }
 }

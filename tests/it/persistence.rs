@@ -22,6 +22,7 @@ fn located(source: &str, target: &str) -> Relation {
         evidence: vec![Evidence {
             document: "mini".to_owned(),
             quote: "位于上虞区".to_owned(),
+            basis: innograph::model::Basis::Stated,
         }],
     }
 }
@@ -123,7 +124,7 @@ fn a_new_data_directory_is_seeded_from_the_bundled_seed() {
     let data_dir = dir.path().join("nested/data");
     let server = Server::start(&data_dir, &[]);
     let data = server.data("{ stats { documents entities } }", json!({}));
-    assert_eq!(data["stats"]["documents"], 6);
+    assert_eq!(data["stats"]["documents"], 7);
     assert!(data["stats"]["entities"].as_u64().unwrap() > 30);
     assert!(
         data_dir.join("db").exists() || data_dir.join("conf").exists(),
