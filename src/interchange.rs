@@ -426,7 +426,7 @@ pub fn jsonl_document_files(input: impl BufRead) -> BTreeMap<String, String> {
 
 // ---------------------------------------------------------------- CSV (Gephi)
 
-const NODE_COLUMNS: [&str; 12] = [
+const NODE_COLUMNS: [&str; 13] = [
     "Id",
     "Label",
     "Kind",
@@ -439,6 +439,7 @@ const NODE_COLUMNS: [&str; 12] = [
     "Focus",
     "DistrictCode",
     "DistrictLevel",
+    "Layer",
 ];
 const EDGE_COLUMNS: [&str; 8] = [
     "Source",
@@ -470,6 +471,7 @@ fn csv_nodes(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeEr
             &e.focus.join(LIST_SEPARATOR),
             e.district_code.as_deref().unwrap_or(""),
             e.district_level.map(|l| l.as_str()).unwrap_or(""),
+            e.kind.layer().as_str(),
         ])?;
     }
     writer.flush()?;
@@ -484,7 +486,7 @@ fn csv_edges(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeEr
         let evidence: Vec<Value> = r
             .evidence
             .iter()
-            .map(|e| json!({ "document": e.document, "quote": e.quote }))
+            .map(|e| json!({ "document": e.document, "quote": e.quote, "basis": e.basis.as_str() }))
             .collect();
         writer.write_record([
             r.source.as_str(),
@@ -670,7 +672,7 @@ fn read_csv_table(
 
 // ---------------------------------------------------------------- GraphML
 
-const NODE_KEYS: [(&str, &str); 11] = [
+const NODE_KEYS: [(&str, &str); 12] = [
     ("label", "string"),
     ("kind", "string"),
     ("name_en", "string"),
@@ -682,9 +684,10 @@ const NODE_KEYS: [(&str, &str); 11] = [
     ("focus", "string"),
     ("district_code", "string"),
     ("district_level", "string"),
+    ("layer", "string"),
 ];
 
-fn node_values(e: &Entity) -> [String; 11] {
+fn node_values(e: &Entity) -> [String; 12] {
     [
         e.name.clone(),
         e.kind.to_string(),
@@ -697,6 +700,7 @@ fn node_values(e: &Entity) -> [String; 11] {
         e.focus.join(LIST_SEPARATOR),
         e.district_code.clone().unwrap_or_default(),
         e.district_level.map(|l| l.to_string()).unwrap_or_default(),
+        e.kind.layer().to_string(),
     ]
 }
 
@@ -935,7 +939,7 @@ fn evidence_json(r: &Relation) -> Value {
     Value::Array(
         r.evidence
             .iter()
-            .map(|e| json!({ "document": e.document, "quote": e.quote }))
+            .map(|e| json!({ "document": e.document, "quote": e.quote, "basis": e.basis.as_str() }))
             .collect(),
     )
 }
@@ -1064,6 +1068,7 @@ fn node_data(e: &Entity) -> Value {
         "label": e.name,
         "labelEn": e.name_en.clone().unwrap_or_else(|| e.name.clone()),
         "kind": e.kind.as_str(),
+        "layer": e.kind.layer().as_str(),
     });
     let optional = [
         ("aliases", (!e.aliases.is_empty()).then(|| json!(e.aliases))),
@@ -1094,6 +1099,7 @@ fn edge_data(r: &Relation, documents: &BTreeMap<&str, &Document>) -> Value {
                 "title": document.map(|d| d.title.as_str()),
                 "date": document.and_then(|d| d.date.as_deref()),
                 "quote": e.quote,
+                "basis": e.basis.as_str(),
             })
         })
         .collect();
@@ -1105,6 +1111,8 @@ fn edge_data(r: &Relation, documents: &BTreeMap<&str, &Document>) -> Value {
         "kind": r.kind.as_str(),
         "year": r.year,
         "evidence": evidence,
+        // No evidence states it: implied by a name, a reference table or the reporting region.
+        "inferred": !r.evidence.iter().any(|e| e.basis == crate::model::Basis::Stated),
     })
 }
 

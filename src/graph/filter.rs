@@ -203,12 +203,14 @@ impl GraphIndex {
         document: Option<&str>,
         source: Option<&Compiled<'_>>,
         target: Option<&Compiled<'_>>,
+        bases: u8,
     ) -> Vec<RelationView> {
         let slot = document.map(|d| self.slot_of.get(d).copied());
         let mut edges: Vec<EdgeIndex> = self
             .graph
             .edge_references()
             .filter(|e| relations.contains(e.weight().kind) && time.admits(e.weight()))
+            .filter(|e| bases == 0 || e.weight().bases & bases != 0)
             .filter(|e| match slot {
                 None => true,
                 Some(None) => false,

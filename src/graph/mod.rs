@@ -231,9 +231,30 @@ pub struct Edge {
     pub first_seen: Option<i32>,
     /// Slots (in the index's document table) of the documents that state it.
     pub documents: Box<[u16]>,
+    /// The bases of its evidence, one bit per [`Basis`] (bit `basis as u8`).
+    pub bases: u8,
+}
+
+/// The bit of a basis in [`Edge::bases`].
+pub fn basis_bit(basis: crate::model::Basis) -> u8 {
+    1 << (basis as u8)
 }
 
 impl Edge {
+    /// Whether some evidence states the relation (rather than implying it by a name, a reference
+    /// table or the reporting region).
+    pub fn is_stated(&self) -> bool {
+        self.bases & basis_bit(crate::model::Basis::Stated) != 0
+    }
+
+    /// The bases of its evidence, in the order of [`crate::model::Basis::ALL`].
+    pub fn basis_list(&self) -> Vec<crate::model::Basis> {
+        crate::model::Basis::ALL
+            .into_iter()
+            .filter(|&b| self.bases & basis_bit(b) != 0)
+            .collect()
+    }
+
     /// The year the relation is dated by: its own year, else the year it was first published.
     pub fn effective_year(&self) -> Option<i32> {
         self.year.or(self.first_seen)
@@ -503,6 +524,10 @@ impl GraphIndex {
             relation.kind,
             relation.year,
             relation.evidence.iter().map(|e| e.document.as_str()),
+            relation
+                .evidence
+                .iter()
+                .fold(0, |m, e| m | basis_bit(e.basis)),
         );
         match self.find_edge(source, relation.kind, target) {
             Some(existing) => self.graph[existing] = edge,
@@ -550,6 +575,7 @@ impl GraphIndex {
         kind: RelationKind,
         year: Option<i32>,
         evidence_documents: impl Iterator<Item = &'a str> + Clone,
+        bases: u8,
     ) -> Edge {
         let first_seen = evidence_documents
             .clone()
@@ -565,6 +591,7 @@ impl GraphIndex {
             year,
             first_seen,
             documents: documents.into_boxed_slice(),
+            bases,
         }
     }
 
@@ -1097,6 +1124,10 @@ impl IndexBuilder {
             relation.kind,
             relation.year,
             relation.evidence.iter().map(|e| e.document),
+            relation
+                .evidence
+                .iter()
+                .fold(0, |m, e| m | basis_bit(e.basis)),
         );
         let source = self.node(relation.source);
         let target = self.node(relation.target);

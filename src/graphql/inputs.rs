@@ -106,6 +106,19 @@ pub struct RelationWhere {
     pub source: Option<EntityWhere>,
     /// The target entity must match.
     pub target: Option<EntityWhere>,
+    /// Some evidence has one of these bases: `[STATED]` keeps what a quote states, `[NAME, REFERENCE,
+    /// REGION]` what is inferred.
+    pub basis: Option<Vec<super::types::Basis>>,
+}
+
+impl RelationWhere {
+    /// `basis` as a mask of [`crate::graph::basis_bit`]s; 0 for any.
+    pub fn bases(&self) -> u8 {
+        self.basis.as_deref().map_or(0, |list| {
+            list.iter()
+                .fold(0, |m, &b| m | crate::graph::basis_bit(b.into()))
+        })
+    }
 }
 
 /// The step to take at one hop of a path: relation kinds and direction.

@@ -186,6 +186,7 @@ impl Query {
             document.as_deref(),
             source.as_ref(),
             target.as_ref(),
+            where_.bases(),
         );
         let page = paginate(all, |r| r.id(), after.as_deref(), first)?;
         Ok(RelationConnection {
@@ -584,6 +585,7 @@ impl Query {
                     document.as_deref(),
                     source.as_ref(),
                     target.as_ref(),
+                    where_r.bases(),
                 );
                 let group = match by {
                     GroupBy::RelationKind => RelationGroup::Kind,

@@ -477,6 +477,22 @@ impl Relation {
         self.0.edge.year
     }
 
+    /// True when no evidence states the relation: it is implied by an entity's name, a reference
+    /// table or the reporting region (see `evidence.basis`).
+    async fn inferred(&self) -> bool {
+        !self.0.edge.is_stated()
+    }
+
+    /// The bases of its evidence.
+    async fn bases(&self) -> Vec<Basis> {
+        self.0
+            .edge
+            .basis_list()
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+
     /// The documents and verbatim quotes that state this relation; never empty.
     async fn evidence(&self, ctx: &Context<'_>) -> Result<Vec<Evidence>> {
         let db = db(ctx)?;
