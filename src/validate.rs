@@ -705,6 +705,104 @@ name = "浙江大学"
 aliases = ["浙大"]
 "#;
 
+    /// The layers' rules: each relation below breaks one, and is reported with its reason.
+    #[test]
+    fn the_layers_rules_are_enforced() {
+        let entities = r#"
+[[entity]]
+id = "xc"
+kind = "DISTRICT"
+name = "新昌县"
+district_code = "330624"
+district_level = "COUNTY"
+[[entity]]
+id = "gov"
+kind = "GOVERNMENT"
+name = "新昌县人民政府"
+[[entity]]
+id = "zju"
+kind = "UNIVERSITY"
+name = "浙江大学"
+[[entity]]
+id = "plan"
+kind = "PROGRAM"
+name = "联合共建计划"
+[[entity]]
+id = "rules"
+kind = "POLICY"
+name = "《共建办法》"
+"#;
+        let relation = |kind: &str, source: &str, target: &str| {
+            format!(
+                "[[relation]]\nkind = \"{kind}\"\nsource = \"{source}\"\ntarget = \"{target}\"\nevidence = [{{ doc = \"d\", quote = \"新昌县人民政府\" }}]\n"
+            )
+        };
+        let broken = [
+            (
+                relation("LOCATED_IN", "plan", "xc"),
+                "only organisations and places are LOCATED_IN",
+            ),
+            (
+                relation("RESPONSIBLE_FOR", "zju", "plan"),
+                "RESPONSIBLE_FOR starts at a GOVERNMENT",
+            ),
+            (
+                relation("ISSUED_BY", "plan", "gov"),
+                "ISSUED_BY starts at a POLICY",
+            ),
+            (
+                relation("ISSUED_BY", "rules", "zju"),
+                "ISSUED_BY ends at a GOVERNMENT",
+            ),
+            (
+                relation("APPLIES_TO", "gov", "xc"),
+                "APPLIES_TO starts at a PROGRAM or POLICY",
+            ),
+            (
+                relation("APPLIES_TO", "plan", "gov"),
+                "APPLIES_TO ends at a DISTRICT",
+            ),
+        ];
+        for (graph, expected) in broken {
+            let findings = check(&format!("{entities}{graph}"));
+            assert!(
+                findings
+                    .iter()
+                    .any(|f| f.contains("error") && f.contains(expected)),
+                "{graph}: expected «{expected}», got {findings:?}"
+            );
+        }
+        let fine = [
+            relation("LOCATED_IN", "gov", "xc"),
+            relation("RESPONSIBLE_FOR", "gov", "plan"),
+            relation("ISSUED_BY", "rules", "gov"),
+            relation("APPLIES_TO", "plan", "xc"),
+        ]
+        .concat();
+        let errors: Vec<String> = check(&format!("{entities}{fine}"))
+            .into_iter()
+            .filter(|f| f.contains("error"))
+            .collect();
+        assert_eq!(errors, Vec::<String>::new());
+    }
+
+    /// An evidence basis must be one of the four.
+    #[test]
+    fn an_unknown_basis_is_reported() {
+        let graph = format!(
+            "{TWO}[[relation]]\nkind = \"CO_BUILT_BY\"\nsource = \"tianmu\"\ntarget = \"zju\"\nevidence = [{{ doc = \"d\", quote = \"浙江大学\", basis = \"GUESS\" }}]\n"
+        );
+        let findings = check(&graph);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.contains("unknown evidence basis `GUESS`")),
+            "{findings:?}"
+        );
+        let named = graph.replace("GUESS", "NAME");
+        assert_eq!(check(&named), Vec::<String>::new());
+    }
+
     #[test]
     fn a_good_seed_has_no_findings() {
         let graph = format!(

@@ -9,6 +9,7 @@ mod fuzz;
 mod hardening;
 mod http;
 mod interchange;
+mod layers;
 mod limits;
 mod live;
 mod measures;
