@@ -1,22 +1,22 @@
 //! innograph: the innovation ecosystem of a region as a knowledge graph, answered over GraphQL.
 //!
 //! See `ARCHITECTURE.md` for the map of modules and the rules between them. In short: `model` is the
-//! vocabulary; `seed` reads curated files and `validate` judges them; `store` is durable (sled), `graph`
-//! is fast (petgraph, in memory) and `db` keeps the two in step; `graphql` is the API and `server` its
-//! HTTP transport; `cli` is the command line.
+//! vocabulary; `ingest` reads curated files and exchange formats and judges them; `storage` is durable
+//! (sled) and keeps the in-memory `graph` (petgraph) in step; `api` is GraphQL and its HTTP transport;
+//! `tools` are the benchmark, generator and coverage report; `cli` is the command line.
+//!
+//! The modules of each folder are re-exported at the root (`innograph::db`, `innograph::server` …), the
+//! paths the rest of the code and the tests use.
 
-pub mod auth;
-pub mod bench;
+pub mod api;
 pub mod cli;
-pub mod db;
-pub mod edit;
 pub mod graph;
-pub mod graphql;
-pub mod interchange;
+pub mod ingest;
 pub mod model;
-pub mod seed;
-pub mod server;
-pub mod stats;
-pub mod store;
-pub mod synthetic;
-pub mod validate;
+pub mod storage;
+pub mod tools;
+
+pub use api::{auth, graphql, server};
+pub use ingest::{interchange, seed, validate};
+pub use storage::{db, edit, store};
+pub use tools::{bench, stats, synthetic};

@@ -1,5 +1,5 @@
 // The innograph explorer: search, expand and collapse neighbourhoods, read the evidence of every tie,
-// find paths, filter by kind, export the view. Talks to this server's /graphql and /api/subgraph.
+// find paths, filter by kind, switch the policy layer on and off, export the view. Talks to this server's /graphql and /api/subgraph.
 'use strict';
 
 cytoscape.use(cytoscapeFcose);
@@ -14,8 +14,12 @@ const KINDS = {
   PLATFORM: { color: '#00a3a3', zh: '平台', en: 'Platform' },
   FACILITY: { color: '#b8860b', zh: '大科学装置', en: 'Facility' },
   ALLIANCE: { color: '#d63384', zh: '联盟/联合体', en: 'Alliance' },
-  INITIATIVE: { color: '#8d99ae', zh: '计划/政策/活动', en: 'Initiative' },
+  // The policy layer (issue 12): muted colours, so that the ecosystem stays in front when both are shown.
+  PROGRAM: { color: '#8d99ae', zh: '计划/项目', en: 'Programme' },
+  POLICY: { color: '#b5a08a', zh: '政策', en: 'Policy' },
 };
+// Which kinds belong to the policy layer; the server also sends `layer` on every node.
+const POLICY_LAYER_KINDS = new Set(['PROGRAM', 'POLICY']);
 const RELATIONS = {
   CO_BUILT_BY: { color: '#2f80ed', zh: '共建', en: 'co-built by' },
   LOCATED_IN: { color: '#27ae60', zh: '位于', en: 'located in' },
@@ -27,6 +31,15 @@ const RELATIONS = {
   MEMBER_OF: { color: '#d63384', zh: '成员', en: 'member of' },
   SUPPORTS: { color: '#b8860b', zh: '支持', en: 'supports' },
   PARTICIPATES_IN: { color: '#8d99ae', zh: '参与', en: 'participates in' },
+  RESPONSIBLE_FOR: { color: '#6b7a8f', zh: '责任单位', en: 'responsible for' },
+  ISSUED_BY: { color: '#a0826d', zh: '发布机关', en: 'issued by' },
+  APPLIES_TO: { color: '#7fa37a', zh: '适用地区', en: 'applies to' },
+};
+// How an evidence item supports its relation; STATED (the quote says it) needs no note.
+const BASES = {
+  NAME: { zh: '名称推断', en: 'implied by name' },
+  REFERENCE: { zh: '参考表', en: 'reference table' },
+  REGION: { zh: '所属地区', en: 'reporting region' },
 };
 const TEXT = {
   zh: {
@@ -37,6 +50,10 @@ const TEXT = {
     area: '面积', focus: '领域', code: '区划代码', relations: '关系', evidence: '证据', year: '年份',
     pathStart: '路径模式：点击起点', pathEnd: '再点击终点', noPath: '6 步之内没有路径', pathFound: '最短路径',
     expand: '展开', collapse: '收起', loading: '加载中…', nothing: '没有结果',
+    layers: '图层', policyLayer: '政策层', policyLayerHidden: (n) => `政策层（隐藏 ${n} 个）`,
+    layer: '图层', ECOSYSTEM: '生态层', POLICY: '政策层', basis: '依据', inferred: '推断',
+    inferredTitle: '没有原文直接陈述，由名称、参考表或所属地区推断',
+    dashedLegend: '虚线：推断的关系（原文未直接陈述）', policyShown: '已显示政策层',
   },
   en: {
     subtitle: 'innovation ecosystem knowledge graph', searchPlaceholder: 'Search organisations, places, platforms… (Chinese, English, abbreviations)',
@@ -48,6 +65,10 @@ const TEXT = {
     evidence: 'Evidence', year: 'Year', pathStart: 'Path mode: click the start', pathEnd: 'now click the end',
     noPath: 'no path within 6 hops', pathFound: 'Shortest path', expand: 'expand', collapse: 'collapse',
     loading: 'loading…', nothing: 'nothing found',
+    layers: 'Layers', policyLayer: 'Policy layer', policyLayerHidden: (n) => `Policy layer (${n} hidden)`,
+    layer: 'Layer', ECOSYSTEM: 'Ecosystem', POLICY: 'Policy', basis: 'Basis', inferred: 'inferred',
+    inferredTitle: 'no quote states it: implied by a name, a reference table or the reporting region',
+    dashedLegend: 'Dashed: inferred relation (no quote states it)', policyShown: 'policy layer shown',
   },
 };
 
@@ -56,6 +77,7 @@ const state = {
   expanded: new Set(),
   hiddenEntityKinds: new Set(),
   hiddenRelationKinds: new Set(),
+  showPolicyLayer: false, // the policy layer is off by default (issue 12)
   pathMode: false,
   pathStart: null,
   documents: null,
@@ -77,6 +99,7 @@ const cy = cytoscape({
         'border-width': 0, color: '#1f2933', 'text-outline-color': '#fff', 'text-outline-width': 2,
       },
     },
+    { selector: 'node[layer = "POLICY"]', style: { shape: 'round-rectangle', width: 20, height: 16 } },
     { selector: 'node.expanded', style: { 'border-width': 3, 'border-color': '#1f2933' } },
     { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#f2c94c' } },
     { selector: ':parent', style: { 'background-opacity': 0.08, 'text-valign': 'top', shape: 'round-rectangle' } },
@@ -90,7 +113,9 @@ const cy = cytoscape({
         'text-background-color': '#fff', 'text-background-opacity': 0.8, 'text-background-padding': 1,
       },
     },
-    { selector: 'edge.COOPERATES_WITH', style: { 'target-arrow-shape': 'none', 'line-style': 'dashed' } },
+    // Undirected; no longer dashed, since dashes now mean "inferred".
+    { selector: 'edge.COOPERATES_WITH', style: { 'target-arrow-shape': 'none' } },
+    { selector: 'edge[?inferred]', style: { 'line-style': 'dashed', 'line-dash-pattern': [6, 4] } },
     { selector: 'edge:selected', style: { width: 4, 'line-color': '#f2c94c', 'target-arrow-color': '#f2c94c' } },
     { selector: '.path', style: { 'border-width': 4, 'border-color': '#f2c94c', width: 5, 'line-color': '#f2c94c', 'target-arrow-color': '#f2c94c' } },
     { selector: '.filtered', style: { display: 'none' } },
@@ -131,11 +156,38 @@ function decorate(element) {
   else element.data('display', relationLabel(element.data('kind')));
 }
 
+function isPolicyLayer(node) {
+  const layer = node.data('layer');
+  return layer ? layer === 'POLICY' : POLICY_LAYER_KINDS.has(node.data('kind'));
+}
+
+// Nodes the policy-layer switch hides right now (a node on a found path stays visible).
+function hiddenByLayer(node) {
+  return !state.showPolicyLayer && isPolicyLayer(node) && !node.hasClass('path');
+}
+
 function applyFilters() {
   cy.batch(() => {
-    cy.nodes().forEach((n) => n.toggleClass('filtered', state.hiddenEntityKinds.has(n.data('kind'))));
+    cy.nodes().forEach((n) => {
+      n.toggleClass('layer-hidden', hiddenByLayer(n));
+      n.toggleClass('filtered', state.hiddenEntityKinds.has(n.data('kind')) || hiddenByLayer(n));
+    });
     cy.edges().forEach((e) => e.toggleClass('filtered', state.hiddenRelationKinds.has(e.data('kind'))));
   });
+  renderLayerToggle();
+}
+
+// The switch's label says how many nodes on the canvas it hides at this moment.
+function renderLayerToggle() {
+  const hidden = cy.nodes('.layer-hidden').length;
+  $('policy-layer').checked = state.showPolicyLayer;
+  $('policy-layer-text').textContent = hidden ? t('policyLayerHidden')(hidden) : t('policyLayer');
+  $('policy-layer-toggle').classList.toggle('hiding', hidden > 0);
+}
+
+function setPolicyLayer(on) {
+  state.showPolicyLayer = on;
+  applyFilters();
 }
 
 // Adds Cytoscape elements ({nodes, edges}) that are not on the canvas yet; returns the new ones.
@@ -200,6 +252,7 @@ function collapse(id) {
     const keptBy = other.neighborhood('node').filter((n) => n.id() !== id && state.expanded.has(n.id()));
     if (keptBy.empty()) other.remove();
   });
+  renderLayerToggle();
 }
 
 // `window.busy` counts UI work in flight (fetches, layouts, animations); tests wait for it to be 0.
@@ -214,6 +267,8 @@ async function show(id) {
     if (cy.getElementById(id).empty()) await expand(id);
     cy.elements().unselect();
     const node = cy.getElementById(id);
+    // Asked for by name: a policy-layer entity cannot stay hidden, so switch its layer on.
+    if (hiddenByLayer(node)) { setPolicyLayer(true); status(t('policyShown')); }
     node.select();
     await cy.animation({ fit: { eles: node.closedNeighborhood(), padding: 50 }, duration: 300 }).play().promise();
     await showEntity(id);
@@ -232,13 +287,14 @@ let panelRequest = 0;
 async function showEntity(id) {
   const request = ++panelRequest;
   const data = await graphql(`query($id: ID!) { entity(id: $id) {
-      id kind name nameEn aliases description established legalForm area focus districtCode districtLevel
-      relations { id kind year source { id name nameEn } target { id name nameEn } } } }`, { id });
+      id kind layer name nameEn aliases description established legalForm area focus districtCode districtLevel
+      relations { id kind year inferred source { id name nameEn } target { id name nameEn } } } }`, { id });
   const e = data.entity;
   if (!e || request !== panelRequest) return;
   const kind = KINDS[e.kind] || {};
   const rows = [
     [t('kind'), kind[state.lang] || e.kind],
+    [t('layer'), e.layer ? t(e.layer) : ''],
     [t('aliases'), e.aliases.join('、')],
     [t('description'), e.description],
     [t('established'), e.established],
@@ -254,31 +310,47 @@ async function showEntity(id) {
     const arrow = outgoing ? '→' : '←';
     return `<li>${arrow} <span title="${escape(r.kind)}">${escape(relationLabel(r.kind))}</span>
       <a data-entity="${escape(other.id)}">${escape(name)}</a>${r.year ? ` (${r.year})` : ''}
-      · <a data-relation="${escape(r.id)}">${t('evidence')}</a></li>`;
+      · <a data-relation="${escape(r.id)}">${t('evidence')}</a>${inferredTag(r)}</li>`;
   }).join('');
   $('panel').innerHTML = `
     <h3>${escape(e.name)}</h3><div class="en">${escape(e.nameEn || '')}</div>
     <dl>${rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join('')}</dl>
     <h2>${t('relations')} (${e.relations.length})</h2><ul>${relations}</ul>`;
+  $('panel').scrollTop = 0;
+}
+
+function inferredTag(relation) {
+  return relation.inferred ? ` <span class="inferred" title="${escape(t('inferredTitle'))}">${t('inferred')}</span>` : '';
+}
+
+// A reference-table row arrives tab-separated; show its fields apart.
+function quoteText(evidence) {
+  return evidence.basis === 'REFERENCE' ? evidence.quote.split('\t').filter(Boolean).join(' · ') : evidence.quote;
+}
+
+function basisNote(evidence) {
+  const basis = BASES[evidence.basis];
+  return basis ? `<div class="basis" data-basis="${escape(evidence.basis)}">${t('basis')}：${escape(basis[state.lang])}</div>` : '';
 }
 
 async function showRelation(id) {
   const request = ++panelRequest;
   const data = await graphql(`query($id: ID!) { relation(id: $id) {
-      id kind year source { id name nameEn } target { id name nameEn }
-      evidence { quote document { id title titleEn date publisher } } } }`, { id });
+      id kind year inferred source { id name nameEn } target { id name nameEn }
+      evidence { quote basis document { id title titleEn date publisher } } } }`, { id });
   const r = data.relation;
   if (!r || request !== panelRequest) return;
   const name = (x) => (state.lang === 'zh' ? x.name : (x.nameEn || x.name));
-  const evidence = r.evidence.map((ev) => `
-    <blockquote class="evidence">${escape(ev.quote)}</blockquote>
+  const evidence = r.evidence.map((ev) => `${basisNote(ev)}
+    <blockquote class="evidence${ev.basis && ev.basis !== 'STATED' ? ' inferred-evidence' : ''}">${escape(quoteText(ev))}</blockquote>
     <div class="source">${escape(state.lang === 'zh' ? ev.document.title : (ev.document.titleEn || ev.document.title))}
       · ${escape(ev.document.publisher || '')} · ${escape(ev.document.date || '')}</div>`).join('');
   $('panel').innerHTML = `
     <h3><a data-entity="${escape(r.source.id)}">${escape(name(r.source))}</a></h3>
     <div class="en">${escape(relationLabel(r.kind))} (${escape(r.kind)}) →
-      <a data-entity="${escape(r.target.id)}">${escape(name(r.target))}</a>${r.year ? ` · ${t('year')} ${r.year}` : ''}</div>
+      <a data-entity="${escape(r.target.id)}">${escape(name(r.target))}</a>${r.year ? ` · ${t('year')} ${r.year}` : ''}${inferredTag(r)}</div>
     <h2>${t('evidence')}</h2>${evidence}`;
+  $('panel').scrollTop = 0;
 }
 
 $('panel').addEventListener('click', (event) => {
@@ -352,6 +424,7 @@ $('path-mode').addEventListener('click', () => {
   state.pathStart = null;
   $('path-mode').classList.toggle('active', state.pathMode);
   cy.elements().removeClass('path');
+  applyFilters();
   if (state.pathMode) status(t('pathStart'));
 });
 
@@ -363,7 +436,7 @@ async function choosePathEnd(id) {
     return;
   }
   const data = await graphql(`query($from: ID!, $to: ID!) { shortestPath(from: $from, to: $to, maxDepth: 6) {
-      length entities { id kind name nameEn } relations { id kind source { id } target { id } } } }`,
+      length entities { id kind layer name nameEn } relations { id kind inferred source { id } target { id } } } }`,
   { from: state.pathStart, to: id });
   state.pathStart = null;
   state.pathMode = false;
@@ -371,12 +444,13 @@ async function choosePathEnd(id) {
   const path = data.shortestPath;
   if (!path) { status(t('noPath')); return; }
   addElements({
-    nodes: path.entities.map((e) => ({ data: { id: e.id, label: e.name, labelEn: e.nameEn, kind: e.kind }, classes: e.kind })),
-    edges: path.relations.map((r) => ({ data: { id: r.id, source: r.source.id, target: r.target.id, kind: r.kind, label: r.kind }, classes: r.kind })),
+    nodes: path.entities.map((e) => ({ data: { id: e.id, label: e.name, labelEn: e.nameEn, kind: e.kind, layer: e.layer }, classes: e.kind })),
+    edges: path.relations.map((r) => ({ data: { id: r.id, source: r.source.id, target: r.target.id, kind: r.kind, label: r.kind, inferred: r.inferred }, classes: r.kind })),
   });
   cy.elements().removeClass('path');
   path.entities.forEach((e) => cy.getElementById(e.id).addClass('path'));
   path.relations.forEach((r) => cy.getElementById(r.id).addClass('path'));
+  applyFilters(); // a path through the policy layer stays visible while the layer is off
   await layout();
   status(`${t('pathFound')}: ${path.length}`);
   $('panel').innerHTML = `<h2>${t('pathFound')} (${path.length})</h2><ol>${path.entities
@@ -396,7 +470,14 @@ function renderFilters() {
 }
 
 $('filters').addEventListener('change', (event) => {
+  if (event.target.id === 'policy-layer') {
+    setPolicyLayer(event.target.checked);
+    // Shown nodes need places among the others; hidden ones leave room.
+    track(() => layout()).catch((e) => status(e.message));
+    return;
+  }
   const { entityKind, relationKind } = event.target.dataset;
+  if (!entityKind && !relationKind) return;
   const set = entityKind ? state.hiddenEntityKinds : state.hiddenRelationKinds;
   const kind = entityKind || relationKind;
   if (event.target.checked) set.delete(kind); else set.add(kind);
@@ -410,6 +491,7 @@ function renderLanguage() {
   $('language').textContent = state.lang === 'zh' ? 'EN' : '中文';
   cy.elements().forEach(decorate);
   renderFilters();
+  renderLayerToggle();
 }
 
 $('language').addEventListener('click', () => {
@@ -435,7 +517,7 @@ $('export-json').addEventListener('click', () => {
 });
 $('fit').addEventListener('click', () => { cy.resize(); cy.fit(undefined, 40); });
 window.addEventListener('resize', () => cy.resize());
-$('clear').addEventListener('click', () => { cy.elements().remove(); state.expanded.clear(); });
+$('clear').addEventListener('click', () => { cy.elements().remove(); state.expanded.clear(); renderLayerToggle(); });
 
 renderLanguage();
 const start = new URLSearchParams(window.location.search).get('entity');

@@ -198,7 +198,6 @@ DELETED = {
     "trinity-special-supporting-policies",
     "wrsa-returnee-town-zhuji-aerospace-equipment",
     "shaoxing-implementation-plan-on-strengthening-enterprises-principal-role-in-innovation",
-    "xinchang-5-31-sci-tech-talent-event",
 }
 for path, data in graph.items():
     for e in data.get("entity", []):

@@ -1,12 +1,17 @@
 // End-to-end test of the explorer in a real browser (Debian's chromium, driven by playwright-core):
-// start the server, search 浙江大学, expand it, click a CO_BUILT_BY edge, read its evidence quote,
-// save a screenshot. Run from the repository root after `cargo build`:
+// start the server, search 浙江大学, expand it, click a CO_BUILT_BY edge, read its evidence quote;
+// check the policy-layer switch (off by default, counts what it hides, shows the layer when checked)
+// around 绍兴市; check that an inferred relation (天津大学 LOCATED_IN 天津市, from the reference table)
+// is drawn dashed and its evidence names its basis; save a screenshot.
+// Run from the repository root after `cargo build`:
 //   node tests/e2e/explorer.mjs [screenshot.png]
-// Environment: INNOGRAPH_BIN (default target/debug/innograph), CHROMIUM (default /usr/bin/chromium).
+// Environment: INNOGRAPH_BIN (default target/debug/innograph), CHROMIUM (default /usr/bin/chromium),
+// EXPLORER_ASSETS (optional, e.g. assets/explorer: serve the page's own files from this directory instead
+// of the copies embedded in the binary, to try edits to the explorer without rebuilding).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../../web/explorer/package.json', import.meta.url));
@@ -40,7 +45,23 @@ try {
   page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
   page.on('pageerror', (error) => problems.push(error.message));
   page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
+  if (process.env.EXPLORER_ASSETS) {
+    const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+    const own = (url) => url.pathname === '/' || (url.pathname.startsWith('/explorer/') && !url.pathname.startsWith('/explorer/vendor/'));
+    await page.route(own, async (route) => {
+      const path = new URL(route.request().url()).pathname;
+      const file = path === '/' ? 'index.html' : path.slice('/explorer/'.length);
+      const body = readFileSync(join(process.env.EXPLORER_ASSETS, file));
+      await route.fulfill({ body, contentType: types[extname(file)] || 'application/octet-stream' });
+    });
+    console.log(`serving the explorer's files from ${process.env.EXPLORER_ASSETS}`);
+  }
   await page.goto(`${base}/`);
+
+  // The policy layer's switch is on the page and off by default.
+  const toggle = page.locator('#policy-layer');
+  if (!(await toggle.isVisible())) { failed++; console.error('FAILED: no visible policy-layer switch'); }
+  if (await toggle.isChecked()) { failed++; console.error('FAILED: the policy layer is on by default'); }
   await page.fill('#search', '浙江大学');
   await page.click('#suggestions li[data-id="zhejiang-university"]', { timeout: 10_000 });
   await page.waitForFunction(() => window.cy
@@ -83,6 +104,76 @@ try {
   console.log(`clicked ${point.id}: «${quote}» — ${source.trim().replace(/\s+/g, ' ')}`);
   if (!quote || !quote.includes('浙')) { failed++; console.error('FAILED: the evidence quote does not name the university'); }
   if (!/20\d\d/.test(source)) { failed++; console.error('FAILED: the evidence has no document date'); }
+
+  // 绍兴市 has policy-layer neighbours (policies, programmes): with the layer off they are on the canvas
+  // but hidden, and the switch says how many.
+  const open = async (text, id) => {
+    await page.fill('#search', text);
+    await page.click(`#suggestions li[data-id="${id}"]`, { timeout: 10_000 });
+    await page.waitForFunction((id) => window.cy.getElementById(id).hasClass('expanded') && window.busy === 0,
+      id, { timeout: 15_000 });
+  };
+  // Read after two animation frames: Cytoscape's cached `visible()` is refreshed when it next draws.
+  const layerState = () => page.evaluate(async () => {
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    const policy = window.cy.nodes('[layer = "POLICY"]');
+    return {
+      policy: policy.length,
+      visible: policy.filter((n) => n.style('display') !== 'none').length,
+      // edges drawn to a hidden node would be a leak
+      visibleEdgesToHidden: window.cy.edges(':visible').filter((e) => e.source().hidden() || e.target().hidden()).length,
+      label: document.getElementById('policy-layer-text').textContent,
+      checked: document.getElementById('policy-layer').checked,
+    };
+  });
+  await open('绍兴市', 'shaoxing-city');
+  const off = await layerState();
+  const shown = Number((off.label.match(/\d+/) || [])[0]);
+  console.log(`shaoxing-city expanded: ${off.policy} policy-layer nodes, ${off.visible} visible; switch reads «${off.label}»`);
+  if (off.checked) { failed++; console.error('FAILED: the policy layer switch is checked'); }
+  if (!(off.policy > 0)) { failed++; console.error('FAILED: 绍兴市 brought no policy-layer nodes'); }
+  if (off.visible !== 0) { failed++; console.error(`FAILED: ${off.visible} policy-layer nodes visible while the layer is off`); }
+  if (off.visibleEdgesToHidden !== 0) { failed++; console.error(`FAILED: ${off.visibleEdgesToHidden} edges drawn to hidden nodes`); }
+  if (!(shown > 0) || shown !== off.policy) { failed++; console.error(`FAILED: the switch reads «${off.label}», expected a count of ${off.policy}`); }
+  await page.check('#policy-layer');
+  await page.waitForFunction(() => window.busy === 0);
+  const on = await layerState();
+  console.log(`policy layer on: ${on.visible} of ${on.policy} policy-layer nodes visible; switch reads «${on.label}»`);
+  if (on.visible !== on.policy || on.visible === 0) { failed++; console.error('FAILED: checking the switch does not show the policy layer'); }
+  if (/\d/.test(on.label)) { failed++; console.error(`FAILED: the switch still counts hidden nodes: «${on.label}»`); }
+  await page.uncheck('#policy-layer');
+  await page.waitForFunction(() => window.busy === 0);
+  const again = await layerState();
+  if (again.visible !== 0 || Number((again.label.match(/\d+/) || [])[0]) !== again.policy) {
+    failed++; console.error(`FAILED: unchecking the switch does not hide the layer again: ${JSON.stringify(again)}`);
+  }
+
+  // 天津大学 LOCATED_IN 天津市 is known from the reference table only: an inferred edge, drawn dashed,
+  // while a stated one stays solid.
+  await open('天津大学', 'tianjin-university');
+  const located = 'tianjin-university/LOCATED_IN/tianjin-municipality';
+  const styles = await page.evaluate((located) => {
+    const edge = window.cy.getElementById(located);
+    const stated = window.cy.edges().filter((e) => e.data('inferred') === false)[0];
+    return {
+      exists: edge.nonempty(),
+      inferred: edge.nonempty() && edge.data('inferred'),
+      style: edge.nonempty() && edge.style('line-style'),
+      dashed: window.cy.edges('[?inferred]').filter((e) => e.style('line-style') === 'dashed').length,
+      stated: stated ? stated.style('line-style') : null,
+    };
+  }, located);
+  console.log(`${located}: inferred ${styles.inferred}, line-style ${styles.style}; ${styles.dashed} dashed edges; a stated edge is ${styles.stated}`);
+  if (!styles.exists || styles.inferred !== true) { failed++; console.error(`FAILED: ${located} is missing or not inferred`); }
+  if (styles.style !== 'dashed') { failed++; console.error(`FAILED: the inferred ${located} is drawn ${styles.style}`); }
+  if (styles.stated && styles.stated !== 'solid') { failed++; console.error(`FAILED: a stated edge is drawn ${styles.stated}`); }
+  // Its evidence, opened from the entity panel, says it comes from the reference table.
+  await page.click(`#panel a[data-relation="${located}"]`, { timeout: 10_000 });
+  await page.waitForSelector('#panel .basis[data-basis="REFERENCE"]', { timeout: 10_000 });
+  const basis = await page.textContent('#panel .basis');
+  console.log(`its evidence basis: «${basis}»`);
+  if (!basis.includes('参考表')) { failed++; console.error('FAILED: the evidence does not name its basis'); }
+
   await page.click('#fit');
   await page.screenshot({ path: screenshot });
   console.log(`screenshot: ${screenshot}`);

@@ -89,6 +89,7 @@ impl Query {
     #[graphql(
         complexity = "super::cost(first.unwrap_or(50).clamp(0, 1_000) as usize, child_complexity)"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn entities(
         &self,
         ctx: &Context<'_>,
@@ -514,6 +515,7 @@ impl Query {
     /// document or year. Entity groupings count entities matching `where`; relation groupings count
     /// relations matching `relations`. For DISTRICT, `within` keeps the places inside one place and
     /// `level` keeps districts of one level.
+    #[allow(clippy::too_many_arguments)]
     async fn group_count(
         &self,
         ctx: &Context<'_>,

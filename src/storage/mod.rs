@@ -1,0 +1,6 @@
+//! Storage: `store` is durable (sled, the only module that imports it), `db` keeps the store and the
+//! in-memory index in step and is the single door for writes, `edit` is every write the API offers.
+
+pub mod db;
+pub mod edit;
+pub mod store;
