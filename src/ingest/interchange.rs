@@ -486,7 +486,7 @@ fn csv_edges(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeEr
         let evidence: Vec<Value> = r
             .evidence
             .iter()
-            .map(|e| json!({ "document": e.document, "quote": e.quote, "basis": e.basis.as_str() }))
+            .map(evidence_value)
             .collect();
         writer.write_record([
             r.source.as_str(),
@@ -939,9 +939,18 @@ fn evidence_json(r: &Relation) -> Value {
     Value::Array(
         r.evidence
             .iter()
-            .map(|e| json!({ "document": e.document, "quote": e.quote, "basis": e.basis.as_str() }))
+            .map(evidence_value)
             .collect(),
     )
+}
+
+/// One evidence entry as the exports write it: `basis` only when it is not STATED, as in JSON Lines.
+fn evidence_value(e: &crate::model::Evidence) -> Value {
+    let mut value = json!({ "document": e.document, "quote": e.quote });
+    if e.basis != crate::model::Basis::Stated {
+        value["basis"] = json!(e.basis.as_str());
+    }
+    value
 }
 
 // ---------------------------------------------------------------- front-end shapes
