@@ -103,6 +103,11 @@ enum Command {
         #[arg(long)]
         queries_out: Option<PathBuf>,
     },
+    /// Propose the entities and relations a report states, each relation with a quote checked verbatim
+    /// against the text, linked to the entities of the data directory's graph (the bundled seed's
+    /// when the data directory does not exist yet). Writes JSON Lines in the import format, for
+    /// review (the `/review` page) and `innograph import`.
+    Extract(Box<ExtractArgs>),
     /// Coverage report of a seed: per document, the entities it mentions and the relations it supports.
     Stats {
         /// The seed directory; defaults to ./seed when it exists, else the bundled seed.
@@ -145,6 +150,40 @@ struct DataDirArg {
     /// Where the database lives; created and seeded from the bundled seed on first start.
     #[arg(long, env = "INNOGRAPH_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct ExtractArgs {
+    /// The report: a UTF-8 text file.
+    #[arg(required_unless_present = "evaluate")]
+    report: Option<PathBuf>,
+    /// The id its document record gets (ASCII kebab-case, e.g. `ningbo-2024`).
+    #[arg(long, required_unless_present = "evaluate")]
+    id: Option<String>,
+    /// Its title.
+    #[arg(long, required_unless_present = "evaluate")]
+    title: Option<String>,
+    /// Who published it.
+    #[arg(long)]
+    publisher: Option<String>,
+    /// Publication date: YYYY, YYYY-MM or YYYY-MM-DD.
+    #[arg(long)]
+    date: Option<String>,
+    /// The reporting region as written (宁波市, 新昌县 …).
+    #[arg(long)]
+    region: Option<String>,
+    #[command(flatten)]
+    data: DataDirArg,
+    /// Where to write the proposals (default: standard output).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Instead of extracting: leave-one-out over the seed's reports (each extracted with the graph of
+    /// the others), printing precision and recall per kind and the time per 10,000 characters.
+    #[arg(long)]
+    evaluate: bool,
+    /// The seed to evaluate on (default: ./seed, else the bundled one).
+    #[arg(long)]
+    seed: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -374,6 +413,7 @@ pub fn run() -> anyhow::Result<i32> {
             print!("{}", graphql::sdl());
             Ok(0)
         }
+        Command::Extract(args) => extract_command(&args),
         Command::Stats { dir } => {
             let files = seed_files(dir.as_deref())?;
             let graph = validated(&files)?;
@@ -390,6 +430,71 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+fn extract_command(args: &ExtractArgs) -> anyhow::Result<i32> {
+    use crate::extract;
+    if args.evaluate {
+        let graph = validated(&seed_files(args.seed.as_deref())?)?;
+        print!("{}", extract::evaluate_leave_one_out(&graph));
+        return Ok(0);
+    }
+    let (Some(path), Some(id), Some(title)) = (&args.report, &args.id, &args.title) else {
+        bail!("give the report, --id and --title");
+    };
+    if !crate::model::is_valid_id(id) {
+        bail!("--id `{id}` is not a lowercase ASCII kebab-case slug (like `ningbo-2024`)");
+    }
+    if let Some(date) = &args.date
+        && !crate::model::is_valid_date(date)
+    {
+        bail!("--date `{date}` is not YYYY, YYYY-MM or YYYY-MM-DD");
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = extract::read_text(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let entities: Vec<crate::model::Entity> = if args.data.data_dir.join("db").exists() {
+        let db = open_db(&args.data.data_dir)?;
+        let index = db.read();
+        let (all, _, _) = index.page(None, None, usize::MAX);
+        all.into_iter().map(|e| (*e).clone()).collect()
+    } else {
+        validated(&seed::bundled())?.entities
+    };
+    let gazetteer = extract::Gazetteer::new(&entities, extract::Gazetteer::bundled_universities());
+    let report = extract::Report {
+        id: id.clone(),
+        title: title.clone(),
+        publisher: args.publisher.clone(),
+        date: args.date.clone(),
+        region: args.region.clone(),
+        text,
+    };
+    let proposals = extract::extract(&report, &gazetteer);
+    for dropped in &proposals.dropped {
+        tracing::info!(what = %dropped.what, why = %dropped.why, "dropped a proposal");
+    }
+    let jsonl = proposals.to_jsonl();
+    match &args.out {
+        Some(out) => {
+            std::fs::write(out, &jsonl)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "proposed {} entities ({} new) and {} relations from {} into {}; {} proposals dropped",
+                proposals.entities.len(),
+                proposals
+                    .entities
+                    .iter()
+                    .filter(|e| e.status == extract::Status::New)
+                    .count(),
+                proposals.relations.len(),
+                path.display(),
+                out.display(),
+                proposals.dropped.len()
+            );
+        }
+        None => print!("{jsonl}"),
+    }
+    Ok(0)
 }
 
 /// The seed to read: the directory given, else ./seed, else the bundled one.

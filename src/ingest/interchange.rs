@@ -483,11 +483,7 @@ fn csv_edges(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeEr
     writer.write_record(EDGE_COLUMNS)?;
     for r in &graph.relations {
         let documents: Vec<&str> = r.evidence.iter().map(|e| e.document.as_str()).collect();
-        let evidence: Vec<Value> = r
-            .evidence
-            .iter()
-            .map(evidence_value)
-            .collect();
+        let evidence: Vec<Value> = r.evidence.iter().map(evidence_value).collect();
         writer.write_record([
             r.source.as_str(),
             &r.target,
@@ -936,12 +932,7 @@ fn data<W: Write>(w: &mut Writer<W>, key: &str, value: &str) -> io::Result<()> {
 }
 
 fn evidence_json(r: &Relation) -> Value {
-    Value::Array(
-        r.evidence
-            .iter()
-            .map(evidence_value)
-            .collect(),
-    )
+    Value::Array(r.evidence.iter().map(evidence_value).collect())
 }
 
 /// One evidence entry as the exports write it: `basis` only when it is not STATED, as in JSON Lines.
