@@ -184,6 +184,17 @@ struct ExtractArgs {
     /// The seed to evaluate on (default: ./seed, else the bundled one).
     #[arg(long)]
     seed: Option<PathBuf>,
+    /// Also ask a model: an OpenAI-compatible chat-completions endpoint (base URL such as
+    /// http://127.0.0.1:8000/v1). Its proposals pass the same checks as the rules'. The API key, if
+    /// any, is read from INNOGRAPH_LLM_API_KEY.
+    #[arg(long, env = "INNOGRAPH_LLM_URL", requires = "llm_model")]
+    llm_url: Option<String>,
+    /// The model to ask.
+    #[arg(long, env = "INNOGRAPH_LLM_MODEL")]
+    llm_model: Option<String>,
+    /// Seconds to wait for the model.
+    #[arg(long, default_value_t = 300)]
+    llm_timeout_secs: u64,
 }
 
 #[derive(Debug, Args)]
@@ -469,9 +480,22 @@ fn extract_command(args: &ExtractArgs) -> anyhow::Result<i32> {
         region: args.region.clone(),
         text,
     };
-    let proposals = extract::extract(&report, &gazetteer);
+    let proposals = match (&args.llm_url, &args.llm_model) {
+        (Some(url), Some(model)) => {
+            let config = extract::llm::LlmConfig {
+                url: url.clone(),
+                model: model.clone(),
+                api_key: std::env::var("INNOGRAPH_LLM_API_KEY")
+                    .ok()
+                    .filter(|k| !k.is_empty()),
+                timeout: Duration::from_secs(args.llm_timeout_secs),
+            };
+            extract::extract_with_model(&report, &gazetteer, &config).map_err(anyhow::Error::msg)?
+        }
+        _ => extract::extract(&report, &gazetteer),
+    };
     for dropped in &proposals.dropped {
-        tracing::info!(what = %dropped.what, why = %dropped.why, "dropped a proposal");
+        eprintln!("dropped {}: {}", dropped.what, dropped.why);
     }
     let jsonl = proposals.to_jsonl();
     match &args.out {

@@ -139,3 +139,12 @@ pub fn slug(name_en: &str) -> String {
     }
     out.trim_end_matches('-').to_owned()
 }
+
+/// A deterministic id for a new entity known only by its Chinese name: `new-` and a short hash of
+/// the folded name (the curator gives it a real one).
+pub fn slug_of_name(name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key(name).as_bytes());
+    let hex: String = digest.iter().take(5).map(|b| format!("{b:02x}")).collect();
+    format!("new-{hex}")
+}

@@ -9,6 +9,7 @@
 
 mod evaluate;
 mod gazetteer;
+pub mod llm;
 pub mod normalize;
 mod rules;
 
@@ -96,12 +97,35 @@ pub struct Proposals {
 pub struct Raw {
     pub entities: Vec<EntityProposal>,
     pub relations: Vec<RelationProposal>,
+    /// What was refused before the gate (a model's name not in the text, an unknown kind …).
+    pub dropped: Vec<Dropped>,
+}
+
+impl Raw {
+    /// Both sets of proposals.
+    pub fn merge(mut self, other: Raw) -> Raw {
+        self.entities.extend(other.entities);
+        self.relations.extend(other.relations);
+        self.dropped.extend(other.dropped);
+        self
+    }
 }
 
 /// Extracts proposals from `report` with the offline rules, linking names to `gazetteer`.
 pub fn extract(report: &Report, gazetteer: &Gazetteer) -> Proposals {
     let raw = rules::extract(&report.text, report.region.as_deref(), gazetteer);
     verify(report, raw)
+}
+
+/// [`extract`], with a model's proposals added (and gated alike).
+pub fn extract_with_model(
+    report: &Report,
+    gazetteer: &Gazetteer,
+    config: &llm::LlmConfig,
+) -> Result<Proposals, String> {
+    let rules = rules::extract(&report.text, report.region.as_deref(), gazetteer);
+    let model = llm::propose(report, gazetteer, config)?;
+    Ok(verify(report, rules.merge(model)))
 }
 
 /// The document record a report becomes.
@@ -122,7 +146,7 @@ pub fn document_of(report: &Report) -> Document {
 /// The gate every proposal passes: known kinds fitting their ends, ends that are proposed, quotes
 /// verbatim in the text, one proposal per entity id and per relation.
 pub fn verify(report: &Report, raw: Raw) -> Proposals {
-    let mut dropped = Vec::new();
+    let mut dropped = raw.dropped;
     let mut entities: BTreeMap<String, EntityProposal> = BTreeMap::new();
     for entity in raw.entities {
         if !crate::model::is_valid_id(&entity.id) {

@@ -194,3 +194,116 @@ fn leave_one_out_never_proposes_a_quote_that_is_not_in_the_text() {
         "{table}"
     );
 }
+
+/// A chat-completions stub that replays one recorded answer and hands back the request it got.
+fn stub_model(content: &str) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let body = json!({ "choices": [{ "message": { "role": "assistant", "content": content } }] })
+        .to_string();
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut head = String::new();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap();
+            }
+            head.push_str(&line);
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut request = vec![0; length];
+        reader.read_exact(&mut request).unwrap();
+        let mut stream = stream;
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        format!("{head}{}", String::from_utf8_lossy(&request))
+    });
+    (url, handle)
+}
+
+#[test]
+fn a_models_answers_pass_the_same_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("ningbo.txt");
+    std::fs::write(&report, REPORT).unwrap();
+    // A recorded answer: one sound relation, one invented quote, one unknown kind, one name not in
+    // the text, one relation to an entity it never named.
+    let answer = json!({
+        "entities": [
+            { "name": "甬江实验室", "kind": "LAB" },
+            { "name": "浙江大学", "kind": "UNIVERSITY" },
+            { "name": "天津大学宁波创新研究院", "kind": "RESEARCH_INSTITUTE" },
+            { "name": "宁波新材料产业技术创新联盟", "kind": "CONSORTIUM" },
+            { "name": "宁波大学", "kind": "UNIVERSITY" }
+        ],
+        "relations": [
+            { "kind": "RELIES_ON", "source": "甬江实验室", "target": "浙江大学", "quote": "依托浙江大学建设甬江实验室" },
+            { "kind": "CO_BUILT_BY", "source": "天津大学宁波创新研究院", "target": "浙江大学", "quote": "浙江大学与天津大学宁波创新研究院签约共建" },
+            { "kind": "LOCATED_IN", "source": "甬江实验室", "target": "宁波市镇海区", "quote": "甬江实验室位于镇海区" }
+        ]
+    });
+    let (url, request) = stub_model(&format!("```json\n{answer}\n```"));
+    let out = dir.path().join("p.jsonl");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_innograph"))
+        .args([
+            "extract",
+            report.to_str().unwrap(),
+            "--id",
+            "ningbo-2025",
+            "--title",
+            "T",
+            "--llm-url",
+            &url,
+            "--llm-model",
+            "stub",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("INNOGRAPH_LLM_API_KEY", "sk-test")
+        .env("INNOGRAPH_DATA_DIR", dir.path().join("none"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let request = request.join().unwrap();
+    assert!(
+        request.contains("Bearer sk-test") || request.contains("bearer sk-test"),
+        "{request}"
+    );
+    assert!(request.contains("\"model\":\"stub\""), "{request}");
+    let said = stderr(&o);
+    assert!(
+        said.contains("is not in the text"),
+        "the invented quote is dropped with its reason: {said}"
+    );
+    assert!(said.contains("unknown entity kind `CONSORTIUM`"), "{said}");
+    assert!(
+        said.contains("«宁波大学» (model): its name is not in the text"),
+        "{said}"
+    );
+    assert!(said.contains("not among the entities it found"), "{said}");
+    let proposals = lines(&std::fs::read_to_string(&out).unwrap());
+    assert!(
+        proposals.iter().any(|l| l["kind"] == "RELIES_ON"
+            && l["evidence"][0]["quote"] == "依托浙江大学建设甬江实验室"),
+        "{proposals:?}"
+    );
+    for line in &proposals[1..] {
+        if line["type"] == "relation" {
+            assert!(
+                REPORT.contains(line["evidence"][0]["quote"].as_str().unwrap()),
+                "{line}"
+            );
+        }
+    }
+}
