@@ -15,6 +15,8 @@ pub struct Known {
     pub name: String,
     /// Whether the graph has it (else it comes from a reference table).
     pub existing: bool,
+    /// Districts only: the GB/T 2260 code (its level: `xx0000` province, `xxxx00` city, else county).
+    pub district_code: Option<String>,
 }
 
 /// A mention of a known name in a text.
@@ -54,6 +56,7 @@ impl Gazetteer {
                 kind: entity.kind,
                 name: entity.name.clone(),
                 existing: true,
+                district_code: entity.district_code.clone(),
             });
             for name in entity.names() {
                 let folded = key(name);
@@ -77,6 +80,7 @@ impl Gazetteer {
                 kind: EntityKind::University,
                 name: name.to_owned(),
                 existing: false,
+                district_code: None,
             });
             names.push((folded, entry));
         }
@@ -119,6 +123,13 @@ impl Gazetteer {
             .iter()
             .find(|(n, _)| *n == folded)
             .map(|(_, e)| &self.entries[*e])
+    }
+
+    /// Every name and alias of a known entity, folded, with the entity.
+    pub fn names(&self) -> impl Iterator<Item = (&str, &Known)> {
+        self.names
+            .iter()
+            .map(|(n, e)| (n.as_str(), &self.entries[*e]))
     }
 
     /// Known entities, in no particular order.
