@@ -371,7 +371,7 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                 }
                 e
             } else {
-                let starts_with_verb = super::names::left_end(name, name.len().min(3 * 3), 0) != 0
+                let starts_with_verb = super::names::starts_with_verb(name)
                     || ["打造", "探索", "围绕", "推进", "建设", "构建", "深化", "实施"].iter().any(|w| name.starts_with(w));
                 if starts_with_verb || name.chars().count() > 40 {
                     continue;

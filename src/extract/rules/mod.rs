@@ -148,7 +148,19 @@ impl<'a> Doc<'a> {
         candidates.extend(names::policy_titles(text));
         candidates.extend(names::quoted_programmes(text));
         candidates.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
-        for c in candidates {
+        for mut c in candidates {
+            // An institute's name starts at the university it is named after (中央创新城|浙大…研究院),
+            // unless joined to a partner by a dash (晶盛—浙大创新研究中心).
+            if matches!(c.kind, EntityKind::ResearchInstitute | EntityKind::Lab) {
+                let university = spans.iter().find(|s| {
+                    s.3 == EntityKind::University && c.start < s.0 && s.1 < c.end
+                });
+                if let Some(u) = university
+                    && !text[..u.0].ends_with(['—', '-', '－'])
+                {
+                    c.start = u.0;
+                }
+            }
             // A candidate inside or crossing a known name yields to it; one containing known
             // names replaces them.
             let crossing = spans.iter().any(|s| {
@@ -317,7 +329,20 @@ impl<'a> Doc<'a> {
 
     fn into_raw(self) -> Raw {
         let mut raw = Raw::default();
-        for ent in self.ents {
+        let related: std::collections::HashSet<&str> = self
+            .relations
+            .iter()
+            .flat_map(|r| [r.source.as_str(), r.target.as_str()])
+            .collect();
+        let keep: Vec<bool> = self
+            .ents
+            .iter()
+            .map(|e| e.kind != EntityKind::District || related.contains(e.id.as_str()))
+            .collect();
+        for (ent, keep) in self.ents.into_iter().zip(keep) {
+            if !keep {
+                continue;
+            }
             let confidence = if ent.existing {
                 0.95
             } else if ent.from_table {
