@@ -21,6 +21,8 @@ pub fn apply(doc: &mut Doc<'_>) {
     leads(doc);
     cooperates(doc, publisher);
     section_parts(doc);
+    platform_then_institute(doc);
+    bodies_named_after_places(doc);
     region_fallback(doc);
 }
 
@@ -131,9 +133,6 @@ fn names_imply(doc: &mut Doc<'_>) {
                 rest_from = name.len();
             }
         }
-        if kind == K::University {
-            continue;
-        }
         // A district's name inside (after the university's): the finest one.
         let rest: String = folded[rest_from.min(folded.len())..].to_owned();
         let districts = doc.districts_in(&rest, span.start);
@@ -141,6 +140,7 @@ fn names_imply(doc: &mut Doc<'_>) {
             .iter()
             .copied()
             .filter(|&d| doc.level(d) >= 1 || kind == K::Government)
+            .filter(|&d| !(kind == K::University && rest_from > 0 && doc.level(d) < 2))
             .max_by_key(|&d| doc.level(d));
         if let Some(d) = finest {
             doc.relate(R::LocatedIn, span.ent, d, surface.to_owned(), Basis::Name, 0.7, "place-in-name");
@@ -411,6 +411,19 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                         && let Some(d) = doc.gazetteer.lookup(&unit).cloned().filter(|k| k.kind == K::District)
                     {
                         let d = doc.known(&d, offset);
+                        // What the row builds lies where the row's 属地 cell says.
+                        for built in spans_in(doc, name_cell_end, c_at) {
+                            let k = doc.ents[built.ent].kind;
+                            if doc.is_ecosystem(built.ent)
+                                && !matches!(k, K::District | K::University | K::Government)
+                                && !doc.ents[built.ent].existing
+                                && built.ent != ent
+                            {
+                                let mid = text::quote_one(text, (built.start, built.end));
+                                let q = format!("{}[…]{mid}[…]{}", &text[line_start..name_cell_end], &text[c_at - 1..c_end]);
+                                doc.relate(R::LocatedIn, built.ent, d, q, Basis::Stated, 0.6, "table-place-column-built");
+                            }
+                        }
                         if doc.is_ecosystem(ent) {
                             doc.relate(R::LocatedIn, ent, d, quote.clone(), Basis::Stated, 0.8, "table-place-column");
                         } else {
@@ -720,5 +733,62 @@ fn region_fallback(doc: &mut Doc<'_>) {
             None => text::quote_one(doc.text, (e.offset, e.offset)),
         };
         doc.relate(R::LocatedIn, ent, region, quote, Basis::Region, 0.5, "region-own");
+    }
+}
+
+/// A platform's name followed directly by institutes' names (X科技城Y研究院、Z中心): they are in it.
+fn platform_then_institute(doc: &mut Doc<'_>) {
+    let spans = doc.spans.clone();
+    for (i, p) in spans.iter().enumerate() {
+        if doc.ents[p.ent].kind != K::Platform {
+            continue;
+        }
+        let (_, c_end) = text::clause(doc.text, p.start, p.end);
+        let mut prev_end = p.end;
+        for s in &spans[i + 1..] {
+            if s.start >= c_end {
+                break;
+            }
+            if s.start < prev_end {
+                continue;
+            }
+            let gap = &doc.text[prev_end..s.start];
+            let adjacent = gap.is_empty() || (prev_end != p.end && gap == "、");
+            let verb_gap = prev_end == p.end && gap.chars().count() <= 2 && !gap.contains(['、', '，', ',', '和', '与', '及']);
+            if !(adjacent || verb_gap) {
+                break;
+            }
+            if !matches!(doc.ents[s.ent].kind, K::ResearchInstitute | K::Lab | K::Facility | K::Platform) {
+                break;
+            }
+            let quote = doc.text[p.start..s.end].to_owned();
+            doc.relate(R::LocatedIn, s.ent, p.ent, quote, Basis::Stated, 0.6, "platform-then-institute");
+            prev_end = s.end;
+        }
+    }
+}
+
+/// Bodies the rules named from a unit or the publisher line (湖州市外国专家局, 诸暨市人民政府) lie in
+/// the district their name holds (NAME), the quote being their name or the form the text uses.
+fn bodies_named_after_places(doc: &mut Doc<'_>) {
+    for ent in 0..doc.ents.len() {
+        if doc.ents[ent].kind != K::Government || doc.has_relation(R::LocatedIn, ent) {
+            continue;
+        }
+        let names: Vec<String> = std::iter::once(doc.ents[ent].name.clone())
+            .chain(doc.ents[ent].aliases.clone())
+            .collect();
+        let Some(quote) = names.iter().find(|n| doc.text.contains(n.as_str())).cloned() else {
+            continue;
+        };
+        let name = doc.ents[ent].name.clone();
+        let offset = doc.ents[ent].offset;
+        let finest = doc
+            .districts_in(&name, offset)
+            .into_iter()
+            .max_by_key(|&d| doc.level(d));
+        if let Some(d) = finest {
+            doc.relate(R::LocatedIn, ent, d, quote, Basis::Name, 0.6, "place-in-name");
+        }
     }
 }
