@@ -120,7 +120,9 @@ fn names_imply(doc: &mut Doc<'_>) {
                         && k.layer() == crate::model::Layer::Ecosystem
                 })
                 .max_by_key(|(_, n, _)| n.len());
-            if let Some((ent, name, _)) = whole {
+            if let Some((ent, name, _)) = whole
+                && !folded[name.len()..].starts_with('(')
+            {
                 let ent = if ent == usize::MAX {
                     match doc.gazetteer.lookup(&name).cloned() {
                         Some(k) => doc.known(&k, span.start),
@@ -685,16 +687,21 @@ fn section_parts(doc: &mut Doc<'_>) {
             while stack.last().is_some_and(|(l, _)| *l >= h.level) {
                 stack.pop();
             }
+            let title = &doc.text[h.start..h.title_end];
             let programme = spans_in(doc, h.start, h.title_end)
                 .into_iter()
                 .rev()
-                .find(|s| doc.ents[s.ent].kind == K::Program);
+                .find(|s| doc.ents[s.ent].kind == K::Program)
+                .filter(|_| !title.starts_with("附件") && !title.trim_end().ends_with('表'));
             if let (Some(p), Some(parent)) = (programme, stack.iter().rev().find_map(|(_, p)| *p)) {
                 relations.push((p, parent, h.start));
             }
             stack.push((h.level, programme));
         }
-        if !policy(doc, span) {
+        if !policy(doc, span) || text::line(doc.text, span.start).1 > 0 && {
+            let (ls, le) = text::line(doc.text, span.start);
+            doc.text[ls..le].contains('|')
+        } {
             continue;
         }
         let Some(parent) = stack.iter().rev().find_map(|(_, p)| *p) else {

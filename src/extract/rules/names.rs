@@ -265,7 +265,9 @@ pub fn left_end(text: &str, suffix_start: usize, max_chars: usize) -> usize {
     }
     while start < suffix_start {
         let c = text[start..].chars().next().unwrap_or(' ');
-        if matches!(c, '—' | '-' | '·' | '.' | '+' | '•') || stop_at(text, start) {
+        if matches!(c, '—' | '-' | '·' | '.' | '+' | '•' | '级' | '上' | '下' | '对' | '有')
+            || stop_at(text, start)
+        {
             start += c.len_utf8();
         } else {
             break;

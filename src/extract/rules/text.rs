@@ -106,6 +106,10 @@ pub fn headings(text: &str) -> Vec<Heading> {
 
 fn heading_level(rest: &str) -> Option<u8> {
     let rest = rest.trim_start_matches([' ', '\u{3000}']);
+    // An annex ends the work points: a heading of the top level that names nothing.
+    if rest.starts_with("附件") {
+        return Some(0);
+    }
     let mut chars = rest.chars();
     let c0 = chars.next()?;
     if NUMERALS.contains(c0) {
