@@ -257,12 +257,18 @@ pub fn evaluate_leave_one_out(graph: &GraphData) -> Evaluation {
                     .get(proposal.id.as_str())
                     .is_some_and(|e| e.kind == proposal.kind);
                 if !ok {
-                    eprintln!("{} entity FALSE {} {}", document.id, proposal.kind, proposal.name);
+                    eprintln!(
+                        "{} entity FALSE {} {}",
+                        document.id, proposal.kind, proposal.name
+                    );
                 }
             }
             for entity in &expected {
                 if !found_entities.contains(entity.id.as_str()) {
-                    eprintln!("{} entity MISSED {} {}", document.id, entity.kind, entity.name);
+                    eprintln!(
+                        "{} entity MISSED {} {}",
+                        document.id, entity.kind, entity.name
+                    );
                 }
             }
         }
@@ -290,11 +296,19 @@ pub fn evaluate_leave_one_out(graph: &GraphData) -> Evaluation {
             ) else {
                 if debug {
                     let name = |id: &str| {
-                        proposals.entities.iter().find(|e| e.id == id).map_or(id.to_owned(), |e| e.name.clone())
+                        proposals
+                            .entities
+                            .iter()
+                            .find(|e| e.id == id)
+                            .map_or(id.to_owned(), |e| e.name.clone())
                     };
                     eprintln!(
                         "{} relation FALSE* {} {} {} | {}",
-                        document.id, name(&relation.source), relation.kind, name(&relation.target), relation.rule
+                        document.id,
+                        name(&relation.source),
+                        relation.kind,
+                        name(&relation.target),
+                        relation.rule
                     );
                 }
                 continue;
@@ -321,7 +335,11 @@ pub fn evaluate_leave_one_out(graph: &GraphData) -> Evaluation {
         for relation in &expected_relations {
             if debug && !found_relations.contains(relation) {
                 let name = |id: &str| {
-                    graph.entities.iter().find(|e| e.id == id).map_or(id.to_owned(), |e| e.name.clone())
+                    graph
+                        .entities
+                        .iter()
+                        .find(|e| e.id == id)
+                        .map_or(id.to_owned(), |e| e.name.clone())
                 };
                 eprintln!(
                     "{} relation MISSED {} {} {}",

@@ -104,7 +104,13 @@ impl<'a> Doc<'a> {
     }
 
     /// The entity a name stands for: a known one, else a new one of `kind`.
-    pub fn named(&mut self, name: &str, kind: EntityKind, rule: &'static str, offset: usize) -> usize {
+    pub fn named(
+        &mut self,
+        name: &str,
+        kind: EntityKind,
+        rule: &'static str,
+        offset: usize,
+    ) -> usize {
         if let Some(known) = self.gazetteer.lookup(name) {
             let known = known.clone();
             let at = self.known(&known, offset);
@@ -152,9 +158,9 @@ impl<'a> Doc<'a> {
             // An institute's name starts at the university it is named after (中央创新城|浙大…研究院),
             // unless joined to a partner by a dash (晶盛—浙大创新研究中心).
             if matches!(c.kind, EntityKind::ResearchInstitute | EntityKind::Lab) {
-                let university = spans.iter().find(|s| {
-                    s.3 == EntityKind::University && c.start < s.0 && s.1 < c.end
-                });
+                let university = spans
+                    .iter()
+                    .find(|s| s.3 == EntityKind::University && c.start < s.0 && s.1 < c.end);
                 if let Some(u) = university
                     && !text[..u.0].ends_with(['—', '-', '－'])
                 {
@@ -163,9 +169,9 @@ impl<'a> Doc<'a> {
             }
             // A candidate inside or crossing a known name yields to it; one containing known
             // names replaces them.
-            let crossing = spans.iter().any(|s| {
-                (s.0 < c.end && c.start < s.1) && !(c.start <= s.0 && s.1 <= c.end)
-            });
+            let crossing = spans
+                .iter()
+                .any(|s| (s.0 < c.end && c.start < s.1) && !(c.start <= s.0 && s.1 <= c.end));
             let same = spans.iter().any(|s| s.0 == c.start && s.1 == c.end);
             if crossing || same {
                 continue;
@@ -201,7 +207,8 @@ impl<'a> Doc<'a> {
                 self.district_names.push((stem.to_owned(), usize::MAX));
             }
         }
-        self.district_names.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+        self.district_names
+            .sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
     }
 
     /// The district a name (full or stem) stands for.
@@ -292,6 +299,7 @@ impl<'a> Doc<'a> {
             .or(self.regions.first().map(|r| r.0))
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub fn relate(
         &mut self,
         kind: RelationKind,
