@@ -250,6 +250,28 @@ pub fn evaluate_leave_one_out(graph: &GraphData) -> Evaluation {
                 found_entities.insert(&entity.id);
             }
         }
+        let debug = std::env::var_os("INNOGRAPH_EXTRACT_DEBUG").is_some();
+        if debug {
+            for proposal in &proposals.entities {
+                let ok = counterpart
+                    .get(proposal.id.as_str())
+                    .is_some_and(|e| e.kind == proposal.kind);
+                if !ok {
+                    eprintln!(
+                        "{} entity FALSE {} {}",
+                        document.id, proposal.kind, proposal.name
+                    );
+                }
+            }
+            for entity in &expected {
+                if !found_entities.contains(entity.id.as_str()) {
+                    eprintln!(
+                        "{} entity MISSED {} {}",
+                        document.id, entity.kind, entity.name
+                    );
+                }
+            }
+        }
         for entity in &expected {
             let score = evaluation.entities.entry(entity.kind).or_default();
             score.expected += 1;
@@ -272,6 +294,23 @@ pub fn evaluate_leave_one_out(graph: &GraphData) -> Evaluation {
                 counterpart.get(relation.source.as_str()),
                 counterpart.get(relation.target.as_str()),
             ) else {
+                if debug {
+                    let name = |id: &str| {
+                        proposals
+                            .entities
+                            .iter()
+                            .find(|e| e.id == id)
+                            .map_or(id.to_owned(), |e| e.name.clone())
+                    };
+                    eprintln!(
+                        "{} relation FALSE* {} {} {} | {}",
+                        document.id,
+                        name(&relation.source),
+                        relation.kind,
+                        name(&relation.target),
+                        relation.rule
+                    );
+                }
                 continue;
             };
             let forward = (source.id.as_str(), relation.kind, target.id.as_str());
@@ -286,9 +325,30 @@ pub fn evaluate_leave_one_out(graph: &GraphData) -> Evaluation {
             if let Some(hit) = hit {
                 score.correct += 1;
                 found_relations.insert(hit);
+            } else if debug {
+                eprintln!(
+                    "{} relation FALSE {} {} {} | {}",
+                    document.id, source.name, relation.kind, target.name, relation.rule
+                );
             }
         }
         for relation in &expected_relations {
+            if debug && !found_relations.contains(relation) {
+                let name = |id: &str| {
+                    graph
+                        .entities
+                        .iter()
+                        .find(|e| e.id == id)
+                        .map_or(id.to_owned(), |e| e.name.clone())
+                };
+                eprintln!(
+                    "{} relation MISSED {} {} {}",
+                    document.id,
+                    name(relation.0),
+                    relation.1,
+                    name(relation.2)
+                );
+            }
             let score = evaluation.relations.entry(relation.1).or_default();
             score.expected += 1;
             if found_relations.contains(relation) {

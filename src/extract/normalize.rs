@@ -6,7 +6,9 @@
 pub fn fold(c: char) -> char {
     match c {
         '\u{3000}' => ' ',
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0)
+            .unwrap_or(c)
+            .to_ascii_lowercase(),
         '【' => '[',
         '】' => ']',
         '“' | '”' | '「' | '」' => '"',

@@ -21,6 +21,8 @@ pub fn apply(doc: &mut Doc<'_>) {
     leads(doc);
     cooperates(doc, publisher);
     section_parts(doc);
+    platform_then_institute(doc);
+    bodies_named_after_places(doc);
     region_fallback(doc);
 }
 
@@ -94,9 +96,25 @@ fn names_imply(doc: &mut Doc<'_>) {
             rest_from = name.len();
             let u = doc.known(known, span.start);
             if matches!(kind, K::ResearchInstitute | K::Lab | K::Platform) {
-                doc.relate(R::CoBuiltBy, span.ent, u, surface.to_owned(), Basis::Name, 0.8, "named-after-university");
+                doc.relate(
+                    R::CoBuiltBy,
+                    span.ent,
+                    u,
+                    surface.to_owned(),
+                    Basis::Name,
+                    0.8,
+                    "named-after-university",
+                );
             } else if kind == K::University {
-                doc.relate(R::PartOf, span.ent, u, surface.to_owned(), Basis::Name, 0.6, "named-after-university");
+                doc.relate(
+                    R::PartOf,
+                    span.ent,
+                    u,
+                    surface.to_owned(),
+                    Basis::Name,
+                    0.6,
+                    "named-after-university",
+                );
             }
         }
         // Part of an entity whose name it starts with (…研究院…研究中心, …高新区科技人才局).
@@ -118,7 +136,9 @@ fn names_imply(doc: &mut Doc<'_>) {
                         && k.layer() == crate::model::Layer::Ecosystem
                 })
                 .max_by_key(|(_, n, _)| n.len());
-            if let Some((ent, name, _)) = whole {
+            if let Some((ent, name, _)) = whole
+                && !folded[name.len()..].starts_with('(')
+            {
                 let ent = if ent == usize::MAX {
                     match doc.gazetteer.lookup(&name).cloned() {
                         Some(k) => doc.known(&k, span.start),
@@ -127,12 +147,17 @@ fn names_imply(doc: &mut Doc<'_>) {
                 } else {
                     ent
                 };
-                doc.relate(R::PartOf, span.ent, ent, surface.to_owned(), Basis::Name, 0.6, "name-holds-whole");
+                doc.relate(
+                    R::PartOf,
+                    span.ent,
+                    ent,
+                    surface.to_owned(),
+                    Basis::Name,
+                    0.6,
+                    "name-holds-whole",
+                );
                 rest_from = name.len();
             }
-        }
-        if kind == K::University {
-            continue;
         }
         // A district's name inside (after the university's): the finest one.
         let rest: String = folded[rest_from.min(folded.len())..].to_owned();
@@ -141,24 +166,46 @@ fn names_imply(doc: &mut Doc<'_>) {
             .iter()
             .copied()
             .filter(|&d| doc.level(d) >= 1 || kind == K::Government)
+            .filter(|&d| !(kind == K::University && rest_from > 0 && doc.level(d) < 2))
             .max_by_key(|&d| doc.level(d));
         if let Some(d) = finest {
-            doc.relate(R::LocatedIn, span.ent, d, surface.to_owned(), Basis::Name, 0.7, "place-in-name");
+            doc.relate(
+                R::LocatedIn,
+                span.ent,
+                d,
+                surface.to_owned(),
+                Basis::Name,
+                0.7,
+                "place-in-name",
+            );
         }
     }
 }
 
 /// A unit a responsibility clause or cell names: a known body, the publisher's division, a
 /// 市/县 bureau of the region, a county's people's government, or a new body.
-fn resolve_unit(doc: &mut Doc<'_>, unit: &str, at: usize, publisher: Option<usize>) -> Option<(usize, bool)> {
-    let unit = unit.trim().trim_matches(['(', ')', '（', '）', ' ', '\u{3000}']);
+fn resolve_unit(
+    doc: &mut Doc<'_>,
+    unit: &str,
+    at: usize,
+    publisher: Option<usize>,
+) -> Option<(usize, bool)> {
+    let unit = unit
+        .trim()
+        .trim_matches(['(', ')', '（', '）', ' ', '\u{3000}']);
     if unit.chars().count() < 2
-        || ["各", "相关", "有关", "其他"].iter().any(|w| unit.starts_with(w))
+        || ["各", "相关", "有关", "其他"]
+            .iter()
+            .any(|w| unit.starts_with(w))
         || unit.contains('等')
     {
         return None;
     }
-    if let Some(span) = doc.spans.iter().find(|s| s.start == at && doc.text[s.start..s.end] == *unit) {
+    if let Some(span) = doc
+        .spans
+        .iter()
+        .find(|s| s.start == at && doc.text[s.start..s.end] == *unit)
+    {
         let ent = span.ent;
         if doc.ents[ent].kind == K::Government {
             return Some((ent, false));
@@ -170,7 +217,10 @@ fn resolve_unit(doc: &mut Doc<'_>, unit: &str, at: usize, publisher: Option<usiz
         }
         if known.kind == K::District {
             let name = format!("{}人民政府", known.name);
-            return Some((doc.named(&name, K::Government, "county-as-government", at), false));
+            return Some((
+                doc.named(&name, K::Government, "county-as-government", at),
+                false,
+            ));
         }
         return None;
     }
@@ -179,7 +229,10 @@ fn resolve_unit(doc: &mut Doc<'_>, unit: &str, at: usize, publisher: Option<usiz
         let name = format!("{region}{}", unit.chars().skip(1).collect::<String>());
         if let Some(p) = publisher
             && (super::key(&doc.ents[p].name) == super::key(&name)
-                || doc.ents[p].aliases.iter().any(|a| super::key(a) == super::key(&name)))
+                || doc.ents[p]
+                    .aliases
+                    .iter()
+                    .any(|a| super::key(a) == super::key(&name)))
         {
             return Some((p, false));
         }
@@ -212,7 +265,10 @@ fn resolve_unit(doc: &mut Doc<'_>, unit: &str, at: usize, publisher: Option<usiz
 fn units(list: &str, base: usize) -> Vec<(String, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
-    for (i, c) in list.char_indices().chain(std::iter::once((list.len(), ','))) {
+    for (i, c) in list
+        .char_indices()
+        .chain(std::iter::once((list.len(), ',')))
+    {
         if matches!(c, '、' | ',' | '，' | ';' | '；') {
             let part = &list[start..i];
             let lead = part.len() - part.trim_start().len();
@@ -225,8 +281,16 @@ fn units(list: &str, base: usize) -> Vec<(String, usize)> {
 
 /// The numbered item `at` belongs to: its heading, if any.
 fn item_of(headings: &[Heading], at: usize) -> Option<Heading> {
-    headings.iter().rev().find(|h| h.start <= at && h.level >= 2).copied()
-        .filter(|h| !headings.iter().any(|o| o.start > h.start && o.start <= at && o.level <= h.level))
+    headings
+        .iter()
+        .rev()
+        .find(|h| h.start <= at && h.level >= 2)
+        .copied()
+        .filter(|h| {
+            !headings
+                .iter()
+                .any(|o| o.start > h.start && o.start <= at && o.level <= h.level)
+        })
 }
 
 /// `(责任单位:A、B,各区县科技局)` → RESPONSIBLE_FOR from each unit named individually to the most
@@ -250,8 +314,15 @@ fn responsibility_clauses(doc: &mut Doc<'_>, publisher: Option<usize>) {
             continue;
         };
         let list_end = list_start + close;
-        let open = doc.text[..at].rfind(['(', '（']).filter(|&o| at - o <= 3).unwrap_or(at);
-        let close_end = list_end + doc.text[list_end..].chars().next().map_or(0, char::len_utf8);
+        let open = doc.text[..at]
+            .rfind(['(', '（'])
+            .filter(|&o| at - o <= 3)
+            .unwrap_or(at);
+        let close_end = list_end
+            + doc.text[list_end..]
+                .chars()
+                .next()
+                .map_or(0, char::len_utf8);
         let clause = doc.text[open..close_end].to_owned();
         let list = doc.text[list_start..list_end].to_owned();
         // Targets: the item's heading names, else the item's named things.
@@ -259,7 +330,10 @@ fn responsibility_clauses(doc: &mut Doc<'_>, publisher: Option<usize>) {
             continue;
         };
         let thing = |d: &Doc<'_>, s: &Span| {
-            !matches!(d.ents[s.ent].kind, K::Government | K::District | K::University)
+            !matches!(
+                d.ents[s.ent].kind,
+                K::Government | K::District | K::University
+            )
         };
         let mut targets: Vec<Span> = spans_in(doc, item.start, item.title_end)
             .into_iter()
@@ -282,7 +356,15 @@ fn responsibility_clauses(doc: &mut Doc<'_>, publisher: Option<usize>) {
                 continue;
             };
             if division && let Some(p) = publisher {
-                doc.relate(R::PartOf, ent, p, clause.clone(), Basis::Stated, 0.6, "responsibility-clause-division");
+                doc.relate(
+                    R::PartOf,
+                    ent,
+                    p,
+                    clause.clone(),
+                    Basis::Stated,
+                    0.6,
+                    "responsibility-clause-division",
+                );
             }
             for t in &targets {
                 let head = text::quote_one(doc.text, (t.start, t.end));
@@ -291,7 +373,15 @@ fn responsibility_clauses(doc: &mut Doc<'_>, publisher: Option<usize>) {
                 } else {
                     clause.clone()
                 };
-                doc.relate(R::ResponsibleFor, ent, t.ent, quote, Basis::Stated, 0.7, "responsibility-clause");
+                doc.relate(
+                    R::ResponsibleFor,
+                    ent,
+                    t.ent,
+                    quote,
+                    Basis::Stated,
+                    0.7,
+                    "responsibility-clause",
+                );
             }
         }
     }
@@ -315,10 +405,15 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
     let mut i = 0;
     while i < lines.len() {
         let (_, line) = lines[i];
-        let cells: Vec<String> = line.split('|').map(|c| c.split_whitespace().collect()).collect();
+        let cells: Vec<String> = line
+            .split('|')
+            .map(|c| c.split_whitespace().collect())
+            .collect();
         let name_col = cells.iter().position(|c| c.ends_with("名称"));
         let place_col = cells.iter().position(|c| c == "属地");
-        let unit_col = cells.iter().position(|c| c == "责任单位" || c == "牵头单位");
+        let unit_col = cells
+            .iter()
+            .position(|c| c == "责任单位" || c == "牵头单位");
         let (Some(name_col), true) = (name_col, place_col.is_some() || unit_col.is_some()) else {
             i += 1;
             continue;
@@ -360,7 +455,10 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
             let inner = spans_in(doc, name_at, name_at + name.len());
             let ent = if let Some(s) = inner.iter().find(|s| doc.ents[s.ent].kind == K::Policy) {
                 s.ent
-            } else if let Some(s) = inner.iter().find(|s| s.start == name_at && s.end == name_at + name.len()) {
+            } else if let Some(s) = inner
+                .iter()
+                .find(|s| s.start == name_at && s.end == name_at + name.len())
+            {
                 let e = s.ent;
                 if let Some(k) = table_kind
                     && !doc.ents[e].existing
@@ -371,8 +469,12 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                 }
                 e
             } else {
-                let starts_with_verb = super::names::left_end(name, name.len().min(3 * 3), 0) != 0
-                    || ["打造", "探索", "围绕", "推进", "建设", "构建", "深化", "实施"].iter().any(|w| name.starts_with(w));
+                let starts_with_verb = super::names::starts_with_verb(name)
+                    || [
+                        "打造", "探索", "围绕", "推进", "建设", "构建", "深化", "实施",
+                    ]
+                    .iter()
+                    .any(|w| name.starts_with(w));
                 if starts_with_verb || name.chars().count() > 40 {
                     continue;
                 }
@@ -382,9 +484,17 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                     .map(|(_, k)| *k)
                     .or(table_kind)
                     .unwrap_or(K::Platform);
-                let kind = if table_kind == Some(K::Program) { K::Program } else { kind };
+                let kind = if table_kind == Some(K::Program) {
+                    K::Program
+                } else {
+                    kind
+                };
                 let e = doc.named(name, kind, "table-row", name_at);
-                doc.spans.push(Span { start: name_at, end: name_at + name.len(), ent: e });
+                doc.spans.push(Span {
+                    start: name_at,
+                    end: name_at + name.len(),
+                    ent: e,
+                });
                 doc.spans.sort_by_key(|s| s.start);
                 e
             };
@@ -400,7 +510,9 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                 }
             };
             for col in [place_col, unit_col].into_iter().flatten() {
-                let Some(&(c_at, c)) = raw_cells.get(col) else { continue };
+                let Some(&(c_at, c)) = raw_cells.get(col) else {
+                    continue;
+                };
                 let c_end = c_at + c.len() + usize::from(text[c_at + c.len()..].starts_with('|'));
                 let quote = row_quote(c_at, c_end);
                 for (unit, offset) in units(c, c_at) {
@@ -408,18 +520,71 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                         continue;
                     }
                     if Some(col) == place_col
-                        && let Some(d) = doc.gazetteer.lookup(&unit).cloned().filter(|k| k.kind == K::District)
+                        && let Some(d) = doc
+                            .gazetteer
+                            .lookup(&unit)
+                            .cloned()
+                            .filter(|k| k.kind == K::District)
                     {
                         let d = doc.known(&d, offset);
+                        // What the row builds lies where the row's 属地 cell says.
+                        for built in spans_in(doc, name_cell_end, c_at) {
+                            let k = doc.ents[built.ent].kind;
+                            if doc.is_ecosystem(built.ent)
+                                && !matches!(k, K::District | K::University | K::Government)
+                                && !doc.ents[built.ent].existing
+                                && built.ent != ent
+                            {
+                                let mid = text::quote_one(text, (built.start, built.end));
+                                let q = format!(
+                                    "{}[…]{mid}[…]{}",
+                                    &text[line_start..name_cell_end],
+                                    &text[c_at - 1..c_end]
+                                );
+                                doc.relate(
+                                    R::LocatedIn,
+                                    built.ent,
+                                    d,
+                                    q,
+                                    Basis::Stated,
+                                    0.6,
+                                    "table-place-column-built",
+                                );
+                            }
+                        }
                         if doc.is_ecosystem(ent) {
-                            doc.relate(R::LocatedIn, ent, d, quote.clone(), Basis::Stated, 0.8, "table-place-column");
+                            doc.relate(
+                                R::LocatedIn,
+                                ent,
+                                d,
+                                quote.clone(),
+                                Basis::Stated,
+                                0.8,
+                                "table-place-column",
+                            );
                         } else {
-                            doc.relate(R::AppliesTo, ent, d, quote.clone(), Basis::Stated, 0.7, "table-place-column");
+                            doc.relate(
+                                R::AppliesTo,
+                                ent,
+                                d,
+                                quote.clone(),
+                                Basis::Stated,
+                                0.7,
+                                "table-place-column",
+                            );
                         }
                         continue;
                     }
                     if let Some((g, _)) = resolve_unit(doc, &unit, offset, publisher) {
-                        doc.relate(R::ResponsibleFor, g, ent, quote.clone(), Basis::Stated, 0.7, "table-unit-column");
+                        doc.relate(
+                            R::ResponsibleFor,
+                            g,
+                            ent,
+                            quote.clone(),
+                            Basis::Stated,
+                            0.7,
+                            "table-unit-column",
+                        );
                     }
                 }
             }
@@ -451,18 +616,31 @@ fn co_built(doc: &mut Doc<'_>) {
         let (s_start, s_end) = text::sentence(doc.text, at, at);
         let before = &doc.text[s_start..at];
         let built_after = |d: &Doc<'_>| {
-            spans_in(d, at, s_end)
-                .into_iter()
-                .find(|s| matches!(d.ents[s.ent].kind, K::ResearchInstitute | K::Lab | K::Platform | K::Alliance))
+            spans_in(d, at, s_end).into_iter().find(|s| {
+                matches!(
+                    d.ents[s.ent].kind,
+                    K::ResearchInstitute | K::Lab | K::Platform | K::Alliance
+                )
+            })
         };
         let (builders_from, built) = if let Some(by) = before.rfind('由') {
             let by = s_start + by;
             let built = spans_in(doc, s_start, by)
                 .into_iter()
                 .rev()
-                .find(|s| matches!(doc.ents[s.ent].kind, K::ResearchInstitute | K::Lab | K::Platform | K::Alliance))
+                .find(|s| {
+                    matches!(
+                        doc.ents[s.ent].kind,
+                        K::ResearchInstitute | K::Lab | K::Platform | K::Alliance
+                    )
+                })
                 .map(|s| s.ent)
-                .or_else(|| doc.text[at..s_end].starts_with("共建的").then(|| built_after(doc).map(|s| s.ent)).flatten())
+                .or_else(|| {
+                    doc.text[at..s_end]
+                        .starts_with("共建的")
+                        .then(|| built_after(doc).map(|s| s.ent))
+                        .flatten()
+                })
                 .or_else(|| row_entity(doc, at));
             (by, built)
         } else if let Some(with) = before.rfind('与') {
@@ -483,12 +661,15 @@ fn co_built(doc: &mut Doc<'_>) {
             .collect();
         for b in builders {
             let quote = doc.text[builders_from.min(b.start)..at + "共建".len()].to_owned();
-            let quote = if doc.text[at..].starts_with("共建") && doc.text[..at].ends_with("联合") {
-                quote
-            } else {
-                quote
-            };
-            doc.relate(R::CoBuiltBy, built, b.ent, quote, Basis::Stated, 0.75, "co-built");
+            doc.relate(
+                R::CoBuiltBy,
+                built,
+                b.ent,
+                quote,
+                Basis::Stated,
+                0.75,
+                "co-built",
+            );
         }
     }
 }
@@ -515,7 +696,11 @@ fn relies_on(doc: &mut Doc<'_>) {
             .filter(|s| doc.is_ecosystem(s.ent) && doc.ents[s.ent].kind != K::District)
             .collect();
         // The subject: the platform the item is about, named before in the item.
-        let item_start = headings.iter().rev().find(|h| h.start <= at).map_or(0, |h| h.start);
+        let item_start = headings
+            .iter()
+            .rev()
+            .find(|h| h.start <= at)
+            .map_or(0, |h| h.start);
         let (l_start, _) = text::line(doc.text, at);
         let subject = spans_in(doc, item_start.max(l_start), c_start.max(item_start))
             .into_iter()
@@ -523,12 +708,32 @@ fn relies_on(doc: &mut Doc<'_>) {
             .find(|s| matches!(doc.ents[s.ent].kind, K::Platform));
         let Some(subject) = subject else { continue };
         for o in objects {
-            let quote = text::quote_two(doc.text, (subject.start, subject.end), (o.start, rel.0 + rel.1.len()));
+            let quote = text::quote_two(
+                doc.text,
+                (subject.start, subject.end),
+                (o.start, rel.0 + rel.1.len()),
+            );
             if rel.1 != "为重点" {
-                doc.relate(R::ReliesOn, subject.ent, o.ent, quote.clone(), Basis::Stated, 0.7, "with-x-as-core");
+                doc.relate(
+                    R::ReliesOn,
+                    subject.ent,
+                    o.ent,
+                    quote.clone(),
+                    Basis::Stated,
+                    0.7,
+                    "with-x-as-core",
+                );
             }
             if matches!(rel.1, "为核心" | "为重点") {
-                doc.relate(R::LocatedIn, o.ent, subject.ent, quote, Basis::Stated, 0.6, "with-x-as-core");
+                doc.relate(
+                    R::LocatedIn,
+                    o.ent,
+                    subject.ent,
+                    quote,
+                    Basis::Stated,
+                    0.6,
+                    "with-x-as-core",
+                );
             }
         }
     }
@@ -554,7 +759,15 @@ fn relies_on(doc: &mut Doc<'_>) {
         let Some(subject) = subject else { continue };
         for o in objects {
             let quote = text::quote_one(doc.text, (at, o.end));
-            doc.relate(R::ReliesOn, subject, o.ent, quote, Basis::Stated, 0.7, "relying-on");
+            doc.relate(
+                R::ReliesOn,
+                subject,
+                o.ent,
+                quote,
+                Basis::Stated,
+                0.7,
+                "relying-on",
+            );
         }
     }
 }
@@ -576,13 +789,23 @@ fn located(doc: &mut Doc<'_>) {
                 .rev()
                 .find(|s| doc.is_ecosystem(s.ent) && doc.ents[s.ent].kind != K::District)
                 .or_else(|| {
-                    doc.text[place.end..].starts_with('的').then(|| {
-                        spans_in(doc, place.end, c_end).into_iter().next()
-                    }).flatten()
+                    doc.text[place.end..]
+                        .starts_with('的')
+                        .then(|| spans_in(doc, place.end, c_end).into_iter().next())
+                        .flatten()
                 });
             let Some(thing) = thing else { continue };
-            let quote = text::quote_two(doc.text, (thing.start, thing.end), (place.start, place.end));
-            doc.relate(R::LocatedIn, thing.ent, place.ent, quote, Basis::Stated, 0.7, "settles-in");
+            let quote =
+                text::quote_two(doc.text, (thing.start, thing.end), (place.start, place.end));
+            doc.relate(
+                R::LocatedIn,
+                thing.ent,
+                place.ent,
+                quote,
+                Basis::Stated,
+                0.7,
+                "settles-in",
+            );
         }
     }
 }
@@ -605,7 +828,12 @@ fn leads(doc: &mut Doc<'_>) {
                 .collect();
             let led = spans_in(doc, at, c_end.max(s_end.min(c_end)))
                 .into_iter()
-                .find(|s| matches!(doc.ents[s.ent].kind, K::Alliance | K::Lab | K::ResearchInstitute | K::Program | K::Platform));
+                .find(|s| {
+                    matches!(
+                        doc.ents[s.ent].kind,
+                        K::Alliance | K::Lab | K::ResearchInstitute | K::Program | K::Platform
+                    )
+                });
             let Some(led) = led else { continue };
             for l in leaders {
                 let quote = text::quote_two(doc.text, (l.start, l.end), (led.start, led.end));
@@ -631,12 +859,18 @@ fn cooperates(doc: &mut Doc<'_>, publisher: Option<usize>) {
         else {
             continue;
         };
-        if doc.text[at..verb].contains(['，', ',', '。']) || doc.text[at..].starts_with("与会") {
+        if doc.text[at..verb].contains(['，', ',', '。']) || doc.text[at..].starts_with("与会")
+        {
             continue;
         }
         let partners: Vec<Span> = spans_in(doc, at, verb)
             .into_iter()
-            .filter(|s| matches!(doc.ents[s.ent].kind, K::University | K::ResearchInstitute | K::Enterprise | K::Lab))
+            .filter(|s| {
+                matches!(
+                    doc.ents[s.ent].kind,
+                    K::University | K::ResearchInstitute | K::Enterprise | K::Lab
+                )
+            })
             .collect();
         if partners.is_empty() {
             continue;
@@ -650,8 +884,20 @@ fn cooperates(doc: &mut Doc<'_>, publisher: Option<usize>) {
         let Some(actor) = actor else { continue };
         for p in partners {
             let quote = text::quote_one(doc.text, (at, verb));
-            let quote = if quote.is_empty() { doc.text[at..verb].to_owned() } else { quote };
-            doc.relate(R::CooperatesWith, actor, p.ent, quote, Basis::Stated, 0.6, "cooperates");
+            let quote = if quote.is_empty() {
+                doc.text[at..verb].to_owned()
+            } else {
+                quote
+            };
+            doc.relate(
+                R::CooperatesWith,
+                actor,
+                p.ent,
+                quote,
+                Basis::Stated,
+                0.6,
+                "cooperates",
+            );
         }
     }
 }
@@ -672,16 +918,23 @@ fn section_parts(doc: &mut Doc<'_>) {
             while stack.last().is_some_and(|(l, _)| *l >= h.level) {
                 stack.pop();
             }
+            let title = &doc.text[h.start..h.title_end];
             let programme = spans_in(doc, h.start, h.title_end)
                 .into_iter()
                 .rev()
-                .find(|s| doc.ents[s.ent].kind == K::Program);
+                .find(|s| doc.ents[s.ent].kind == K::Program)
+                .filter(|_| !title.starts_with("附件") && !title.trim_end().ends_with('表'));
             if let (Some(p), Some(parent)) = (programme, stack.iter().rev().find_map(|(_, p)| *p)) {
                 relations.push((p, parent, h.start));
             }
             stack.push((h.level, programme));
         }
-        if !policy(doc, span) {
+        if !policy(doc, span)
+            || text::line(doc.text, span.start).1 > 0 && {
+                let (ls, le) = text::line(doc.text, span.start);
+                doc.text[ls..le].contains('|')
+            }
+        {
             continue;
         }
         let Some(parent) = stack.iter().rev().find_map(|(_, p)| *p) else {
@@ -696,14 +949,36 @@ fn section_parts(doc: &mut Doc<'_>) {
         if child.ent == parent.ent {
             continue;
         }
-        let quote = text::quote_two(doc.text, (parent.start, parent.end), (child.start, child.end));
-        doc.relate(R::PartOf, child.ent, parent.ent, quote, Basis::Stated, 0.6, "under-programme-heading");
+        let quote = text::quote_two(
+            doc.text,
+            (parent.start, parent.end),
+            (child.start, child.end),
+        );
+        doc.relate(
+            R::PartOf,
+            child.ent,
+            parent.ent,
+            quote,
+            Basis::Stated,
+            0.6,
+            "under-programme-heading",
+        );
     }
 }
 
 /// Whatever the report presents as its own and no rule placed lies in the reporting region.
 fn region_fallback(doc: &mut Doc<'_>) {
-    const FOREIGN: &[&str] = &["国家", "中国", "中华", "全国", "长三角", "联合国", "国际", "省", "浙江省"];
+    const FOREIGN: &[&str] = &[
+        "国家",
+        "中国",
+        "中华",
+        "全国",
+        "长三角",
+        "联合国",
+        "国际",
+        "省",
+        "浙江省",
+    ];
     for ent in 0..doc.ents.len() {
         let e = &doc.ents[ent];
         if !doc.is_ecosystem(ent)
@@ -713,12 +988,218 @@ fn region_fallback(doc: &mut Doc<'_>) {
         {
             continue;
         }
-        let Some(region) = doc.region_at(e.offset) else { continue };
+        let Some(region) = doc.region_at(e.offset) else {
+            continue;
+        };
         let span = doc.spans.iter().find(|s| s.ent == ent).copied();
         let quote = match span {
             Some(s) => text::quote_one(doc.text, (s.start, s.end)),
             None => text::quote_one(doc.text, (e.offset, e.offset)),
         };
-        doc.relate(R::LocatedIn, ent, region, quote, Basis::Region, 0.5, "region-own");
+        doc.relate(
+            R::LocatedIn,
+            ent,
+            region,
+            quote,
+            Basis::Region,
+            0.5,
+            "region-own",
+        );
+    }
+}
+
+/// A platform's name followed directly by institutes' names (X科技城Y研究院、Z中心): they are in it.
+fn platform_then_institute(doc: &mut Doc<'_>) {
+    let spans = doc.spans.clone();
+    for (i, p) in spans.iter().enumerate() {
+        if doc.ents[p.ent].kind != K::Platform {
+            continue;
+        }
+        let (_, c_end) = text::clause(doc.text, p.start, p.end);
+        let mut prev_end = p.end;
+        for s in &spans[i + 1..] {
+            if s.start >= c_end {
+                break;
+            }
+            if s.start < prev_end {
+                continue;
+            }
+            let gap = &doc.text[prev_end..s.start];
+            let adjacent = gap.is_empty() || (prev_end != p.end && gap == "、");
+            let verb_gap = prev_end == p.end
+                && gap.chars().count() <= 2
+                && !gap.contains(['、', '，', ',', '和', '与', '及']);
+            if !(adjacent || verb_gap) {
+                break;
+            }
+            if !matches!(
+                doc.ents[s.ent].kind,
+                K::ResearchInstitute | K::Lab | K::Facility | K::Platform
+            ) {
+                break;
+            }
+            let quote = doc.text[p.start..s.end].to_owned();
+            doc.relate(
+                R::LocatedIn,
+                s.ent,
+                p.ent,
+                quote,
+                Basis::Stated,
+                0.6,
+                "platform-then-institute",
+            );
+            prev_end = s.end;
+        }
+    }
+}
+
+/// Bodies the rules named from a unit or the publisher line (湖州市外国专家局, 诸暨市人民政府) lie in
+/// the district their name holds (NAME), the quote being their name or the form the text uses.
+fn bodies_named_after_places(doc: &mut Doc<'_>) {
+    for ent in 0..doc.ents.len() {
+        if doc.ents[ent].kind != K::Government || doc.has_relation(R::LocatedIn, ent) {
+            continue;
+        }
+        let names: Vec<String> = std::iter::once(doc.ents[ent].name.clone())
+            .chain(doc.ents[ent].aliases.clone())
+            .collect();
+        let Some(quote) = names
+            .iter()
+            .find(|n| doc.text.contains(n.as_str()))
+            .cloned()
+        else {
+            continue;
+        };
+        let name = doc.ents[ent].name.clone();
+        let offset = doc.ents[ent].offset;
+        let finest = doc
+            .districts_in(&name, offset)
+            .into_iter()
+            .max_by_key(|&d| doc.level(d));
+        if let Some(d) = finest {
+            doc.relate(
+                R::LocatedIn,
+                ent,
+                d,
+                quote,
+                Basis::Name,
+                0.6,
+                "place-in-name",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::gazetteer::Gazetteer;
+    use crate::model::{Entity, EntityKind, RelationKind};
+
+    fn relations(text: &str) -> Vec<(String, RelationKind, String, String)> {
+        let mut district = Entity::new("qingshan-city", EntityKind::District, "青山市");
+        district.district_code = Some("339900".to_owned());
+        let mut county = Entity::new("baishi-county", EntityKind::District, "白石县");
+        county.district_code = Some("339901".to_owned());
+        let university = Entity::new("north-university", EntityKind::University, "北方大学");
+        let gazetteer = Gazetteer::new([&district, &county, &university], "");
+        let raw = super::super::extract(text, Some("青山市"), &gazetteer);
+        let name = |id: &str| {
+            raw.entities
+                .iter()
+                .find(|e| e.id == id)
+                .map_or(id.to_owned(), |e| e.name.clone())
+        };
+        for r in &raw.relations {
+            assert!(crate::model::quote_occurs_in(&r.quote, text), "{}", r.quote);
+        }
+        raw.relations
+            .iter()
+            .map(|r| (name(&r.source), r.kind, name(&r.target), r.rule.clone()))
+            .collect()
+    }
+
+    fn has(
+        rs: &[(String, RelationKind, String, String)],
+        s: &str,
+        k: RelationKind,
+        t: &str,
+    ) -> bool {
+        rs.iter().any(|r| r.0 == s && r.1 == k && r.2 == t)
+    }
+
+    #[test]
+    fn names_imply_builder_and_place() {
+        let rs = relations("支持北方大学白石研究院建设。");
+        assert!(has(
+            &rs,
+            "北方大学白石研究院",
+            RelationKind::CoBuiltBy,
+            "北方大学"
+        ));
+        assert!(has(
+            &rs,
+            "北方大学白石研究院",
+            RelationKind::LocatedIn,
+            "白石县"
+        ));
+    }
+
+    #[test]
+    fn co_built_by_each_named_builder() {
+        let rs = relations("东湖创新中心由白石县人民政府与北方大学联合共建。");
+        assert!(has(
+            &rs,
+            "东湖创新中心",
+            RelationKind::CoBuiltBy,
+            "北方大学"
+        ));
+        assert!(has(
+            &rs,
+            "东湖创新中心",
+            RelationKind::CoBuiltBy,
+            "白石县人民政府"
+        ));
+    }
+
+    #[test]
+    fn responsibility_clause_gives_each_named_unit() {
+        let text = "发布机构: | 青山市科学技术局 |\n1.建设东湖科学城。加快发展。(责任单位:规划处、白石县科技局,各区县科技局)";
+        let rs = relations(text);
+        assert!(has(
+            &rs,
+            "青山市科学技术局规划处",
+            RelationKind::ResponsibleFor,
+            "东湖科学城"
+        ));
+        assert!(has(
+            &rs,
+            "白石县科技局",
+            RelationKind::ResponsibleFor,
+            "东湖科学城"
+        ));
+        assert!(!rs.iter().any(|r| r.0.contains("各区县")));
+    }
+
+    #[test]
+    fn table_rows_locate_by_place_column() {
+        let text = "附件1\n2024年重大平台计划情况表\n序号 | 名 称 | 主要内容 | 属 地 |\n1 | 东湖实验室 | 打造高能级平台 | 白石县 |";
+        let rs = relations(text);
+        assert!(has(&rs, "东湖实验室", RelationKind::LocatedIn, "白石县"));
+    }
+
+    #[test]
+    fn relies_on_and_leads() {
+        let rs = relations("2.建设东湖科学城。以南山实验室为核心,打造产业集群。");
+        assert!(has(&rs, "东湖科学城", RelationKind::ReliesOn, "南山实验室"));
+        let rs = relations("支持北方大学牵头组建西岭产业联盟。");
+        assert!(has(&rs, "北方大学", RelationKind::Leads, "西岭产业联盟"));
+    }
+
+    #[test]
+    fn programmes_under_a_programme_heading_and_region_fallback() {
+        let text = "(一)实施“远航”行动。\n1.深化改革。实施“星火计划”,建设东湖科学城。";
+        let rs = relations(text);
+        assert!(has(&rs, "星火计划", RelationKind::PartOf, "“远航”行动"));
+        assert!(has(&rs, "东湖科学城", RelationKind::LocatedIn, "青山市"));
     }
 }

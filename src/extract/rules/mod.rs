@@ -104,7 +104,13 @@ impl<'a> Doc<'a> {
     }
 
     /// The entity a name stands for: a known one, else a new one of `kind`.
-    pub fn named(&mut self, name: &str, kind: EntityKind, rule: &'static str, offset: usize) -> usize {
+    pub fn named(
+        &mut self,
+        name: &str,
+        kind: EntityKind,
+        rule: &'static str,
+        offset: usize,
+    ) -> usize {
         if let Some(known) = self.gazetteer.lookup(name) {
             let known = known.clone();
             let at = self.known(&known, offset);
@@ -148,12 +154,24 @@ impl<'a> Doc<'a> {
         candidates.extend(names::policy_titles(text));
         candidates.extend(names::quoted_programmes(text));
         candidates.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
-        for c in candidates {
+        for mut c in candidates {
+            // An institute's name starts at the university it is named after (中央创新城|浙大…研究院),
+            // unless joined to a partner by a dash (晶盛—浙大创新研究中心).
+            if matches!(c.kind, EntityKind::ResearchInstitute | EntityKind::Lab) {
+                let university = spans
+                    .iter()
+                    .find(|s| s.3 == EntityKind::University && c.start < s.0 && s.1 < c.end);
+                if let Some(u) = university
+                    && !text[..u.0].ends_with(['—', '-', '－'])
+                {
+                    c.start = u.0;
+                }
+            }
             // A candidate inside or crossing a known name yields to it; one containing known
             // names replaces them.
-            let crossing = spans.iter().any(|s| {
-                (s.0 < c.end && c.start < s.1) && !(c.start <= s.0 && s.1 <= c.end)
-            });
+            let crossing = spans
+                .iter()
+                .any(|s| (s.0 < c.end && c.start < s.1) && !(c.start <= s.0 && s.1 <= c.end));
             let same = spans.iter().any(|s| s.0 == c.start && s.1 == c.end);
             if crossing || same {
                 continue;
@@ -189,7 +207,8 @@ impl<'a> Doc<'a> {
                 self.district_names.push((stem.to_owned(), usize::MAX));
             }
         }
-        self.district_names.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+        self.district_names
+            .sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
     }
 
     /// The district a name (full or stem) stands for.
@@ -280,6 +299,7 @@ impl<'a> Doc<'a> {
             .or(self.regions.first().map(|r| r.0))
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub fn relate(
         &mut self,
         kind: RelationKind,
@@ -317,7 +337,20 @@ impl<'a> Doc<'a> {
 
     fn into_raw(self) -> Raw {
         let mut raw = Raw::default();
-        for ent in self.ents {
+        let related: std::collections::HashSet<&str> = self
+            .relations
+            .iter()
+            .flat_map(|r| [r.source.as_str(), r.target.as_str()])
+            .collect();
+        let keep: Vec<bool> = self
+            .ents
+            .iter()
+            .map(|e| e.kind != EntityKind::District || related.contains(e.id.as_str()))
+            .collect();
+        for (ent, keep) in self.ents.into_iter().zip(keep) {
+            if !keep {
+                continue;
+            }
             let confidence = if ent.existing {
                 0.95
             } else if ent.from_table {

@@ -86,37 +86,317 @@ pub const SUFFIXES: &[(&str, EntityKind)] = &[
 /// Words that end a name on its left: function words and the verbs and adverbs that introduce a
 /// name in a sentence (建设X, 依托X, 支持X …).
 const STOPS: &[&str] = &[
-    "以", "为", "与", "和", "及", "或", "在", "由", "向", "把", "将", "从", "于", "等", "的", "是",
-    "即", "了", "着", "对标", "对接", "建设", "推进", "推动", "打造", "支持", "依托", "加快", "深化",
-    "做强", "做优", "做大", "提升", "布局", "整合", "组建", "引进", "落户", "争创", "创建", "完成",
-    "实施", "实行", "启动", "建立", "成立", "设立", "举办", "承办", "开展", "入选", "获批", "新建",
-    "培育", "构建", "积极", "高水平", "高质量", "重点", "全力", "加强", "强化", "发挥", "聚焦",
-    "围绕", "联合", "共建", "合作", "签订", "发布", "编制", "出台", "制定", "制订", "修订", "印发",
-    "贯彻", "落实", "用好", "办好", "做好", "迭代", "争取", "力争", "谋划", "申报", "认定", "推广",
-    "带动", "辐射", "联动", "导入", "瞄准", "形成", "实现", "启用", "健全", "完善", "优化", "常态化",
-    "运营", "深入", "全面", "探索", "加大", "扎实", "持续", "鼓励", "优先", "推荐", "组织", "参加",
-    "参与", "包括", "其中", "位于", "坐落", "我县", "我市", "全市", "全县", "全省", "全国性", "省级",
-    "市级", "县级", "国家级", "各类", "一批", "首批", "加快推进", "挂牌", "牵头", "领衔", "配合",
-    "服务", "依靠", "通过", "面向", "按照", "入驻", "集聚", "引育", "抓好", "抓", "办", "成为",
-    "列入", "纳入", "做实", "推出", "升级", "提能", "新增", "累计", "共有", "拥有", "新认定", "评为",
-    "获评", "获得", "获", "到", "至", "赴", "去", "来", "同", "跟", "并", "且", "又", "也", "还",
-    "就", "已", "都", "各", "该", "其", "此", "这", "那", "每", "有", "无", "不", "要", "能", "会",
-    "可", "应", "需", "让", "使", "被", "给", "用", "对", "进一步", "大力", "着力", "努力", "全年",
-    "今年", "明年", "上半年", "下半年", "重大", "标志性", "承接", "招引", "吸引", "举荐", "选派",
-    "年度", "年",
+    "以",
+    "为",
+    "与",
+    "和",
+    "及",
+    "或",
+    "在",
+    "由",
+    "向",
+    "把",
+    "将",
+    "从",
+    "于",
+    "等",
+    "的",
+    "是",
+    "即",
+    "对标",
+    "对接",
+    "建设",
+    "推进",
+    "推动",
+    "打造",
+    "支持",
+    "依托",
+    "加快",
+    "深化",
+    "做强",
+    "做优",
+    "做大",
+    "提升",
+    "布局",
+    "整合",
+    "组建",
+    "引进",
+    "落户",
+    "争创",
+    "创建",
+    "完成",
+    "实施",
+    "实行",
+    "启动",
+    "建立",
+    "成立",
+    "设立",
+    "举办",
+    "承办",
+    "开展",
+    "入选",
+    "获批",
+    "新建",
+    "培育",
+    "构建",
+    "积极",
+    "高水平",
+    "高质量",
+    "重点",
+    "全力",
+    "加强",
+    "强化",
+    "发挥",
+    "聚焦",
+    "围绕",
+    "共建",
+    "合作",
+    "签订",
+    "发布",
+    "编制",
+    "出台",
+    "制定",
+    "制订",
+    "修订",
+    "印发",
+    "贯彻",
+    "落实",
+    "用好",
+    "办好",
+    "做好",
+    "迭代",
+    "争取",
+    "力争",
+    "谋划",
+    "申报",
+    "认定",
+    "推广",
+    "带动",
+    "辐射",
+    "联动",
+    "导入",
+    "瞄准",
+    "形成",
+    "实现",
+    "启用",
+    "健全",
+    "完善",
+    "优化",
+    "常态化",
+    "运营",
+    "深入",
+    "全面",
+    "探索",
+    "加大",
+    "扎实",
+    "持续",
+    "鼓励",
+    "优先",
+    "推荐",
+    "组织",
+    "参加",
+    "参与",
+    "包括",
+    "其中",
+    "位于",
+    "坐落",
+    "我县",
+    "我市",
+    "全市",
+    "全县",
+    "全省",
+    "全国性",
+    "省级",
+    "市级",
+    "县级",
+    "国家级",
+    "各类",
+    "一批",
+    "首批",
+    "加快推进",
+    "挂牌",
+    "牵头",
+    "领衔",
+    "配合",
+    "服务",
+    "依靠",
+    "通过",
+    "面向",
+    "按照",
+    "入驻",
+    "集聚",
+    "引育",
+    "抓好",
+    "抓",
+    "办",
+    "成为",
+    "列入",
+    "纳入",
+    "做实",
+    "推出",
+    "升级",
+    "提能",
+    "新增",
+    "累计",
+    "共有",
+    "拥有",
+    "新认定",
+    "评为",
+    "获评",
+    "获得",
+    "获",
+    "各",
+    "进一步",
+    "大力",
+    "着力",
+    "努力",
+    "全年",
+    "今年",
+    "明年",
+    "上半年",
+    "下半年",
+    "重大",
+    "标志性",
+    "承接",
+    "招引",
+    "吸引",
+    "举荐",
+    "选派",
+    "年度",
+    "加入",
+    "——",
+    "建强",
+    "建优",
 ];
 
 /// Words a generic category is made of: a name whose part before its suffix is only these is no name.
 const GENERIC: &[&str] = &[
-    "国家级", "国家", "省级", "省", "市级", "市", "县级", "县", "区级", "全国", "全省", "全市", "重点",
-    "新型", "高能级", "高端", "创新", "科技", "科创", "技术", "工程", "研发", "共建", "高校", "企业",
-    "产业", "联合", "重大", "一流", "专业", "大型", "中试", "孵化", "众创", "校地", "区域", "龙头",
-    "院士", "博士后", "人才", "科研", "研究", "协同", "公共", "服务", "平台", "实体", "高新", "高新技术",
-    "新兴", "未来", "特色", "综合", "公益类", "基础", "应用", "合作", "开放", "示范", "试点", "成果",
-    "转化", "转移", "相关", "有关", "其他", "农业", "工业", "制造业", "数字", "智能", "现代", "国际",
-    "国内", "海外", "对外", "省市", "市县", "区县", "乡村", "农村", "社会", "一体化", "产学研",
-    "校企", "政产学研", "工作", "建设", "发展", "提升", "提质", "改革", "体制", "机制", "自主",
-    "新一代", "新一轮", "领军", "标杆", "标杆型", "头部", "骨干", "优势", "各类",
+    "国家级",
+    "国家",
+    "省级",
+    "省",
+    "市级",
+    "市",
+    "县级",
+    "县",
+    "区级",
+    "全国",
+    "全省",
+    "全市",
+    "重点",
+    "新型",
+    "高能级",
+    "高端",
+    "创新",
+    "科技",
+    "科创",
+    "技术",
+    "工程",
+    "研发",
+    "共建",
+    "高校",
+    "企业",
+    "产业",
+    "联合",
+    "重大",
+    "一流",
+    "专业",
+    "大型",
+    "中试",
+    "孵化",
+    "众创",
+    "校地",
+    "区域",
+    "龙头",
+    "院士",
+    "博士后",
+    "人才",
+    "科研",
+    "研究",
+    "协同",
+    "公共",
+    "服务",
+    "平台",
+    "实体",
+    "高新",
+    "高新技术",
+    "新兴",
+    "未来",
+    "特色",
+    "综合",
+    "公益类",
+    "基础",
+    "应用",
+    "合作",
+    "开放",
+    "示范",
+    "试点",
+    "成果",
+    "转化",
+    "转移",
+    "相关",
+    "有关",
+    "其他",
+    "农业",
+    "工业",
+    "制造业",
+    "数字",
+    "智能",
+    "现代",
+    "国际",
+    "国内",
+    "海外",
+    "对外",
+    "省市",
+    "市县",
+    "区县",
+    "乡村",
+    "农村",
+    "社会",
+    "一体化",
+    "产学研",
+    "校企",
+    "政产学研",
+    "工作",
+    "建设",
+    "发展",
+    "提升",
+    "提质",
+    "改革",
+    "体制",
+    "机制",
+    "自主",
+    "新一代",
+    "新一轮",
+    "领军",
+    "标杆",
+    "标杆型",
+    "标杆性",
+    "头部",
+    "骨干",
+    "优势",
+    "各类",
+    "概念验证",
+    "大学",
+    "行业性",
+    "行业",
+    "专家",
+    "外国",
+    "培养",
+    "产教融合",
+    "实习实训",
+    "生态",
+    "经济",
+    "域外",
+    "优质",
+    "开放式",
+    "一线城市",
+    "量子",
+    "先进",
+    "省内",
+    "省外",
+    "国外",
+    "国内外",
 ];
 
 /// Counting words that make a phrase a category (六大科技城, 十大创新基地, 一批实验室, 2家实验室).
@@ -127,7 +407,10 @@ fn is_counted(prefix: &str) -> bool {
         return true;
     }
     let digits = chars.iter().take_while(|c| c.is_ascii_digit()).count();
-    digits > 0 && chars.get(digits).is_some_and(|c| "家个项所大批".contains(*c))
+    digits > 0
+        && chars
+            .get(digits)
+            .is_some_and(|c| "家个项所大批".contains(*c))
 }
 
 /// Whether a name is only a category: counted, collective, or generic words and a suffix.
@@ -138,9 +421,23 @@ pub fn is_generic(name: &str, suffix: &str) -> bool {
     if is_counted(rest) {
         return true;
     }
-    if ["各", "一批", "若干", "多个", "相关", "有关", "其他", "首批", "等"]
-        .iter()
-        .any(|w| rest.starts_with(w))
+    // A counted category at the end of a list (镜湖、东鉴湖六大科技城).
+    let chars: Vec<(usize, char)> = rest.char_indices().collect();
+    for (i, &(at, c)) in chars.iter().enumerate() {
+        if "一二三四五六七八九十两几多".contains(c)
+            && chars
+                .get(i + 1)
+                .is_some_and(|(_, n)| "大批个家".contains(*n))
+            && is_generic(&rest[at..], "")
+        {
+            return true;
+        }
+    }
+    if [
+        "各", "一批", "若干", "多个", "相关", "有关", "其他", "首批", "等",
+    ]
+    .iter()
+    .any(|w| rest.starts_with(w))
     {
         return true;
     }
@@ -162,7 +459,7 @@ pub fn is_generic(name: &str, suffix: &str) -> bool {
 }
 
 fn is_name_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '·' | '+' | '—' | '-' | '.' | '•')
+    c.is_alphanumeric() || matches!(c, '·' | '—' | '-' | '•')
 }
 
 fn is_open(c: char) -> bool {
@@ -182,7 +479,14 @@ fn stop_before(text: &str, at: usize) -> bool {
 /// Whether a stop word starts at byte `at` (the name would start with a verb).
 fn stop_at(text: &str, at: usize) -> bool {
     let after = &text[at..];
-    STOPS.iter().any(|w| w.chars().count() >= 2 && after.starts_with(w))
+    STOPS
+        .iter()
+        .any(|w| w.chars().count() >= 2 && after.starts_with(w))
+}
+
+/// Whether a phrase starts with a verb or function word (a heading, not a name).
+pub fn starts_with_verb(phrase: &str) -> bool {
+    stop_at(phrase, 0)
 }
 
 /// Where a name ending at byte `end` (its suffix starting at `suffix_start`) begins: the left end
@@ -192,6 +496,15 @@ pub fn left_end(text: &str, suffix_start: usize, max_chars: usize) -> usize {
     let mut count = 0;
     while count < max_chars {
         if stop_before(text, start) {
+            break;
+        }
+        // 2024年 ends a name's left side; 年 inside a word (年轻) does not.
+        if text[..start].ends_with('年')
+            && text[..start - '年'.len_utf8()]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_digit() || "〇一二三四五六七八九十".contains(c))
+        {
             break;
         }
         let Some(c) = text[..start].chars().next_back() else {
@@ -205,7 +518,8 @@ pub fn left_end(text: &str, suffix_start: usize, max_chars: usize) -> usize {
             };
             let open_len = text[open..].chars().next().map_or(1, char::len_utf8);
             let inner = &text[open + open_len..inner_end];
-            if inner.chars().count() > 24 || inner.contains(['，', ',', '。', '；', ';', '”']) {
+            if inner.chars().count() > 24 || inner.contains(['，', ',', '。', '；', ';', '”'])
+            {
                 break;
             }
             let open_start = open;
@@ -219,7 +533,8 @@ pub fn left_end(text: &str, suffix_start: usize, max_chars: usize) -> usize {
                 break;
             };
             let inner = &text[open..inner_end];
-            if inner.chars().count() > 12 || inner.contains(['，', ',', '。', '、', '；', ';', '|']) {
+            if inner.chars().count() > 12 || inner.contains(['，', ',', '。', '、', '；', ';', '|'])
+            {
                 break;
             }
             count += inner.chars().count() + 1;
@@ -232,10 +547,21 @@ pub fn left_end(text: &str, suffix_start: usize, max_chars: usize) -> usize {
         start -= c.len_utf8();
         count += 1;
     }
-    // A name does not start with a verb, a digit count or a dash.
+    // A name does not start with a verb, a heading's number or a dash.
+    let digits = text[start..suffix_start]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .count();
+    if digits > 0 && text[start + digits..].starts_with(['.', '、', '．']) {
+        start += digits;
+    }
     while start < suffix_start {
         let c = text[start..].chars().next().unwrap_or(' ');
-        if matches!(c, '—' | '-' | '·' | '.' | '+' | '•') || stop_at(text, start) {
+        if matches!(
+            c,
+            '—' | '-' | '·' | '.' | '+' | '•' | '级' | '上' | '下' | '对' | '有'
+        ) || stop_at(text, start)
+        {
             start += c.len_utf8();
         } else {
             break;
@@ -329,7 +655,16 @@ pub fn policy_titles(text: &str) -> Vec<Candidate> {
 /// A quoted term that is itself a programme's name (“雄鹰行动”, “揭榜挂帅”, “包干制”), or a
 /// quoted term a programme word follows (“平台造峰”行动): the programme.
 pub fn quoted_programmes(text: &str) -> Vec<Candidate> {
-    const ENDINGS: &[&str] = &["行动", "计划", "工程", "专项", "制", "改革", "科技日", "大赛"];
+    const ENDINGS: &[&str] = &[
+        "行动",
+        "计划",
+        "工程",
+        "专项",
+        "制",
+        "改革",
+        "科技日",
+        "大赛",
+    ];
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(open) = text[from..].find('“') {
@@ -374,7 +709,15 @@ mod tests {
         found.extend(policy_titles(text));
         found.extend(quoted_programmes(text));
         found.sort_by_key(|c| c.start);
-        found.iter().map(|c| (&text[c.start..c.end], c.kind)).collect()
+        let all = found.clone();
+        found.retain(|c| {
+            !all.iter()
+                .any(|o| o != c && o.start <= c.start && c.end <= o.end)
+        });
+        found
+            .iter()
+            .map(|c| (&text[c.start..c.end], c.kind))
+            .collect()
     }
 
     #[test]

@@ -28,17 +28,26 @@ fn forward_to(text: &str, at: usize, ends: &[char], keep: bool) -> usize {
 
 /// The sentence around `start..end` (without its end mark).
 pub fn sentence(text: &str, start: usize, end: usize) -> (usize, usize) {
-    (back_to(text, start, SENTENCE_ENDS), forward_to(text, end, SENTENCE_ENDS, false))
+    (
+        back_to(text, start, SENTENCE_ENDS),
+        forward_to(text, end, SENTENCE_ENDS, false),
+    )
 }
 
 /// The clause around `start..end`.
 pub fn clause(text: &str, start: usize, end: usize) -> (usize, usize) {
-    (back_to(text, start, CLAUSE_ENDS), forward_to(text, end, CLAUSE_ENDS, false))
+    (
+        back_to(text, start, CLAUSE_ENDS),
+        forward_to(text, end, CLAUSE_ENDS, false),
+    )
 }
 
 /// The line around `at`.
 pub fn line(text: &str, at: usize) -> (usize, usize) {
-    (back_to(text, at, &['\n']), forward_to(text, at, &['\n'], false))
+    (
+        back_to(text, at, &['\n']),
+        forward_to(text, at, &['\n'], false),
+    )
 }
 
 fn trimmed(text: &str, (start, end): (usize, usize)) -> String {
@@ -106,6 +115,10 @@ pub fn headings(text: &str) -> Vec<Heading> {
 
 fn heading_level(rest: &str) -> Option<u8> {
     let rest = rest.trim_start_matches([' ', '\u{3000}']);
+    // An annex ends the work points: a heading of the top level that names nothing.
+    if rest.starts_with("附件") {
+        return Some(0);
+    }
     let mut chars = rest.chars();
     let c0 = chars.next()?;
     if NUMERALS.contains(c0) {
@@ -146,7 +159,8 @@ mod tests {
 
     #[test]
     fn headings_and_their_levels() {
-        let text = "二、工作要点\n(一)实施“远航”行动。\n1.建设青山科学城。一是做强平台。投入1.5亿元。";
+        let text =
+            "二、工作要点\n(一)实施“远航”行动。\n1.建设青山科学城。一是做强平台。投入1.5亿元。";
         let found: Vec<u8> = headings(text).iter().map(|h| h.level).collect();
         assert_eq!(found, vec![0, 1, 2, 3]);
     }
