@@ -600,7 +600,25 @@ fn import(path: &Path, edges: Option<&Path>, data_dir: &Path) -> anyhow::Result<
             bar.set_position(read)
         });
         bar.finish_and_clear();
-        let mut graph = validated_seed(&seed, &name)?;
+        // Relations may point to entities the data directory already holds (a reviewed extraction
+        // names existing entities by id without repeating them).
+        let defined: std::collections::HashSet<&str> =
+            seed.entities.iter().map(|(_, e)| e.id.as_str()).collect();
+        let mut ends: Vec<&str> = seed
+            .relations
+            .iter()
+            .flat_map(|(_, r)| [r.source.as_str(), r.target.as_str()])
+            .filter(|id| !defined.contains(id))
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+        let mut known = Vec::new();
+        for id in ends {
+            if let Some(entity) = importer.entity(id)? {
+                known.push(entity);
+            }
+        }
+        let mut graph = validated_seed_with(&seed, &name, &known)?;
         let files = interchange::jsonl_document_files(std::io::BufReader::new(open()?));
         interchange::restore_document_files(&mut graph, &files);
         graph
@@ -688,7 +706,16 @@ fn progress_bar_of(len: u64, message: &'static str, template: &str) -> indicatif
 
 /// Validates an already parsed seed (from JSON Lines or CSV), printing every finding.
 fn validated_seed(seed: &seed::Seed, name: &str) -> anyhow::Result<GraphData> {
-    let report = validate::validate_seed(seed);
+    validated_seed_with(seed, name, &[])
+}
+
+/// [`validated_seed`], where relations may also point to the `known` entities (already stored).
+fn validated_seed_with(
+    seed: &seed::Seed,
+    name: &str,
+    known: &[crate::model::Entity],
+) -> anyhow::Result<GraphData> {
+    let report = validate::validate_seed_with(seed, known);
     for diagnostic in &report.diagnostics {
         eprintln!("{diagnostic}");
     }

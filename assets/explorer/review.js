@@ -47,7 +47,7 @@ const TEXT = {
     docId: '文档 id', docTitle: '标题', docPublisher: '发布机构', docDate: '日期', docRegion: '所属地区',
     titlePlaceholder: '宁波市科技局2025年工作总结', publisherPlaceholder: '宁波市科技局', regionPlaceholder: '宁波市',
     upload: '上传 UTF-8 文本', pasteHint: '或把报告全文粘贴到下面', extract: '提取', editText: '修改原文',
-    textPlaceholder: '粘贴报告全文…', textHeading: '原文', textHint: '高亮为各项提议的引文；点击高亮选中提议',
+    textPlaceholder: '粘贴报告全文…', textHeading: '原文', textHint: '高亮为各项提议的引文；点击高亮选中提议，重叠处再次点击切换到下一项',
     acceptAll: '全部接受', resetAll: '全部待定', addAccepted: '添加已接受',
     entities: '实体', relations: '关系', existing: '已有', new: '新', duplicate: '疑似重复',
     duplicateOf: (id) => `与已有实体 ${id} 同名，可能重复`, accept: '接受', reject: '拒绝', edit: '编辑', done: '完成',
@@ -66,13 +66,15 @@ const TEXT = {
     leftOutPending: (name) => `不会添加：${name} 尚未接受`,
     leftOutSummary: (n) => `${n} 条已接受的关系因端点未接受而未添加`,
     documentLine: '文档', noEnds: '—',
+    notMentioned: '文中未直接出现', notMentionedRelations: '文中未直接出现；选中时高亮其关系的引文',
+    nextOnClick: '再次点击切换到下一项',
   },
   en: {
     subtitle: 'report review: extract, check, add', token: 'Editor token', explorer: 'Explorer',
     docId: 'Document id', docTitle: 'Title', docPublisher: 'Publisher', docDate: 'Date', docRegion: 'Region',
     titlePlaceholder: 'Ningbo S&T Bureau 2025 work summary', publisherPlaceholder: '宁波市科技局', regionPlaceholder: '宁波市',
     upload: 'Upload a UTF-8 text', pasteHint: 'or paste the whole report below', extract: 'Extract', editText: 'Edit text',
-    textPlaceholder: 'Paste the report…', textHeading: 'Text', textHint: 'highlights are the proposals\' quotes; click one to select its proposal',
+    textPlaceholder: 'Paste the report…', textHeading: 'Text', textHint: 'highlights are the proposals\' quotes; click one to select its proposal, again to step to the next one there',
     acceptAll: 'Accept all', resetAll: 'Reset all', addAccepted: 'Add accepted',
     entities: 'Entities', relations: 'Relations', existing: 'existing', new: 'new', duplicate: 'likely duplicate',
     duplicateOf: (id) => `same name as the existing entity ${id}: likely a duplicate`, accept: 'Accept', reject: 'Reject',
@@ -92,6 +94,8 @@ const TEXT = {
     leftOutPending: (name) => `left out: ${name} is not accepted`,
     leftOutSummary: (n) => `${n} accepted relations left out because an end is not accepted`,
     documentLine: 'document', noEnds: '—',
+    notMentioned: 'not mentioned in the text', notMentionedRelations: 'not mentioned in the text; selecting it highlights its relations\' quotes',
+    nextOnClick: 'click again for the next one',
   },
 };
 
@@ -100,7 +104,7 @@ const state = {
   text: '',
   documentLine: null, // line 1 of the proposals' JSON Lines: the document with its text
   documentAdded: false, // once a batch went in, later ones cite the document without re-creating it
-  entities: [], // { key, proposal, id, kind, name, aliases, status, duplicateOf, decision, edited }
+  entities: [], // { key, proposal, id, kind, name, aliases, status, duplicateOf, decision, edited, mentioned }
   relations: [], // { key, proposal, kind, source (entity key), target (entity key), quote, basis, decision, edited }
   dropped: [],
   selected: null,
@@ -309,7 +313,13 @@ function mentionRanges(entity, text) {
 function renderText() {
   const text = state.text;
   const covers = []; // [start, end, key, type]
-  for (const e of state.entities) for (const [s, end] of mentionRanges(e, text)) covers.push([s, end, e.key, 'entity']);
+  for (const e of state.entities) {
+    // An entity may be proposed without being named in the text (e.g. the reporting region, as the end
+    // of a REGION relation): it has no highlight of its own; its relations' quotes stand for it.
+    const ranges = mentionRanges(e, text);
+    e.mentioned = ranges.length > 0;
+    for (const [s, end] of ranges) covers.push([s, end, e.key, 'entity']);
+  }
   for (const r of state.relations) for (const [s, end] of quoteRanges(r.quote, text)) covers.push([s, end, r.key, 'relation']);
   // Cut the text where any highlight starts or ends; each piece carries the items covering it.
   const cuts = new Set([0, text.length]);
@@ -321,8 +331,9 @@ function renderText() {
     const piece = escape(text.slice(from, to));
     const here = covers.filter(([s, e]) => s <= from && to <= e);
     if (!here.length) { html.push(piece); continue; }
-    // Narrowest first: a click picks the most specific proposal.
-    here.sort((a, b) => (a[1] - a[0]) - (b[1] - b[0]));
+    // Narrowest first: a click picks the most specific proposal, further clicks the next ones (an
+    // entity before a relation whose quote is just its name).
+    here.sort((a, b) => (a[1] - a[0]) - (b[1] - b[0]) || (a[3] === b[3] ? 0 : a[3] === 'entity' ? -1 : 1));
     const types = new Set(here.map((c) => c[3]));
     const classes = ['hl', ...[...types].map((type) => `hl-${type}`)];
     html.push(`<mark class="${classes.join(' ')}" data-items="${here.map((c) => c[2]).join(' ')}">${piece}</mark>`);
@@ -332,21 +343,39 @@ function renderText() {
 }
 
 // Highlights follow the decisions: a rejected proposal's quote fades unless another proposal uses it.
+// Each highlight's title names the proposals it stands for, in the order clicks step through them.
 function markDecisions() {
+  const selected = new Set(state.selected ? marksFor(state.selected) : []);
   for (const mark of $('text-view').querySelectorAll('mark.hl')) {
     const items = mark.dataset.items.split(' ').map(itemByKey).filter(Boolean);
     mark.classList.toggle('hl-rejected', items.every((item) => item.decision === 'rejected'));
     mark.classList.toggle('hl-accepted', items.some((item) => item.decision === 'accepted'));
-    mark.classList.toggle('hl-selected', items.some((item) => item.key === state.selected));
+    mark.classList.toggle('hl-selected', selected.has(mark));
+    mark.classList.toggle('hl-several', items.length > 1);
+    const names = items.map(describe);
+    mark.title = items.length > 1 ? `${names.map((n, i) => `${i + 1}. ${n}`).join('\n')}\n(${t('nextOnClick')})` : names.join('');
   }
+}
+
+function describe(item) {
+  if (entityByKey(item.key)) return `${item.name} (${item.id})`;
+  return `${entityName(item.source)} → ${label(RELATIONS, item.kind)} → ${entityName(item.target)}`;
 }
 
 function marksOf(key) {
   return [...$('text-view').querySelectorAll('mark.hl')].filter((m) => m.dataset.items.split(' ').includes(key));
 }
 
+// The highlights that show an item: its own, or for an entity the text does not name, its relations'.
+function marksFor(key) {
+  const own = marksOf(key);
+  if (own.length || !entityByKey(key)) return own;
+  const related = new Set(state.relations.filter((r) => r.source === key || r.target === key).map((r) => r.key));
+  return [...$('text-view').querySelectorAll('mark.hl')].filter((m) => m.dataset.items.split(' ').some((k) => related.has(k)));
+}
+
 function flash(key) {
-  const marks = marksOf(key);
+  const marks = marksFor(key);
   if (!marks.length) return;
   marks[0].scrollIntoView({ block: 'center', behavior: 'smooth' });
   for (const mark of marks) {
@@ -418,11 +447,15 @@ function entityCard(e) {
       <label>${t('name')} <input data-field="name" value="${escape(e.name)}"></label>`}
       <label>${t('id')} <input data-field="id" value="${escape(e.id)}" spellcheck="false"></label>
     </div>` : '';
+  const hasRelations = state.relations.some((r) => r.source === e.key || r.target === e.key);
+  const unmentioned = e.mentioned === false
+    ? `<div class="not-mentioned">${escape(t(hasRelations ? 'notMentionedRelations' : 'notMentioned'))}</div>` : '';
   return `<li class="item entity ${e.decision}${e.added ? ' added' : ''}${e.edited ? ' edited' : ''}${state.errors.has(e.key) ? ' has-errors' : ''}"
-      data-key="${e.key}" data-type="entity" data-id="${escape(e.id)}" data-kind="${e.kind}" data-status="${e.status}"${e.duplicateOf ? ` data-duplicate-of="${escape(e.duplicateOf)}"` : ''}>
+      data-key="${e.key}" data-type="entity" data-id="${escape(e.id)}" data-kind="${e.kind}" data-status="${e.status}"
+      data-mentioned="${e.mentioned === false ? 'no' : 'yes'}"${e.duplicateOf ? ` data-duplicate-of="${escape(e.duplicateOf)}"` : ''}>
     <div class="line1"><span class="badge ${existing ? 'existing' : (e.duplicateOf ? 'duplicate' : 'new')}">${existing ? t('existing') : (e.duplicateOf ? t('duplicate') : t('new'))}</span>
       <span class="name">${escape(e.name)}</span> ${idHtml} ${decisionTag(e)}</div>
-    ${aliases}${duplicate}
+    ${aliases}${duplicate}${unmentioned}
     <div class="small">${label(KINDS, e.kind)} · ${t('confidence')} ${e.proposal.confidence.toFixed(2)} · ${t('rule')} ${escape(e.proposal.rule)}</div>
     ${editor}${buttons(e)}${messages(e)}</li>`;
 }

@@ -804,10 +804,13 @@ name = "《共建办法》"
     #[test]
     fn collective_phrases_are_not_entities() {
         for name in ["各区县科技局", "各有关单位", "相关部门"] {
-            let graph = format!("[[entity]]\nid = \"c\"\nkind = \"GOVERNMENT\"\nname = \"{name}\"\n");
+            let graph =
+                format!("[[entity]]\nid = \"c\"\nkind = \"GOVERNMENT\"\nname = \"{name}\"\n");
             let findings = check(&graph);
             assert!(
-                findings.iter().any(|f| f.contains("error") && f.contains("collective phrase")),
+                findings
+                    .iter()
+                    .any(|f| f.contains("error") && f.contains("collective phrase")),
                 "{name}: {findings:?}"
             );
         }
