@@ -103,6 +103,11 @@ enum Command {
         #[arg(long)]
         queries_out: Option<PathBuf>,
     },
+    /// Propose the entities and relations a report states, each relation with a quote checked verbatim
+    /// against the text, linked to the entities of the data directory's graph (the bundled seed's
+    /// when the data directory does not exist yet). Writes JSON Lines in the import format, for
+    /// review (the `/review` page) and `innograph import`.
+    Extract(Box<ExtractArgs>),
     /// Coverage report of a seed: per document, the entities it mentions and the relations it supports.
     Stats {
         /// The seed directory; defaults to ./seed when it exists, else the bundled seed.
@@ -145,6 +150,51 @@ struct DataDirArg {
     /// Where the database lives; created and seeded from the bundled seed on first start.
     #[arg(long, env = "INNOGRAPH_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct ExtractArgs {
+    /// The report: a UTF-8 text file.
+    #[arg(required_unless_present = "evaluate")]
+    report: Option<PathBuf>,
+    /// The id its document record gets (ASCII kebab-case, e.g. `ningbo-2024`).
+    #[arg(long, required_unless_present = "evaluate")]
+    id: Option<String>,
+    /// Its title.
+    #[arg(long, required_unless_present = "evaluate")]
+    title: Option<String>,
+    /// Who published it.
+    #[arg(long)]
+    publisher: Option<String>,
+    /// Publication date: YYYY, YYYY-MM or YYYY-MM-DD.
+    #[arg(long)]
+    date: Option<String>,
+    /// The reporting region as written (宁波市, 新昌县 …).
+    #[arg(long)]
+    region: Option<String>,
+    #[command(flatten)]
+    data: DataDirArg,
+    /// Where to write the proposals (default: standard output).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Instead of extracting: leave-one-out over the seed's reports (each extracted with the graph of
+    /// the others), printing precision and recall per kind and the time per 10,000 characters.
+    #[arg(long)]
+    evaluate: bool,
+    /// The seed to evaluate on (default: ./seed, else the bundled one).
+    #[arg(long)]
+    seed: Option<PathBuf>,
+    /// Also ask a model: an OpenAI-compatible chat-completions endpoint (base URL such as
+    /// http://127.0.0.1:8000/v1). Its proposals pass the same checks as the rules'. The API key, if
+    /// any, is read from INNOGRAPH_LLM_API_KEY.
+    #[arg(long, env = "INNOGRAPH_LLM_URL", requires = "llm_model")]
+    llm_url: Option<String>,
+    /// The model to ask.
+    #[arg(long, env = "INNOGRAPH_LLM_MODEL")]
+    llm_model: Option<String>,
+    /// Seconds to wait for the model.
+    #[arg(long, default_value_t = 300)]
+    llm_timeout_secs: u64,
 }
 
 #[derive(Debug, Args)]
@@ -374,6 +424,7 @@ pub fn run() -> anyhow::Result<i32> {
             print!("{}", graphql::sdl());
             Ok(0)
         }
+        Command::Extract(args) => extract_command(&args),
         Command::Stats { dir } => {
             let files = seed_files(dir.as_deref())?;
             let graph = validated(&files)?;
@@ -390,6 +441,84 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+fn extract_command(args: &ExtractArgs) -> anyhow::Result<i32> {
+    use crate::extract;
+    if args.evaluate {
+        let graph = validated(&seed_files(args.seed.as_deref())?)?;
+        print!("{}", extract::evaluate_leave_one_out(&graph));
+        return Ok(0);
+    }
+    let (Some(path), Some(id), Some(title)) = (&args.report, &args.id, &args.title) else {
+        bail!("give the report, --id and --title");
+    };
+    if !crate::model::is_valid_id(id) {
+        bail!("--id `{id}` is not a lowercase ASCII kebab-case slug (like `ningbo-2024`)");
+    }
+    if let Some(date) = &args.date
+        && !crate::model::is_valid_date(date)
+    {
+        bail!("--date `{date}` is not YYYY, YYYY-MM or YYYY-MM-DD");
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = extract::read_text(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let entities: Vec<crate::model::Entity> = if args.data.data_dir.join("db").exists() {
+        let db = open_db(&args.data.data_dir)?;
+        let index = db.read();
+        let (all, _, _) = index.page(None, None, usize::MAX);
+        all.into_iter().map(|e| (*e).clone()).collect()
+    } else {
+        validated(&seed::bundled())?.entities
+    };
+    let gazetteer = extract::Gazetteer::new(&entities, extract::Gazetteer::bundled_universities());
+    let report = extract::Report {
+        id: id.clone(),
+        title: title.clone(),
+        publisher: args.publisher.clone(),
+        date: args.date.clone(),
+        region: args.region.clone(),
+        text,
+    };
+    let proposals = match (&args.llm_url, &args.llm_model) {
+        (Some(url), Some(model)) => {
+            let config = extract::llm::LlmConfig {
+                url: url.clone(),
+                model: model.clone(),
+                api_key: std::env::var("INNOGRAPH_LLM_API_KEY")
+                    .ok()
+                    .filter(|k| !k.is_empty()),
+                timeout: Duration::from_secs(args.llm_timeout_secs),
+            };
+            extract::extract_with_model(&report, &gazetteer, &config).map_err(anyhow::Error::msg)?
+        }
+        _ => extract::extract(&report, &gazetteer),
+    };
+    for dropped in &proposals.dropped {
+        eprintln!("dropped {}: {}", dropped.what, dropped.why);
+    }
+    let jsonl = proposals.to_jsonl();
+    match &args.out {
+        Some(out) => {
+            std::fs::write(out, &jsonl)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "proposed {} entities ({} new) and {} relations from {} into {}; {} proposals dropped",
+                proposals.entities.len(),
+                proposals
+                    .entities
+                    .iter()
+                    .filter(|e| e.status == extract::Status::New)
+                    .count(),
+                proposals.relations.len(),
+                path.display(),
+                out.display(),
+                proposals.dropped.len()
+            );
+        }
+        None => print!("{jsonl}"),
+    }
+    Ok(0)
 }
 
 /// The seed to read: the directory given, else ./seed, else the bundled one.
@@ -471,7 +600,25 @@ fn import(path: &Path, edges: Option<&Path>, data_dir: &Path) -> anyhow::Result<
             bar.set_position(read)
         });
         bar.finish_and_clear();
-        let mut graph = validated_seed(&seed, &name)?;
+        // Relations may point to entities the data directory already holds (a reviewed extraction
+        // names existing entities by id without repeating them).
+        let defined: std::collections::HashSet<&str> =
+            seed.entities.iter().map(|(_, e)| e.id.as_str()).collect();
+        let mut ends: Vec<&str> = seed
+            .relations
+            .iter()
+            .flat_map(|(_, r)| [r.source.as_str(), r.target.as_str()])
+            .filter(|id| !defined.contains(id))
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+        let mut known = Vec::new();
+        for id in ends {
+            if let Some(entity) = importer.entity(id)? {
+                known.push(entity);
+            }
+        }
+        let mut graph = validated_seed_with(&seed, &name, &known)?;
         let files = interchange::jsonl_document_files(std::io::BufReader::new(open()?));
         interchange::restore_document_files(&mut graph, &files);
         graph
@@ -559,7 +706,16 @@ fn progress_bar_of(len: u64, message: &'static str, template: &str) -> indicatif
 
 /// Validates an already parsed seed (from JSON Lines or CSV), printing every finding.
 fn validated_seed(seed: &seed::Seed, name: &str) -> anyhow::Result<GraphData> {
-    let report = validate::validate_seed(seed);
+    validated_seed_with(seed, name, &[])
+}
+
+/// [`validated_seed`], where relations may also point to the `known` entities (already stored).
+fn validated_seed_with(
+    seed: &seed::Seed,
+    name: &str,
+    known: &[crate::model::Entity],
+) -> anyhow::Result<GraphData> {
+    let report = validate::validate_seed_with(seed, known);
     for diagnostic in &report.diagnostics {
         eprintln!("{diagnostic}");
     }

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod extract;
 pub mod graph;
 pub mod ingest;
 pub mod model;

@@ -200,6 +200,7 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("/healthz", Access::Public),
     ("/", Access::Public),
     ("/explorer/{*file}", Access::Public),
+    ("/review", Access::Public),
 ];
 
 /// The handlers of a route of [`ROUTES`].
@@ -213,6 +214,7 @@ fn handlers(path: &str) -> Option<axum::routing::MethodRouter<AppState>> {
         "/healthz" => get(healthz),
         "/" => get(explorer_page),
         "/explorer/{*file}" => get(explorer_asset),
+        "/review" => get(review_page),
         _ => return None,
     })
 }
@@ -985,6 +987,16 @@ async fn explorer_page() -> Response {
     let mut response = asset_response(&EXPLORER, "index.html");
     let headers = response.headers_mut();
     headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(EXPLORER_CSP),
+    );
+    response
+}
+
+/// The review page, where a curator turns a report's proposals into an `importBatch`.
+async fn review_page() -> Response {
+    let mut response = asset_response(&EXPLORER, "review.html");
+    response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(EXPLORER_CSP),
     );

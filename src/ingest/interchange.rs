@@ -145,6 +145,13 @@ enum Line {
             skip_serializing_if = "Option::is_none"
         )]
         expected_version: Option<u64>,
+        /// Proposal-only fields of `innograph extract` (ignored on import).
+        #[serde(default, skip_serializing)]
+        status: Option<String>,
+        #[serde(default, skip_serializing)]
+        confidence: Option<f64>,
+        #[serde(default, skip_serializing)]
+        rule: Option<String>,
         id: String,
         kind: String,
         name: String,
@@ -175,6 +182,13 @@ enum Line {
             skip_serializing_if = "Option::is_none"
         )]
         expected_version: Option<u64>,
+        /// Proposal-only fields of `innograph extract` (ignored on import).
+        #[serde(default, skip_serializing)]
+        status: Option<String>,
+        #[serde(default, skip_serializing)]
+        confidence: Option<f64>,
+        #[serde(default, skip_serializing)]
+        rule: Option<String>,
         kind: String,
         source: String,
         target: String,
@@ -232,6 +246,9 @@ fn jsonl(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError>
     for e in &graph.entities {
         write(Line::Entity {
             expected_version: None,
+            status: None,
+            confidence: None,
+            rule: None,
             id: e.id.clone(),
             kind: e.kind.to_string(),
             name: e.name.clone(),
@@ -249,6 +266,9 @@ fn jsonl(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError>
     for r in &graph.relations {
         write(Line::Relation {
             expected_version: None,
+            status: None,
+            confidence: None,
+            rule: None,
             kind: r.kind.to_string(),
             source: r.source.clone(),
             target: r.target.clone(),
@@ -332,8 +352,16 @@ pub fn read_jsonl(name: &str, input: impl BufRead, mut progress: impl FnMut(u64)
                     },
                 ));
             }
+            // An existing entity's proposal line only says which entity the relations mean.
+            Line::Entity {
+                status: Some(status),
+                ..
+            } if status == "existing" => {}
             Line::Entity {
                 expected_version,
+                status: _,
+                confidence: _,
+                rule: _,
                 id,
                 kind,
                 name,
@@ -370,6 +398,9 @@ pub fn read_jsonl(name: &str, input: impl BufRead, mut progress: impl FnMut(u64)
             }
             Line::Relation {
                 expected_version,
+                status: _,
+                confidence: _,
+                rule: _,
                 kind,
                 source,
                 target,

@@ -103,6 +103,11 @@ fn read_tree(
     Ok(())
 }
 
+/// One file of the bundled seed, as text (e.g. `reference/universities.tsv`).
+pub fn bundled_file(path: &str) -> Option<&'static str> {
+    BUNDLED.get_file(path).and_then(|f| f.contents_utf8())
+}
+
 /// The seed bundled with this binary (the repository's `seed/` at build time).
 pub fn bundled() -> SeedFiles {
     let mut files = BTreeMap::new();

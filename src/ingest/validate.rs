@@ -90,6 +90,12 @@ pub fn check_entity(entity: &Entity) -> Vec<String> {
             ));
         }
     }
+    if let Some(collective) = collective_phrase(&entity.name) {
+        problems.push(format!(
+            "entity `{}`: «{}» is a collective phrase ({collective}…), not one body; a sentence naming it supports relations only to the units it names",
+            entity.id, entity.name
+        ));
+    }
     if entity.aliases.len() > MAX_ALIASES {
         problems.push(format!(
             "entity `{}` has {} aliases, above the limit of {MAX_ALIASES}",
@@ -155,6 +161,14 @@ pub fn check_entity(entity: &Entity) -> Vec<String> {
         )),
     }
     problems
+}
+
+/// The collective opening of a name such as 各区县科技局, 各有关单位, 相关部门: such a phrase names no one
+/// body, so it is never an entity.
+fn collective_phrase(name: &str) -> Option<&'static str> {
+    ["各", "相关", "有关", "全市各", "全省各"]
+        .into_iter()
+        .find(|prefix| name.trim().starts_with(prefix))
 }
 
 /// Longest name, English name or alias, in characters.
@@ -784,6 +798,22 @@ name = "《共建办法》"
             .filter(|f| f.contains("error"))
             .collect();
         assert_eq!(errors, Vec::<String>::new());
+    }
+
+    /// A collective phrase is not an entity.
+    #[test]
+    fn collective_phrases_are_not_entities() {
+        for name in ["各区县科技局", "各有关单位", "相关部门"] {
+            let graph =
+                format!("[[entity]]\nid = \"c\"\nkind = \"GOVERNMENT\"\nname = \"{name}\"\n");
+            let findings = check(&graph);
+            assert!(
+                findings
+                    .iter()
+                    .any(|f| f.contains("error") && f.contains("collective phrase")),
+                "{name}: {findings:?}"
+            );
+        }
     }
 
     /// An evidence basis must be one of the four.

@@ -594,6 +594,11 @@ impl Importer {
     }
 
     /// Every stored document with its text.
+    /// A stored entity.
+    pub fn entity(&self, id: &str) -> Result<Option<crate::model::Entity>, DbError> {
+        Ok(self.store.entity(id)?)
+    }
+
     pub fn documents(&self) -> Result<Vec<(crate::model::Document, String)>, DbError> {
         with_texts(&self.store, self.store.snapshot_documents()?)
     }

@@ -5,6 +5,7 @@ mod analysis;
 mod api;
 mod cli;
 mod editing;
+mod extraction;
 mod fuzz;
 mod hardening;
 mod http;

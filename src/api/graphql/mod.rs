@@ -5,6 +5,7 @@
 //! code. The schema's types live in [`types`], the root query here. Every limit is in [`Limits`] and
 //! every error a client sees carries `extensions.code`.
 
+mod extraction;
 mod inputs;
 mod mutation;
 mod query;
@@ -236,7 +237,8 @@ fn build_schema_with(
         .validation_mode(validation)
         .limit_depth(limits.max_query_depth)
         .limit_complexity(limits.max_complexity)
-        .data(limits.clone());
+        .data(limits.clone())
+        .data(extraction::GazetteerCache::default());
     if let Some(db) = db {
         builder = builder.data(db);
     }

@@ -801,6 +801,18 @@ impl Query {
         Ok(db(ctx)?.read().document(&id).cloned().map(Document))
     }
 
+    /// Proposes the organisations, places and relations a report states (nothing is written): each
+    /// relation with a quote verified verbatim against `text`, entities linked to the graph's where
+    /// their names are known. `jsonl` is ready for `importBatch` once reviewed (the `/review` page).
+    async fn extract(
+        &self,
+        ctx: &Context<'_>,
+        text: String,
+        document: super::extraction::DocumentInput,
+    ) -> Result<super::extraction::Proposals> {
+        super::extraction::run(ctx, text, document)
+    }
+
     /// Counts of entities, relations and documents, by kind.
     async fn stats(&self, ctx: &Context<'_>) -> Result<GraphStats> {
         let index = db(ctx)?.read();

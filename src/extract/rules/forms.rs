@@ -1,0 +1,1205 @@
+//! Relations from the forms reports use: what a name implies (NAME), 责任单位 clauses, annex table
+//! rows with a 属地 or 责任单位 column, 由…共建 / 与…共建, 依托 and 以…为核心, 落户 / 位于, 牵头,
+//! 与…合作 / 对接, programmes under a programme heading, and the reporting region for the rest
+//! (REGION).
+
+use super::text::{self, Heading};
+use super::{Doc, Span};
+use crate::model::{Basis, EntityKind, RelationKind};
+
+use EntityKind as K;
+use RelationKind as R;
+
+pub fn apply(doc: &mut Doc<'_>) {
+    let publisher = publisher(doc);
+    names_imply(doc);
+    responsibility_clauses(doc, publisher);
+    table_rows(doc, publisher);
+    co_built(doc);
+    relies_on(doc);
+    located(doc);
+    leads(doc);
+    cooperates(doc, publisher);
+    section_parts(doc);
+    platform_then_institute(doc);
+    bodies_named_after_places(doc);
+    region_fallback(doc);
+}
+
+fn span_text<'t>(doc: &Doc<'t>, s: &Span) -> &'t str {
+    &doc.text[s.start..s.end]
+}
+
+fn spans_in(doc: &Doc<'_>, start: usize, end: usize) -> Vec<Span> {
+    doc.spans
+        .iter()
+        .filter(|s| s.start >= start && s.end <= end)
+        .copied()
+        .collect()
+}
+
+/// Organisations that act: build, lead, take responsibility, cooperate.
+fn is_actor(kind: EntityKind) -> bool {
+    matches!(
+        kind,
+        K::Government | K::University | K::ResearchInstitute | K::Enterprise | K::Lab | K::District
+    )
+}
+
+/// The publishing body named on the document's `发布机构` line, with the region for a bare 市/县.
+fn publisher(doc: &mut Doc<'_>) -> Option<usize> {
+    let at = doc.text.find("发布机构")? + "发布机构".len();
+    let rest = doc.text[at..].trim_start_matches([':', '：', '|', ' ', '\u{3000}']);
+    let value: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() && !c.is_ascii_digit())
+        .collect();
+    if value.chars().count() < 3 {
+        return None;
+    }
+    let offset = doc.text.len() - rest.len();
+    let name = if value.starts_with(['市', '县', '区']) {
+        let region = doc.regions.first()?.1.first()?.clone();
+        format!("{region}{}", value.chars().skip(1).collect::<String>())
+    } else {
+        value
+    };
+    Some(doc.named(&name, K::Government, "publisher-line", offset))
+}
+
+/// What a name implies: an institute named after a university was co-built by it; a name holding
+/// a district's name lies there; a name that starts with another entity's name is part of it.
+fn names_imply(doc: &mut Doc<'_>) {
+    let universities: Vec<(String, super::Known)> = doc
+        .gazetteer
+        .names()
+        .filter(|(_, k)| k.kind == K::University)
+        .map(|(n, k)| (n.to_owned(), k.clone()))
+        .collect();
+    let spans = doc.spans.clone();
+    for span in &spans {
+        let kind = doc.ents[span.ent].kind;
+        if kind == K::District || !doc.is_ecosystem(span.ent) {
+            continue;
+        }
+        let surface = span_text(doc, span);
+        let folded = super::key(surface);
+        let mut rest_from = 0;
+        // Named after a university (the longest university name it starts with).
+        let university = universities
+            .iter()
+            .filter(|(n, _)| folded.starts_with(n.as_str()) && folded.len() > n.len())
+            .max_by_key(|(n, _)| n.len());
+        if let Some((name, known)) = university
+            && kind != K::University
+        {
+            rest_from = name.len();
+            let u = doc.known(known, span.start);
+            if matches!(kind, K::ResearchInstitute | K::Lab | K::Platform) {
+                doc.relate(
+                    R::CoBuiltBy,
+                    span.ent,
+                    u,
+                    surface.to_owned(),
+                    Basis::Name,
+                    0.8,
+                    "named-after-university",
+                );
+            } else if kind == K::University {
+                doc.relate(
+                    R::PartOf,
+                    span.ent,
+                    u,
+                    surface.to_owned(),
+                    Basis::Name,
+                    0.6,
+                    "named-after-university",
+                );
+            }
+        }
+        // Part of an entity whose name it starts with (…研究院…研究中心, …高新区科技人才局).
+        if rest_from == 0 {
+            let whole = spans
+                .iter()
+                .filter(|o| o.ent != span.ent)
+                .map(|o| (o.ent, doc.ents[o.ent].name.clone(), doc.ents[o.ent].kind))
+                .chain(
+                    doc.gazetteer
+                        .names()
+                        .map(|(n, k)| (usize::MAX, n.to_owned(), k.kind)),
+                )
+                .filter(|(_, n, k)| {
+                    !matches!(k, K::District | K::University)
+                        && n.chars().count() >= 3
+                        && folded.starts_with(n.as_str())
+                        && folded.len() > n.len()
+                        && k.layer() == crate::model::Layer::Ecosystem
+                })
+                .max_by_key(|(_, n, _)| n.len());
+            if let Some((ent, name, _)) = whole
+                && !folded[name.len()..].starts_with('(')
+            {
+                let ent = if ent == usize::MAX {
+                    match doc.gazetteer.lookup(&name).cloned() {
+                        Some(k) => doc.known(&k, span.start),
+                        None => continue,
+                    }
+                } else {
+                    ent
+                };
+                doc.relate(
+                    R::PartOf,
+                    span.ent,
+                    ent,
+                    surface.to_owned(),
+                    Basis::Name,
+                    0.6,
+                    "name-holds-whole",
+                );
+                rest_from = name.len();
+            }
+        }
+        // A district's name inside (after the university's): the finest one.
+        let rest: String = folded[rest_from.min(folded.len())..].to_owned();
+        let districts = doc.districts_in(&rest, span.start);
+        let finest = districts
+            .iter()
+            .copied()
+            .filter(|&d| doc.level(d) >= 1 || kind == K::Government)
+            .filter(|&d| !(kind == K::University && rest_from > 0 && doc.level(d) < 2))
+            .max_by_key(|&d| doc.level(d));
+        if let Some(d) = finest {
+            doc.relate(
+                R::LocatedIn,
+                span.ent,
+                d,
+                surface.to_owned(),
+                Basis::Name,
+                0.7,
+                "place-in-name",
+            );
+        }
+    }
+}
+
+/// A unit a responsibility clause or cell names: a known body, the publisher's division, a
+/// 市/县 bureau of the region, a county's people's government, or a new body.
+fn resolve_unit(
+    doc: &mut Doc<'_>,
+    unit: &str,
+    at: usize,
+    publisher: Option<usize>,
+) -> Option<(usize, bool)> {
+    let unit = unit
+        .trim()
+        .trim_matches(['(', ')', '（', '）', ' ', '\u{3000}']);
+    if unit.chars().count() < 2
+        || ["各", "相关", "有关", "其他"]
+            .iter()
+            .any(|w| unit.starts_with(w))
+        || unit.contains('等')
+    {
+        return None;
+    }
+    if let Some(span) = doc
+        .spans
+        .iter()
+        .find(|s| s.start == at && doc.text[s.start..s.end] == *unit)
+    {
+        let ent = span.ent;
+        if doc.ents[ent].kind == K::Government {
+            return Some((ent, false));
+        }
+    }
+    if let Some(known) = doc.gazetteer.lookup(unit).cloned() {
+        if known.kind == K::Government {
+            return Some((doc.known(&known, at), false));
+        }
+        if known.kind == K::District {
+            let name = format!("{}人民政府", known.name);
+            return Some((
+                doc.named(&name, K::Government, "county-as-government", at),
+                false,
+            ));
+        }
+        return None;
+    }
+    if unit.starts_with(['市', '县', '区']) && !unit.starts_with("市场") {
+        let region = doc.regions.first()?.1.first()?.clone();
+        let name = format!("{region}{}", unit.chars().skip(1).collect::<String>());
+        if let Some(p) = publisher
+            && (super::key(&doc.ents[p].name) == super::key(&name)
+                || doc.ents[p]
+                    .aliases
+                    .iter()
+                    .any(|a| super::key(a) == super::key(&name)))
+        {
+            return Some((p, false));
+        }
+        return Some((doc.named(&name, K::Government, "unit-of-region", at), false));
+    }
+    let division = ["处", "办公室", "党委", "纪委", "外专局", "科"]
+        .iter()
+        .any(|s| unit.ends_with(s));
+    if division {
+        let p = publisher?;
+        let name = format!("{}{}", doc.ents[p].name, unit);
+        let ent = doc.named(&name, K::Government, "division-of-publisher", at);
+        if !doc.ents[ent].aliases.iter().any(|a| a == unit) && doc.ents[ent].name != unit {
+            doc.ents[ent].aliases.push(unit.to_owned());
+        }
+        return Some((ent, true));
+    }
+    if super::names::SUFFIXES
+        .iter()
+        .any(|(s, k)| *k == K::Government && unit.ends_with(s))
+        || unit.ends_with("专班")
+        || unit.ends_with("人才办")
+    {
+        return Some((doc.named(unit, K::Government, "unit-named", at), false));
+    }
+    None
+}
+
+/// Splits a list of units at 、 , ， ; and gives each with its byte offset.
+fn units(list: &str, base: usize) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in list
+        .char_indices()
+        .chain(std::iter::once((list.len(), ',')))
+    {
+        if matches!(c, '、' | ',' | '，' | ';' | '；') {
+            let part = &list[start..i];
+            let lead = part.len() - part.trim_start().len();
+            out.push((part.trim().to_owned(), base + start + lead));
+            start = i + c.len_utf8();
+        }
+    }
+    out
+}
+
+/// The numbered item `at` belongs to: its heading, if any.
+fn item_of(headings: &[Heading], at: usize) -> Option<Heading> {
+    headings
+        .iter()
+        .rev()
+        .find(|h| h.start <= at && h.level >= 2)
+        .copied()
+        .filter(|h| {
+            !headings
+                .iter()
+                .any(|o| o.start > h.start && o.start <= at && o.level <= h.level)
+        })
+}
+
+/// `(责任单位:A、B,各区县科技局)` → RESPONSIBLE_FOR from each unit named individually to the most
+/// specific named thing of the item: the one its heading names, else those its text names.
+fn responsibility_clauses(doc: &mut Doc<'_>, publisher: Option<usize>) {
+    let headings = text::headings(doc.text);
+    let mut from = 0;
+    while let Some(found) = ["责任单位", "牵头单位"]
+        .iter()
+        .filter_map(|w| doc.text[from..].find(w).map(|i| (from + i, w.len())))
+        .min()
+    {
+        let (at, len) = found;
+        from = at + len;
+        let after = &doc.text[at + len..];
+        let Some(colon) = after.chars().next().filter(|c| matches!(c, ':' | '：')) else {
+            continue;
+        };
+        let list_start = at + len + colon.len_utf8();
+        let Some(close) = doc.text[list_start..].find([')', '）', '\n']) else {
+            continue;
+        };
+        let list_end = list_start + close;
+        let open = doc.text[..at]
+            .rfind(['(', '（'])
+            .filter(|&o| at - o <= 3)
+            .unwrap_or(at);
+        let close_end = list_end
+            + doc.text[list_end..]
+                .chars()
+                .next()
+                .map_or(0, char::len_utf8);
+        let clause = doc.text[open..close_end].to_owned();
+        let list = doc.text[list_start..list_end].to_owned();
+        // Targets: the item's heading names, else the item's named things.
+        let Some(item) = item_of(&headings, at) else {
+            continue;
+        };
+        let thing = |d: &Doc<'_>, s: &Span| {
+            !matches!(
+                d.ents[s.ent].kind,
+                K::Government | K::District | K::University
+            )
+        };
+        let mut targets: Vec<Span> = spans_in(doc, item.start, item.title_end)
+            .into_iter()
+            .filter(|s| thing(doc, s))
+            .collect();
+        if targets.is_empty() {
+            targets = spans_in(doc, item.title_end, open)
+                .into_iter()
+                .filter(|s| {
+                    thing(doc, s)
+                        && matches!(
+                            doc.ents[s.ent].kind,
+                            K::Program | K::Policy | K::Platform | K::Alliance
+                        )
+                })
+                .collect();
+        }
+        for (unit, offset) in units(&list, list_start) {
+            let Some((ent, division)) = resolve_unit(doc, &unit, offset, publisher) else {
+                continue;
+            };
+            if division && let Some(p) = publisher {
+                doc.relate(
+                    R::PartOf,
+                    ent,
+                    p,
+                    clause.clone(),
+                    Basis::Stated,
+                    0.6,
+                    "responsibility-clause-division",
+                );
+            }
+            for t in &targets {
+                let head = text::quote_one(doc.text, (t.start, t.end));
+                let quote = if text::line(doc.text, t.start) == text::line(doc.text, open) {
+                    format!("{head}[…]{clause}")
+                } else {
+                    clause.clone()
+                };
+                doc.relate(
+                    R::ResponsibleFor,
+                    ent,
+                    t.ent,
+                    quote,
+                    Basis::Stated,
+                    0.7,
+                    "responsibility-clause",
+                );
+            }
+        }
+    }
+}
+
+/// Annex tables: a header row naming a name column and a 属地 or 责任单位 column; each row's name
+/// is an entity (the table's title gives the kind where the name's suffix does not), located in its
+/// 属地 district, or the responsibility of the unit the cell names.
+fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
+    let text = doc.text;
+    let lines: Vec<(usize, &str)> = {
+        let mut at = 0;
+        text.split('\n')
+            .map(|l| {
+                let start = at;
+                at += l.len() + 1;
+                (start, l)
+            })
+            .collect()
+    };
+    let mut i = 0;
+    while i < lines.len() {
+        let (_, line) = lines[i];
+        let cells: Vec<String> = line
+            .split('|')
+            .map(|c| c.split_whitespace().collect())
+            .collect();
+        let name_col = cells.iter().position(|c| c.ends_with("名称"));
+        let place_col = cells.iter().position(|c| c == "属地");
+        let unit_col = cells
+            .iter()
+            .position(|c| c == "责任单位" || c == "牵头单位");
+        let (Some(name_col), true) = (name_col, place_col.is_some() || unit_col.is_some()) else {
+            i += 1;
+            continue;
+        };
+        let title = if i > 0 { lines[i - 1].1 } else { "" };
+        let table_kind = if title.contains("政策") {
+            Some(K::Policy)
+        } else if title.contains("改革") || title.contains("活动") || title.contains("节会") {
+            Some(K::Program)
+        } else if title.contains("平台") {
+            Some(K::Platform)
+        } else {
+            None
+        };
+        i += 1;
+        while i < lines.len() && lines[i].1.contains('|') {
+            let (line_start, line) = lines[i];
+            i += 1;
+            let raw_cells: Vec<(usize, &str)> = {
+                let mut at = 0;
+                line.split('|')
+                    .map(|c| {
+                        let start = at;
+                        at += c.len() + 1;
+                        (line_start + start, c)
+                    })
+                    .collect()
+            };
+            let Some(&(cell_at, cell)) = raw_cells.get(name_col) else {
+                continue;
+            };
+            let lead = cell.len() - cell.trim_start().len();
+            let name = cell.trim();
+            let name_at = cell_at + lead;
+            if name.is_empty() {
+                continue;
+            }
+            // The row's entity: a title in book marks, a mention covering the cell, or the cell.
+            let inner = spans_in(doc, name_at, name_at + name.len());
+            let ent = if let Some(s) = inner.iter().find(|s| doc.ents[s.ent].kind == K::Policy) {
+                s.ent
+            } else if let Some(s) = inner
+                .iter()
+                .find(|s| s.start == name_at && s.end == name_at + name.len())
+            {
+                let e = s.ent;
+                if let Some(k) = table_kind
+                    && !doc.ents[e].existing
+                    && k != K::Platform
+                    && doc.ents[e].kind.layer() != k.layer()
+                {
+                    doc.ents[e].kind = k;
+                }
+                e
+            } else {
+                let starts_with_verb = super::names::starts_with_verb(name)
+                    || [
+                        "打造", "探索", "围绕", "推进", "建设", "构建", "深化", "实施",
+                    ]
+                    .iter()
+                    .any(|w| name.starts_with(w));
+                if starts_with_verb || name.chars().count() > 40 {
+                    continue;
+                }
+                let kind = super::names::SUFFIXES
+                    .iter()
+                    .find(|(s, _)| name.ends_with(s))
+                    .map(|(_, k)| *k)
+                    .or(table_kind)
+                    .unwrap_or(K::Platform);
+                let kind = if table_kind == Some(K::Program) {
+                    K::Program
+                } else {
+                    kind
+                };
+                let e = doc.named(name, kind, "table-row", name_at);
+                doc.spans.push(Span {
+                    start: name_at,
+                    end: name_at + name.len(),
+                    ent: e,
+                });
+                doc.spans.sort_by_key(|s| s.start);
+                e
+            };
+            let name_cell_end = raw_cells
+                .get(name_col + 1)
+                .map_or(line_start + line.len(), |c| c.0);
+            let row_quote = |col_at: usize, col_end: usize| -> String {
+                let head = &text[line_start..name_cell_end];
+                if col_at <= name_cell_end {
+                    text[line_start..col_end].to_owned()
+                } else {
+                    format!("{head}[…]{}", &text[col_at - 1..col_end])
+                }
+            };
+            for col in [place_col, unit_col].into_iter().flatten() {
+                let Some(&(c_at, c)) = raw_cells.get(col) else {
+                    continue;
+                };
+                let c_end = c_at + c.len() + usize::from(text[c_at + c.len()..].starts_with('|'));
+                let quote = row_quote(c_at, c_end);
+                for (unit, offset) in units(c, c_at) {
+                    if unit.is_empty() {
+                        continue;
+                    }
+                    if Some(col) == place_col
+                        && let Some(d) = doc
+                            .gazetteer
+                            .lookup(&unit)
+                            .cloned()
+                            .filter(|k| k.kind == K::District)
+                    {
+                        let d = doc.known(&d, offset);
+                        // What the row builds lies where the row's 属地 cell says.
+                        for built in spans_in(doc, name_cell_end, c_at) {
+                            let k = doc.ents[built.ent].kind;
+                            if doc.is_ecosystem(built.ent)
+                                && !matches!(k, K::District | K::University | K::Government)
+                                && !doc.ents[built.ent].existing
+                                && built.ent != ent
+                            {
+                                let mid = text::quote_one(text, (built.start, built.end));
+                                let q = format!(
+                                    "{}[…]{mid}[…]{}",
+                                    &text[line_start..name_cell_end],
+                                    &text[c_at - 1..c_end]
+                                );
+                                doc.relate(
+                                    R::LocatedIn,
+                                    built.ent,
+                                    d,
+                                    q,
+                                    Basis::Stated,
+                                    0.6,
+                                    "table-place-column-built",
+                                );
+                            }
+                        }
+                        if doc.is_ecosystem(ent) {
+                            doc.relate(
+                                R::LocatedIn,
+                                ent,
+                                d,
+                                quote.clone(),
+                                Basis::Stated,
+                                0.8,
+                                "table-place-column",
+                            );
+                        } else {
+                            doc.relate(
+                                R::AppliesTo,
+                                ent,
+                                d,
+                                quote.clone(),
+                                Basis::Stated,
+                                0.7,
+                                "table-place-column",
+                            );
+                        }
+                        continue;
+                    }
+                    if let Some((g, _)) = resolve_unit(doc, &unit, offset, publisher) {
+                        doc.relate(
+                            R::ResponsibleFor,
+                            g,
+                            ent,
+                            quote.clone(),
+                            Basis::Stated,
+                            0.7,
+                            "table-unit-column",
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The table row's entity at `at`, if `at` is in a table row: the first mention of the row.
+fn row_entity(doc: &Doc<'_>, at: usize) -> Option<usize> {
+    let (ls, le) = text::line(doc.text, at);
+    let line = &doc.text[ls..le];
+    if line.matches('|').count() < 2 {
+        return None;
+    }
+    let first_bar = ls + line.find('|')?;
+    let second = first_bar + 1 + doc.text[first_bar + 1..le].find('|')?;
+    doc.spans
+        .iter()
+        .find(|s| s.start > first_bar && s.end <= second)
+        .map(|s| s.ent)
+}
+
+/// 由A与B(联合)共建(的X) / X由A与B共建 / A与B共建X / 引进共建X: X CO_BUILT_BY A and B.
+fn co_built(doc: &mut Doc<'_>) {
+    let mut from = 0;
+    while let Some(i) = doc.text[from..].find("共建") {
+        let at = from + i;
+        from = at + "共建".len();
+        let (s_start, s_end) = text::sentence(doc.text, at, at);
+        let before = &doc.text[s_start..at];
+        let built_after = |d: &Doc<'_>| {
+            spans_in(d, at, s_end).into_iter().find(|s| {
+                matches!(
+                    d.ents[s.ent].kind,
+                    K::ResearchInstitute | K::Lab | K::Platform | K::Alliance
+                )
+            })
+        };
+        let (builders_from, built) = if let Some(by) = before.rfind('由') {
+            let by = s_start + by;
+            let built = spans_in(doc, s_start, by)
+                .into_iter()
+                .rev()
+                .find(|s| {
+                    matches!(
+                        doc.ents[s.ent].kind,
+                        K::ResearchInstitute | K::Lab | K::Platform | K::Alliance
+                    )
+                })
+                .map(|s| s.ent)
+                .or_else(|| {
+                    doc.text[at..s_end]
+                        .starts_with("共建的")
+                        .then(|| built_after(doc).map(|s| s.ent))
+                        .flatten()
+                })
+                .or_else(|| row_entity(doc, at));
+            (by, built)
+        } else if let Some(with) = before.rfind('与') {
+            let (c_start, _) = text::clause(doc.text, at, at);
+            let start = s_start + with;
+            let subject_from = spans_in(doc, c_start.max(s_start), start)
+                .into_iter()
+                .next()
+                .map_or(start, |s| s.start);
+            (subject_from, built_after(doc).map(|s| s.ent))
+        } else {
+            continue;
+        };
+        let Some(built) = built else { continue };
+        let builders: Vec<Span> = spans_in(doc, builders_from, at)
+            .into_iter()
+            .filter(|s| is_actor(doc.ents[s.ent].kind) && s.ent != built)
+            .collect();
+        for b in builders {
+            let quote = doc.text[builders_from.min(b.start)..at + "共建".len()].to_owned();
+            doc.relate(
+                R::CoBuiltBy,
+                built,
+                b.ent,
+                quote,
+                Basis::Stated,
+                0.75,
+                "co-built",
+            );
+        }
+    }
+}
+
+/// 依托X(建设Y) and 以X为核心/为牵引/为依托/为支撑: the subject RELIES_ON X; 以X为核心/为重点
+/// inside a platform's item also places X in it.
+fn relies_on(doc: &mut Doc<'_>) {
+    let headings = text::headings(doc.text);
+    // 以X为…
+    let mut from = 0;
+    while let Some(i) = doc.text[from..].find('以') {
+        let at = from + i;
+        from = at + '以'.len_utf8();
+        let (c_start, c_end) = text::clause(doc.text, at, at);
+        let clause = &doc.text[at..c_end];
+        let Some(rel) = ["为核心", "为牵引", "为依托", "为支撑", "为重点"]
+            .iter()
+            .find_map(|w| clause.find(w).map(|p| (at + p, *w)))
+        else {
+            continue;
+        };
+        let objects: Vec<Span> = spans_in(doc, at, rel.0)
+            .into_iter()
+            .filter(|s| doc.is_ecosystem(s.ent) && doc.ents[s.ent].kind != K::District)
+            .collect();
+        // The subject: the platform the item is about, named before in the item.
+        let item_start = headings
+            .iter()
+            .rev()
+            .find(|h| h.start <= at)
+            .map_or(0, |h| h.start);
+        let (l_start, _) = text::line(doc.text, at);
+        let subject = spans_in(doc, item_start.max(l_start), c_start.max(item_start))
+            .into_iter()
+            .rev()
+            .find(|s| matches!(doc.ents[s.ent].kind, K::Platform));
+        let Some(subject) = subject else { continue };
+        for o in objects {
+            let quote = text::quote_two(
+                doc.text,
+                (subject.start, subject.end),
+                (o.start, rel.0 + rel.1.len()),
+            );
+            if rel.1 != "为重点" {
+                doc.relate(
+                    R::ReliesOn,
+                    subject.ent,
+                    o.ent,
+                    quote.clone(),
+                    Basis::Stated,
+                    0.7,
+                    "with-x-as-core",
+                );
+            }
+            if matches!(rel.1, "为核心" | "为重点") {
+                doc.relate(
+                    R::LocatedIn,
+                    o.ent,
+                    subject.ent,
+                    quote,
+                    Basis::Stated,
+                    0.6,
+                    "with-x-as-core",
+                );
+            }
+        }
+    }
+    // 依托X
+    let mut from = 0;
+    while let Some(i) = doc.text[from..].find("依托") {
+        let at = from + i;
+        from = at + "依托".len();
+        let (_, c_end) = text::clause(doc.text, at, at);
+        let (_, s_end) = text::sentence(doc.text, at, at);
+        let clause = &doc.text[at..c_end];
+        let build = ["建设", "组建", "创建", "打造"]
+            .iter()
+            .filter_map(|w| clause.find(w).map(|p| at + p))
+            .min();
+        let objects: Vec<Span> = spans_in(doc, at, build.unwrap_or(c_end))
+            .into_iter()
+            .filter(|s| doc.is_ecosystem(s.ent) && doc.ents[s.ent].kind != K::District)
+            .collect();
+        let subject = build
+            .and_then(|b| spans_in(doc, b, s_end).into_iter().next().map(|s| s.ent))
+            .or_else(|| row_entity(doc, at));
+        let Some(subject) = subject else { continue };
+        for o in objects {
+            let quote = text::quote_one(doc.text, (at, o.end));
+            doc.relate(
+                R::ReliesOn,
+                subject,
+                o.ent,
+                quote,
+                Basis::Stated,
+                0.7,
+                "relying-on",
+            );
+        }
+    }
+}
+
+/// Y落户X / Y位于X / 落户X的Y: Y LOCATED_IN X (a district or platform).
+fn located(doc: &mut Doc<'_>) {
+    for word in ["落户", "位于", "坐落于", "落地"] {
+        let mut from = 0;
+        while let Some(i) = doc.text[from..].find(word) {
+            let at = from + i;
+            from = at + word.len();
+            let (c_start, c_end) = text::clause(doc.text, at, at);
+            let place = spans_in(doc, at, c_end)
+                .into_iter()
+                .find(|s| matches!(doc.ents[s.ent].kind, K::District | K::Platform));
+            let Some(place) = place else { continue };
+            let thing = spans_in(doc, c_start, at)
+                .into_iter()
+                .rev()
+                .find(|s| doc.is_ecosystem(s.ent) && doc.ents[s.ent].kind != K::District)
+                .or_else(|| {
+                    doc.text[place.end..]
+                        .starts_with('的')
+                        .then(|| spans_in(doc, place.end, c_end).into_iter().next())
+                        .flatten()
+                });
+            let Some(thing) = thing else { continue };
+            let quote =
+                text::quote_two(doc.text, (thing.start, thing.end), (place.start, place.end));
+            doc.relate(
+                R::LocatedIn,
+                thing.ent,
+                place.ent,
+                quote,
+                Basis::Stated,
+                0.7,
+                "settles-in",
+            );
+        }
+    }
+}
+
+/// 由A牵头(组建)B / A牵头组建B / A领衔B: A LEADS B.
+fn leads(doc: &mut Doc<'_>) {
+    for word in ["牵头", "领衔"] {
+        let mut from = 0;
+        while let Some(i) = doc.text[from..].find(word) {
+            let at = from + i;
+            from = at + word.len();
+            if doc.text[at..].starts_with("牵头单位") {
+                continue;
+            }
+            let (c_start, c_end) = text::clause(doc.text, at, at);
+            let (_, s_end) = text::sentence(doc.text, at, at);
+            let leaders: Vec<Span> = spans_in(doc, c_start, at)
+                .into_iter()
+                .filter(|s| is_actor(doc.ents[s.ent].kind) && doc.ents[s.ent].kind != K::District)
+                .collect();
+            let led = spans_in(doc, at, c_end.max(s_end.min(c_end)))
+                .into_iter()
+                .find(|s| {
+                    matches!(
+                        doc.ents[s.ent].kind,
+                        K::Alliance | K::Lab | K::ResearchInstitute | K::Program | K::Platform
+                    )
+                });
+            let Some(led) = led else { continue };
+            for l in leaders {
+                let quote = text::quote_two(doc.text, (l.start, l.end), (led.start, led.end));
+                doc.relate(R::Leads, l.ent, led.ent, quote, Basis::Stated, 0.7, "leads");
+            }
+        }
+    }
+}
+
+/// A与B、C合作/对接/签订…协议: COOPERATES_WITH from the sentence's actor (or the publisher, whose
+/// report it is) to each partner named individually.
+fn cooperates(doc: &mut Doc<'_>, publisher: Option<usize>) {
+    let mut from = 0;
+    while let Some(i) = doc.text[from..].find('与') {
+        let at = from + i;
+        from = at + '与'.len_utf8();
+        let (s_start, s_end) = text::sentence(doc.text, at, at);
+        let after = &doc.text[at..s_end];
+        let Some(verb) = ["合作", "对接", "协议"]
+            .iter()
+            .filter_map(|w| after.find(w).map(|p| at + p))
+            .min()
+        else {
+            continue;
+        };
+        if doc.text[at..verb].contains(['，', ',', '。']) || doc.text[at..].starts_with("与会")
+        {
+            continue;
+        }
+        let partners: Vec<Span> = spans_in(doc, at, verb)
+            .into_iter()
+            .filter(|s| {
+                matches!(
+                    doc.ents[s.ent].kind,
+                    K::University | K::ResearchInstitute | K::Enterprise | K::Lab
+                )
+            })
+            .collect();
+        if partners.is_empty() {
+            continue;
+        }
+        let actor = spans_in(doc, s_start, at)
+            .into_iter()
+            .rev()
+            .find(|s| is_actor(doc.ents[s.ent].kind) && doc.ents[s.ent].kind != K::District)
+            .map(|s| s.ent)
+            .or(publisher);
+        let Some(actor) = actor else { continue };
+        for p in partners {
+            let quote = text::quote_one(doc.text, (at, verb));
+            let quote = if quote.is_empty() {
+                doc.text[at..verb].to_owned()
+            } else {
+                quote
+            };
+            doc.relate(
+                R::CooperatesWith,
+                actor,
+                p.ent,
+                quote,
+                Basis::Stated,
+                0.6,
+                "cooperates",
+            );
+        }
+    }
+}
+
+/// Programmes and policies named under a heading that names a programme are PART_OF it; a
+/// sub-heading's programme is part of its parent heading's.
+fn section_parts(doc: &mut Doc<'_>) {
+    let headings = text::headings(doc.text);
+    let mut stack: Vec<(u8, Option<Span>)> = Vec::new();
+    let policy = |d: &Doc<'_>, s: &Span| matches!(d.ents[s.ent].kind, K::Program | K::Policy);
+    let mut next_heading = 0;
+    let spans = doc.spans.clone();
+    let mut relations = Vec::new();
+    for span in &spans {
+        while next_heading < headings.len() && headings[next_heading].start <= span.start {
+            let h = headings[next_heading];
+            next_heading += 1;
+            while stack.last().is_some_and(|(l, _)| *l >= h.level) {
+                stack.pop();
+            }
+            let title = &doc.text[h.start..h.title_end];
+            let programme = spans_in(doc, h.start, h.title_end)
+                .into_iter()
+                .rev()
+                .find(|s| doc.ents[s.ent].kind == K::Program)
+                .filter(|_| !title.starts_with("附件") && !title.trim_end().ends_with('表'));
+            if let (Some(p), Some(parent)) = (programme, stack.iter().rev().find_map(|(_, p)| *p)) {
+                relations.push((p, parent, h.start));
+            }
+            stack.push((h.level, programme));
+        }
+        if !policy(doc, span)
+            || text::line(doc.text, span.start).1 > 0 && {
+                let (ls, le) = text::line(doc.text, span.start);
+                doc.text[ls..le].contains('|')
+            }
+        {
+            continue;
+        }
+        let Some(parent) = stack.iter().rev().find_map(|(_, p)| *p) else {
+            continue;
+        };
+        if parent.start == span.start || span.start < parent.end {
+            continue;
+        }
+        relations.push((*span, parent, span.start));
+    }
+    for (child, parent, _) in relations {
+        if child.ent == parent.ent {
+            continue;
+        }
+        let quote = text::quote_two(
+            doc.text,
+            (parent.start, parent.end),
+            (child.start, child.end),
+        );
+        doc.relate(
+            R::PartOf,
+            child.ent,
+            parent.ent,
+            quote,
+            Basis::Stated,
+            0.6,
+            "under-programme-heading",
+        );
+    }
+}
+
+/// Whatever the report presents as its own and no rule placed lies in the reporting region.
+fn region_fallback(doc: &mut Doc<'_>) {
+    const FOREIGN: &[&str] = &[
+        "国家",
+        "中国",
+        "中华",
+        "全国",
+        "长三角",
+        "联合国",
+        "国际",
+        "省",
+        "浙江省",
+    ];
+    for ent in 0..doc.ents.len() {
+        let e = &doc.ents[ent];
+        if !doc.is_ecosystem(ent)
+            || matches!(e.kind, K::District | K::University)
+            || FOREIGN.iter().any(|f| e.name.starts_with(f))
+            || doc.has_relation(R::LocatedIn, ent)
+        {
+            continue;
+        }
+        let Some(region) = doc.region_at(e.offset) else {
+            continue;
+        };
+        let span = doc.spans.iter().find(|s| s.ent == ent).copied();
+        let quote = match span {
+            Some(s) => text::quote_one(doc.text, (s.start, s.end)),
+            None => text::quote_one(doc.text, (e.offset, e.offset)),
+        };
+        doc.relate(
+            R::LocatedIn,
+            ent,
+            region,
+            quote,
+            Basis::Region,
+            0.5,
+            "region-own",
+        );
+    }
+}
+
+/// A platform's name followed directly by institutes' names (X科技城Y研究院、Z中心): they are in it.
+fn platform_then_institute(doc: &mut Doc<'_>) {
+    let spans = doc.spans.clone();
+    for (i, p) in spans.iter().enumerate() {
+        if doc.ents[p.ent].kind != K::Platform {
+            continue;
+        }
+        let (_, c_end) = text::clause(doc.text, p.start, p.end);
+        let mut prev_end = p.end;
+        for s in &spans[i + 1..] {
+            if s.start >= c_end {
+                break;
+            }
+            if s.start < prev_end {
+                continue;
+            }
+            let gap = &doc.text[prev_end..s.start];
+            let adjacent = gap.is_empty() || (prev_end != p.end && gap == "、");
+            let verb_gap = prev_end == p.end
+                && gap.chars().count() <= 2
+                && !gap.contains(['、', '，', ',', '和', '与', '及']);
+            if !(adjacent || verb_gap) {
+                break;
+            }
+            if !matches!(
+                doc.ents[s.ent].kind,
+                K::ResearchInstitute | K::Lab | K::Facility | K::Platform
+            ) {
+                break;
+            }
+            let quote = doc.text[p.start..s.end].to_owned();
+            doc.relate(
+                R::LocatedIn,
+                s.ent,
+                p.ent,
+                quote,
+                Basis::Stated,
+                0.6,
+                "platform-then-institute",
+            );
+            prev_end = s.end;
+        }
+    }
+}
+
+/// Bodies the rules named from a unit or the publisher line (湖州市外国专家局, 诸暨市人民政府) lie in
+/// the district their name holds (NAME), the quote being their name or the form the text uses.
+fn bodies_named_after_places(doc: &mut Doc<'_>) {
+    for ent in 0..doc.ents.len() {
+        if doc.ents[ent].kind != K::Government || doc.has_relation(R::LocatedIn, ent) {
+            continue;
+        }
+        let names: Vec<String> = std::iter::once(doc.ents[ent].name.clone())
+            .chain(doc.ents[ent].aliases.clone())
+            .collect();
+        let Some(quote) = names
+            .iter()
+            .find(|n| doc.text.contains(n.as_str()))
+            .cloned()
+        else {
+            continue;
+        };
+        let name = doc.ents[ent].name.clone();
+        let offset = doc.ents[ent].offset;
+        let finest = doc
+            .districts_in(&name, offset)
+            .into_iter()
+            .max_by_key(|&d| doc.level(d));
+        if let Some(d) = finest {
+            doc.relate(
+                R::LocatedIn,
+                ent,
+                d,
+                quote,
+                Basis::Name,
+                0.6,
+                "place-in-name",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::gazetteer::Gazetteer;
+    use crate::model::{Entity, EntityKind, RelationKind};
+
+    fn relations(text: &str) -> Vec<(String, RelationKind, String, String)> {
+        let mut district = Entity::new("qingshan-city", EntityKind::District, "青山市");
+        district.district_code = Some("339900".to_owned());
+        let mut county = Entity::new("baishi-county", EntityKind::District, "白石县");
+        county.district_code = Some("339901".to_owned());
+        let university = Entity::new("north-university", EntityKind::University, "北方大学");
+        let gazetteer = Gazetteer::new([&district, &county, &university], "");
+        let raw = super::super::extract(text, Some("青山市"), &gazetteer);
+        let name = |id: &str| {
+            raw.entities
+                .iter()
+                .find(|e| e.id == id)
+                .map_or(id.to_owned(), |e| e.name.clone())
+        };
+        for r in &raw.relations {
+            assert!(crate::model::quote_occurs_in(&r.quote, text), "{}", r.quote);
+        }
+        raw.relations
+            .iter()
+            .map(|r| (name(&r.source), r.kind, name(&r.target), r.rule.clone()))
+            .collect()
+    }
+
+    fn has(
+        rs: &[(String, RelationKind, String, String)],
+        s: &str,
+        k: RelationKind,
+        t: &str,
+    ) -> bool {
+        rs.iter().any(|r| r.0 == s && r.1 == k && r.2 == t)
+    }
+
+    #[test]
+    fn names_imply_builder_and_place() {
+        let rs = relations("支持北方大学白石研究院建设。");
+        assert!(has(
+            &rs,
+            "北方大学白石研究院",
+            RelationKind::CoBuiltBy,
+            "北方大学"
+        ));
+        assert!(has(
+            &rs,
+            "北方大学白石研究院",
+            RelationKind::LocatedIn,
+            "白石县"
+        ));
+    }
+
+    #[test]
+    fn co_built_by_each_named_builder() {
+        let rs = relations("东湖创新中心由白石县人民政府与北方大学联合共建。");
+        assert!(has(
+            &rs,
+            "东湖创新中心",
+            RelationKind::CoBuiltBy,
+            "北方大学"
+        ));
+        assert!(has(
+            &rs,
+            "东湖创新中心",
+            RelationKind::CoBuiltBy,
+            "白石县人民政府"
+        ));
+    }
+
+    #[test]
+    fn responsibility_clause_gives_each_named_unit() {
+        let text = "发布机构: | 青山市科学技术局 |\n1.建设东湖科学城。加快发展。(责任单位:规划处、白石县科技局,各区县科技局)";
+        let rs = relations(text);
+        assert!(has(
+            &rs,
+            "青山市科学技术局规划处",
+            RelationKind::ResponsibleFor,
+            "东湖科学城"
+        ));
+        assert!(has(
+            &rs,
+            "白石县科技局",
+            RelationKind::ResponsibleFor,
+            "东湖科学城"
+        ));
+        assert!(!rs.iter().any(|r| r.0.contains("各区县")));
+    }
+
+    #[test]
+    fn table_rows_locate_by_place_column() {
+        let text = "附件1\n2024年重大平台计划情况表\n序号 | 名 称 | 主要内容 | 属 地 |\n1 | 东湖实验室 | 打造高能级平台 | 白石县 |";
+        let rs = relations(text);
+        assert!(has(&rs, "东湖实验室", RelationKind::LocatedIn, "白石县"));
+    }
+
+    #[test]
+    fn relies_on_and_leads() {
+        let rs = relations("2.建设东湖科学城。以南山实验室为核心,打造产业集群。");
+        assert!(has(&rs, "东湖科学城", RelationKind::ReliesOn, "南山实验室"));
+        let rs = relations("支持北方大学牵头组建西岭产业联盟。");
+        assert!(has(&rs, "北方大学", RelationKind::Leads, "西岭产业联盟"));
+    }
+
+    #[test]
+    fn programmes_under_a_programme_heading_and_region_fallback() {
+        let text = "(一)实施“远航”行动。\n1.深化改革。实施“星火计划”,建设东湖科学城。";
+        let rs = relations(text);
+        assert!(has(&rs, "星火计划", RelationKind::PartOf, "“远航”行动"));
+        assert!(has(&rs, "东湖科学城", RelationKind::LocatedIn, "青山市"));
+    }
+}

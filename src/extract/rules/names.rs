@@ -1,0 +1,768 @@
+//! New names: organisations and places found by the suffix their kind's names end in (研究院,
+//! 实验室, 高新区 …), named programmes (“…”行动, …工程) and policy documents (《…》). A name's left
+//! end is where a function word or a verb of the sentence stops it; generic categories (省级重点实验室,
+//! 一批新型研发机构, 六大科技城) are not names.
+
+use crate::model::EntityKind;
+
+/// A name found in the text: byte range of its surface, and its kind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    pub start: usize,
+    pub end: usize,
+    pub kind: EntityKind,
+    pub rule: &'static str,
+}
+
+/// Name endings and the kind they give, longest first where one ends another.
+pub const SUFFIXES: &[(&str, EntityKind)] = &[
+    ("科学技术局", EntityKind::Government),
+    ("科技人才局", EntityKind::Government),
+    ("外国专家局", EntityKind::Government),
+    ("科技局", EntityKind::Government),
+    ("人民政府", EntityKind::Government),
+    ("人才办", EntityKind::Government),
+    ("管委会", EntityKind::Government),
+    ("专家委员会", EntityKind::Alliance),
+    ("研究委员会", EntityKind::Alliance),
+    ("全国重点实验室", EntityKind::Lab),
+    ("实验室", EntityKind::Lab),
+    ("研究院", EntityKind::ResearchInstitute),
+    ("研究所", EntityKind::ResearchInstitute),
+    ("研究中心", EntityKind::ResearchInstitute),
+    ("创新中心", EntityKind::ResearchInstitute),
+    ("科创中心", EntityKind::ResearchInstitute),
+    ("验证中心", EntityKind::ResearchInstitute),
+    ("分院", EntityKind::ResearchInstitute),
+    ("股份有限公司", EntityKind::Enterprise),
+    ("有限公司", EntityKind::Enterprise),
+    ("集团", EntityKind::Enterprise),
+    ("大学", EntityKind::University),
+    ("学院", EntityKind::University),
+    ("高新区", EntityKind::Platform),
+    ("开发区", EntityKind::Platform),
+    ("科技城", EntityKind::Platform),
+    ("科学城", EntityKind::Platform),
+    ("创新城", EntityKind::Platform),
+    ("智慧城", EntityKind::Platform),
+    ("芯城", EntityKind::Platform),
+    ("产业园", EntityKind::Platform),
+    ("科技园", EntityKind::Platform),
+    ("科创园", EntityKind::Platform),
+    ("小镇", EntityKind::Platform),
+    ("基地", EntityKind::Platform),
+    ("综合体", EntityKind::Platform),
+    ("走廊", EntityKind::Platform),
+    ("孵化器", EntityKind::Platform),
+    ("试验区", EntityKind::Platform),
+    ("示范区", EntityKind::Platform),
+    ("先导区", EntityKind::Platform),
+    ("创新区", EntityKind::Platform),
+    ("合作区", EntityKind::Platform),
+    ("工作站", EntityKind::Platform),
+    ("CBD", EntityKind::Platform),
+    ("展示馆", EntityKind::Platform),
+    ("大科学装置", EntityKind::Facility),
+    ("装置", EntityKind::Facility),
+    ("光源", EntityKind::Facility),
+    ("线站", EntityKind::Facility),
+    ("联盟", EntityKind::Alliance),
+    ("联合体", EntityKind::Alliance),
+    ("计划", EntityKind::Program),
+    ("行动", EntityKind::Program),
+    ("工程", EntityKind::Program),
+    ("专项", EntityKind::Program),
+    ("品牌", EntityKind::Program),
+    ("大赛", EntityKind::Program),
+    ("交易会", EntityKind::Program),
+    ("推进会", EntityKind::Program),
+    ("现场会", EntityKind::Program),
+    ("对接会", EntityKind::Program),
+    ("展览会", EntityKind::Program),
+    ("论坛", EntityKind::Program),
+    ("科技日", EntityKind::Program),
+];
+
+/// Words that end a name on its left: function words and the verbs and adverbs that introduce a
+/// name in a sentence (建设X, 依托X, 支持X …).
+const STOPS: &[&str] = &[
+    "以",
+    "为",
+    "与",
+    "和",
+    "及",
+    "或",
+    "在",
+    "由",
+    "向",
+    "把",
+    "将",
+    "从",
+    "于",
+    "等",
+    "的",
+    "是",
+    "即",
+    "对标",
+    "对接",
+    "建设",
+    "推进",
+    "推动",
+    "打造",
+    "支持",
+    "依托",
+    "加快",
+    "深化",
+    "做强",
+    "做优",
+    "做大",
+    "提升",
+    "布局",
+    "整合",
+    "组建",
+    "引进",
+    "落户",
+    "争创",
+    "创建",
+    "完成",
+    "实施",
+    "实行",
+    "启动",
+    "建立",
+    "成立",
+    "设立",
+    "举办",
+    "承办",
+    "开展",
+    "入选",
+    "获批",
+    "新建",
+    "培育",
+    "构建",
+    "积极",
+    "高水平",
+    "高质量",
+    "重点",
+    "全力",
+    "加强",
+    "强化",
+    "发挥",
+    "聚焦",
+    "围绕",
+    "共建",
+    "合作",
+    "签订",
+    "发布",
+    "编制",
+    "出台",
+    "制定",
+    "制订",
+    "修订",
+    "印发",
+    "贯彻",
+    "落实",
+    "用好",
+    "办好",
+    "做好",
+    "迭代",
+    "争取",
+    "力争",
+    "谋划",
+    "申报",
+    "认定",
+    "推广",
+    "带动",
+    "辐射",
+    "联动",
+    "导入",
+    "瞄准",
+    "形成",
+    "实现",
+    "启用",
+    "健全",
+    "完善",
+    "优化",
+    "常态化",
+    "运营",
+    "深入",
+    "全面",
+    "探索",
+    "加大",
+    "扎实",
+    "持续",
+    "鼓励",
+    "优先",
+    "推荐",
+    "组织",
+    "参加",
+    "参与",
+    "包括",
+    "其中",
+    "位于",
+    "坐落",
+    "我县",
+    "我市",
+    "全市",
+    "全县",
+    "全省",
+    "全国性",
+    "省级",
+    "市级",
+    "县级",
+    "国家级",
+    "各类",
+    "一批",
+    "首批",
+    "加快推进",
+    "挂牌",
+    "牵头",
+    "领衔",
+    "配合",
+    "服务",
+    "依靠",
+    "通过",
+    "面向",
+    "按照",
+    "入驻",
+    "集聚",
+    "引育",
+    "抓好",
+    "抓",
+    "办",
+    "成为",
+    "列入",
+    "纳入",
+    "做实",
+    "推出",
+    "升级",
+    "提能",
+    "新增",
+    "累计",
+    "共有",
+    "拥有",
+    "新认定",
+    "评为",
+    "获评",
+    "获得",
+    "获",
+    "各",
+    "进一步",
+    "大力",
+    "着力",
+    "努力",
+    "全年",
+    "今年",
+    "明年",
+    "上半年",
+    "下半年",
+    "重大",
+    "标志性",
+    "承接",
+    "招引",
+    "吸引",
+    "举荐",
+    "选派",
+    "年度",
+    "加入",
+    "——",
+    "建强",
+    "建优",
+];
+
+/// Words a generic category is made of: a name whose part before its suffix is only these is no name.
+const GENERIC: &[&str] = &[
+    "国家级",
+    "国家",
+    "省级",
+    "省",
+    "市级",
+    "市",
+    "县级",
+    "县",
+    "区级",
+    "全国",
+    "全省",
+    "全市",
+    "重点",
+    "新型",
+    "高能级",
+    "高端",
+    "创新",
+    "科技",
+    "科创",
+    "技术",
+    "工程",
+    "研发",
+    "共建",
+    "高校",
+    "企业",
+    "产业",
+    "联合",
+    "重大",
+    "一流",
+    "专业",
+    "大型",
+    "中试",
+    "孵化",
+    "众创",
+    "校地",
+    "区域",
+    "龙头",
+    "院士",
+    "博士后",
+    "人才",
+    "科研",
+    "研究",
+    "协同",
+    "公共",
+    "服务",
+    "平台",
+    "实体",
+    "高新",
+    "高新技术",
+    "新兴",
+    "未来",
+    "特色",
+    "综合",
+    "公益类",
+    "基础",
+    "应用",
+    "合作",
+    "开放",
+    "示范",
+    "试点",
+    "成果",
+    "转化",
+    "转移",
+    "相关",
+    "有关",
+    "其他",
+    "农业",
+    "工业",
+    "制造业",
+    "数字",
+    "智能",
+    "现代",
+    "国际",
+    "国内",
+    "海外",
+    "对外",
+    "省市",
+    "市县",
+    "区县",
+    "乡村",
+    "农村",
+    "社会",
+    "一体化",
+    "产学研",
+    "校企",
+    "政产学研",
+    "工作",
+    "建设",
+    "发展",
+    "提升",
+    "提质",
+    "改革",
+    "体制",
+    "机制",
+    "自主",
+    "新一代",
+    "新一轮",
+    "领军",
+    "标杆",
+    "标杆型",
+    "标杆性",
+    "头部",
+    "骨干",
+    "优势",
+    "各类",
+    "概念验证",
+    "大学",
+    "行业性",
+    "行业",
+    "专家",
+    "外国",
+    "培养",
+    "产教融合",
+    "实习实训",
+    "生态",
+    "经济",
+    "域外",
+    "优质",
+    "开放式",
+    "一线城市",
+    "量子",
+    "先进",
+    "省内",
+    "省外",
+    "国外",
+    "国内外",
+];
+
+/// Counting words that make a phrase a category (六大科技城, 十大创新基地, 一批实验室, 2家实验室).
+fn is_counted(prefix: &str) -> bool {
+    let chars: Vec<char> = prefix.chars().collect();
+    let numeral = |c: char| "一二三四五六七八九十两百千万几多若".contains(c) || c.is_ascii_digit();
+    if chars.len() >= 2 && numeral(chars[0]) && "大批个家所项类条只".contains(chars[1]) {
+        return true;
+    }
+    let digits = chars.iter().take_while(|c| c.is_ascii_digit()).count();
+    digits > 0
+        && chars
+            .get(digits)
+            .is_some_and(|c| "家个项所大批".contains(*c))
+}
+
+/// Whether a name is only a category: counted, collective, or generic words and a suffix.
+pub fn is_generic(name: &str, suffix: &str) -> bool {
+    let Some(mut rest) = name.strip_suffix(suffix) else {
+        return true;
+    };
+    if is_counted(rest) {
+        return true;
+    }
+    // A counted category at the end of a list (镜湖、东鉴湖六大科技城).
+    let chars: Vec<(usize, char)> = rest.char_indices().collect();
+    for (i, &(at, c)) in chars.iter().enumerate() {
+        if "一二三四五六七八九十两几多".contains(c)
+            && chars
+                .get(i + 1)
+                .is_some_and(|(_, n)| "大批个家".contains(*n))
+            && is_generic(&rest[at..], "")
+        {
+            return true;
+        }
+    }
+    if [
+        "各", "一批", "若干", "多个", "相关", "有关", "其他", "首批", "等",
+    ]
+    .iter()
+    .any(|w| rest.starts_with(w))
+    {
+        return true;
+    }
+    // Strip generic words from the left, longest first, until something specific remains.
+    'outer: while !rest.is_empty() {
+        let mut best: Option<&str> = None;
+        for w in GENERIC {
+            if rest.starts_with(w) && best.is_none_or(|b| w.len() > b.len()) {
+                best = Some(w);
+            }
+        }
+        if let Some(w) = best {
+            rest = &rest[w.len()..];
+            continue 'outer;
+        }
+        break;
+    }
+    rest.is_empty()
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '·' | '—' | '-' | '•')
+}
+
+fn is_open(c: char) -> bool {
+    matches!(c, '(' | '（')
+}
+
+fn is_close(c: char) -> bool {
+    matches!(c, ')' | '）')
+}
+
+/// Whether a stop word ends just before byte `at` of `text`.
+fn stop_before(text: &str, at: usize) -> bool {
+    let before = &text[..at];
+    STOPS.iter().any(|w| before.ends_with(w))
+}
+
+/// Whether a stop word starts at byte `at` (the name would start with a verb).
+fn stop_at(text: &str, at: usize) -> bool {
+    let after = &text[at..];
+    STOPS
+        .iter()
+        .any(|w| w.chars().count() >= 2 && after.starts_with(w))
+}
+
+/// Whether a phrase starts with a verb or function word (a heading, not a name).
+pub fn starts_with_verb(phrase: &str) -> bool {
+    stop_at(phrase, 0)
+}
+
+/// Where a name ending at byte `end` (its suffix starting at `suffix_start`) begins: the left end
+/// reached over name characters, balanced quotes and brackets, before a stop word or punctuation.
+pub fn left_end(text: &str, suffix_start: usize, max_chars: usize) -> usize {
+    let mut start = suffix_start;
+    let mut count = 0;
+    while count < max_chars {
+        if stop_before(text, start) {
+            break;
+        }
+        // 2024年 ends a name's left side; 年 inside a word (年轻) does not.
+        if text[..start].ends_with('年')
+            && text[..start - '年'.len_utf8()]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_digit() || "〇一二三四五六七八九十".contains(c))
+        {
+            break;
+        }
+        let Some(c) = text[..start].chars().next_back() else {
+            break;
+        };
+        if c == '”' || c == '"' {
+            // A quoted part inside the name: take it whole if its opening mark is near.
+            let inner_end = start - c.len_utf8();
+            let Some(open) = text[..inner_end].rfind(['“', '"']) else {
+                break;
+            };
+            let open_len = text[open..].chars().next().map_or(1, char::len_utf8);
+            let inner = &text[open + open_len..inner_end];
+            if inner.chars().count() > 24 || inner.contains(['，', ',', '。', '；', ';', '”'])
+            {
+                break;
+            }
+            let open_start = open;
+            count += inner.chars().count() + 2;
+            start = open_start;
+            continue;
+        }
+        if is_close(c) {
+            let inner_end = start - c.len_utf8();
+            let Some(open) = text[..inner_end].rfind(['(', '（']) else {
+                break;
+            };
+            let inner = &text[open..inner_end];
+            if inner.chars().count() > 12 || inner.contains(['，', ',', '。', '、', '；', ';', '|'])
+            {
+                break;
+            }
+            count += inner.chars().count() + 1;
+            start = open;
+            continue;
+        }
+        if !is_name_char(c) {
+            break;
+        }
+        start -= c.len_utf8();
+        count += 1;
+    }
+    // A name does not start with a verb, a heading's number or a dash.
+    let digits = text[start..suffix_start]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .count();
+    if digits > 0 && text[start + digits..].starts_with(['.', '、', '．']) {
+        start += digits;
+    }
+    while start < suffix_start {
+        let c = text[start..].chars().next().unwrap_or(' ');
+        if matches!(
+            c,
+            '—' | '-' | '·' | '.' | '+' | '•' | '级' | '上' | '下' | '对' | '有'
+        ) || stop_at(text, start)
+        {
+            start += c.len_utf8();
+        } else {
+            break;
+        }
+    }
+    start
+}
+
+/// A bracketed place right after a name (天津大学浙江研究院(绍兴)): its end, if there is one.
+fn bracket_after(text: &str, end: usize) -> Option<usize> {
+    let rest = &text[end..];
+    let c = rest.chars().next()?;
+    if !is_open(c) {
+        return None;
+    }
+    let close = rest.find([')', '）'])?;
+    let inner = &rest[c.len_utf8()..close];
+    if inner.is_empty()
+        || inner.chars().count() > 10
+        || !inner.chars().all(|c| c.is_alphanumeric() || c == '·')
+        || inner.chars().any(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let close_len = rest[close..].chars().next()?.len_utf8();
+    Some(end + close + close_len)
+}
+
+/// Every name the suffix rules find in `text`, leftmost-longest per suffix occurrence.
+pub fn suffix_names(text: &str) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < text.len() {
+        let rest = &text[at..];
+        let found = SUFFIXES.iter().find(|(s, _)| rest.starts_with(s));
+        let step = rest.chars().next().map_or(1, char::len_utf8);
+        let Some((suffix, kind)) = found else {
+            at += step;
+            continue;
+        };
+        let mut end = at + suffix.len();
+        // A longer suffix continuing here (研究院 in 研究院分院) is taken at its own position.
+        let start = left_end(text, at, 24);
+        if let Some(after) = bracket_after(text, end) {
+            end = after;
+        }
+        let name = &text[start..end];
+        let core = &text[start..at + suffix.len()];
+        let programme = kind.layer() == crate::model::Layer::Policy;
+        let ok = start < at
+            && !is_generic(core, suffix)
+            && !(programme && !name.contains(['“', '"']) && core.chars().count() < 5);
+        if ok {
+            out.push(Candidate {
+                start,
+                end,
+                kind: *kind,
+                rule: "suffix",
+            });
+        }
+        at += suffix.len();
+    }
+    out
+}
+
+/// 《…》 titles: policy documents.
+pub fn policy_titles(text: &str) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find('《') {
+        let open = from + open;
+        let inner_start = open + '《'.len_utf8();
+        let Some(close) = text[inner_start..].find('》') else {
+            break;
+        };
+        let inner_end = inner_start + close;
+        let inner = &text[inner_start..inner_end];
+        if inner.chars().count() >= 6 && !inner.contains(['《', '\n']) {
+            out.push(Candidate {
+                start: inner_start,
+                end: inner_end,
+                kind: EntityKind::Policy,
+                rule: "title-in-book-marks",
+            });
+        }
+        from = inner_end;
+    }
+    out
+}
+
+/// A quoted term that is itself a programme's name (“雄鹰行动”, “揭榜挂帅”, “包干制”), or a
+/// quoted term a programme word follows (“平台造峰”行动): the programme.
+pub fn quoted_programmes(text: &str) -> Vec<Candidate> {
+    const ENDINGS: &[&str] = &[
+        "行动",
+        "计划",
+        "工程",
+        "专项",
+        "制",
+        "改革",
+        "科技日",
+        "大赛",
+    ];
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find('“') {
+        let open = from + open;
+        let inner_start = open + '“'.len_utf8();
+        let Some(close) = text[inner_start..].find('”') else {
+            break;
+        };
+        let inner_end = inner_start + close;
+        let inner = &text[inner_start..inner_end];
+        from = inner_end;
+        let n = inner.chars().count();
+        if !(2..=16).contains(&n) || inner.contains(['，', ',', '。', '\n', '“']) {
+            continue;
+        }
+        // The quoted term followed by a programme word is found by the suffix rule.
+        let after = &text[inner_end + '”'.len_utf8()..];
+        if SUFFIXES
+            .iter()
+            .any(|(s, k)| *k == EntityKind::Program && after.starts_with(s))
+        {
+            continue;
+        }
+        if ENDINGS.iter().any(|e| inner.ends_with(e)) && !is_generic(inner, "") {
+            out.push(Candidate {
+                start: inner_start,
+                end: inner_end,
+                kind: EntityKind::Program,
+                rule: "quoted-programme",
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Vec<(&str, EntityKind)> {
+        let mut found: Vec<Candidate> = suffix_names(text);
+        found.extend(policy_titles(text));
+        found.extend(quoted_programmes(text));
+        found.sort_by_key(|c| c.start);
+        let all = found.clone();
+        found.retain(|c| {
+            !all.iter()
+                .any(|o| o != c && o.start <= c.start && c.end <= o.end)
+        });
+        found
+            .iter()
+            .map(|c| (&text[c.start..c.end], c.kind))
+            .collect()
+    }
+
+    #[test]
+    fn suffixes_give_names_stopped_by_verbs() {
+        assert_eq!(
+            names("加快建设青山科学城,支持北方大学青山研究院建设。"),
+            vec![
+                ("青山科学城", EntityKind::Platform),
+                ("北方大学青山研究院", EntityKind::ResearchInstitute),
+            ]
+        );
+        assert_eq!(
+            names("依托南岭有限公司组建白石创新联合体"),
+            vec![
+                ("南岭有限公司", EntityKind::Enterprise),
+                ("白石创新联合体", EntityKind::Alliance),
+            ]
+        );
+    }
+
+    #[test]
+    fn generic_categories_are_no_names() {
+        assert!(names("争创省级重点实验室2家、全国重点实验室1家").is_empty());
+        assert!(names("布局六大科技城和一批新型研发机构、十大创新基地").is_empty());
+        assert!(is_generic("省级创新联合体", "联合体"));
+        assert!(!is_generic("白石创新联合体", "联合体"));
+    }
+
+    #[test]
+    fn a_bracketed_place_belongs_to_the_name() {
+        assert_eq!(
+            names("落户东方大学江南研究院(青田)。"),
+            vec![("东方大学江南研究院(青田)", EntityKind::ResearchInstitute)]
+        );
+    }
+
+    #[test]
+    fn titles_and_quoted_programmes() {
+        assert_eq!(
+            names("出台《青山市促进科技企业发展的若干意见》,实施“远航行动”和“星火”工程"),
+            vec![
+                ("青山市促进科技企业发展的若干意见", EntityKind::Policy),
+                ("远航行动", EntityKind::Program),
+                ("“星火”工程", EntityKind::Program),
+            ]
+        );
+    }
+}
