@@ -153,6 +153,7 @@ impl<'a> Doc<'a> {
         let mut candidates = names::suffix_names(text);
         candidates.extend(names::policy_titles(text));
         candidates.extend(names::quoted_programmes(text));
+        candidates.extend(names::heading_programmes(text));
         candidates.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
         for mut c in candidates {
             // An institute's name starts at the university it is named after (中央创新城|浙大…研究院),
