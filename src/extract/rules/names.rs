@@ -648,7 +648,9 @@ pub fn heading_programmes(text: &str) -> Vec<Candidate> {
         if let Some(dash) = text[from..h.title_end].find("——") {
             from += dash + "——".len();
         }
-        let verb = VERBS.iter().find(|v| text[from..h.title_end].starts_with(*v));
+        let verb = VERBS
+            .iter()
+            .find(|v| text[from..h.title_end].starts_with(*v));
         let labelled = from > h.start + mark;
         let Some(verb) = verb.map(|v| v.len()).or(labelled.then_some(0)) else {
             continue;
@@ -660,7 +662,10 @@ pub fn heading_programmes(text: &str) -> Vec<Candidate> {
         if (4..=16).contains(&n)
             && ENDINGS.iter().any(|e| name.ends_with(e))
             && !name.contains(['，', ',', '、', ':', '：', '(', '（', '；'])
-            && !is_generic(name, ENDINGS.iter().find(|e| name.ends_with(*e)).unwrap_or(&""))
+            && !is_generic(
+                name,
+                ENDINGS.iter().find(|e| name.ends_with(*e)).unwrap_or(&""),
+            )
             && !is_counted(name)
         {
             out.push(Candidate {
