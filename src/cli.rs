@@ -602,18 +602,8 @@ fn import(path: &Path, edges: Option<&Path>, data_dir: &Path) -> anyhow::Result<
         bar.finish_and_clear();
         // Relations may point to entities the data directory already holds (a reviewed extraction
         // names existing entities by id without repeating them).
-        let defined: std::collections::HashSet<&str> =
-            seed.entities.iter().map(|(_, e)| e.id.as_str()).collect();
-        let mut ends: Vec<&str> = seed
-            .relations
-            .iter()
-            .flat_map(|(_, r)| [r.source.as_str(), r.target.as_str()])
-            .filter(|id| !defined.contains(id))
-            .collect();
-        ends.sort_unstable();
-        ends.dedup();
         let mut known = Vec::new();
-        for id in ends {
+        for id in seed.foreign_ends() {
             if let Some(entity) = importer.entity(id)? {
                 known.push(entity);
             }

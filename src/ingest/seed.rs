@@ -146,6 +146,22 @@ pub struct Seed {
 }
 
 impl Seed {
+    /// Relation ends the seed does not define (sorted, once each): for an import into a data directory,
+    /// the entities it must already hold.
+    pub fn foreign_ends(&self) -> Vec<&str> {
+        let defined: std::collections::HashSet<&str> =
+            self.entities.iter().map(|(_, e)| e.id.as_str()).collect();
+        let mut ends: Vec<&str> = self
+            .relations
+            .iter()
+            .flat_map(|(_, r)| [r.source.as_str(), r.target.as_str()])
+            .filter(|id| !defined.contains(id))
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+        ends
+    }
+
     /// Adds a document already in the data directory, with its text under `file`, so that the records
     /// of an import (JSON Lines batch, CSV) may cite it.
     pub fn add_stored_document(

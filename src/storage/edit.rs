@@ -413,17 +413,8 @@ pub fn import_batch(
     // Stored entities the batch's relations point to, so that they count as endpoints.
     let known: Vec<Entity> = {
         let index = db.read();
-        let defined: std::collections::HashSet<&str> =
-            seed.entities.iter().map(|(_, e)| e.id.as_str()).collect();
-        let mut ends: Vec<&str> = seed
-            .relations
-            .iter()
-            .flat_map(|(_, r)| [r.source.as_str(), r.target.as_str()])
-            .filter(|id| !defined.contains(id))
-            .collect();
-        ends.sort_unstable();
-        ends.dedup();
-        ends.into_iter()
+        seed.foreign_ends()
+            .into_iter()
             .filter_map(|id| index.entity(id).map(|e| (**e).clone()))
             .collect()
     };

@@ -19,7 +19,9 @@ pub fn apply(doc: &mut Doc<'_>) {
     relies_on(doc);
     located(doc);
     leads(doc);
-    cooperates(doc, publisher);
+    let actors = section_actors(doc, publisher);
+    section_actor_leads(doc);
+    cooperates(doc, publisher, &actors);
     section_parts(doc);
     platform_then_institute(doc);
     bodies_named_after_places(doc);
@@ -843,9 +845,158 @@ fn leads(doc: &mut Doc<'_>) {
     }
 }
 
+/// Who acts in each part of a report: a paragraph opening with a bureau as its subject
+/// (2023年,市科技局…; 今年以来,X市科技局…; 科技部门将…; 我们将…) makes the bureau the actor of the
+/// sentences without a subject that follow; a top-level heading presenting the whole region's work
+/// (二、2024年全市科技创新工作要点) ends that: its actions are the region's. Sorted by start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Actor {
+    Body(usize),
+    Region,
+}
+
+pub(crate) fn section_actors(doc: &mut Doc<'_>, publisher: Option<usize>) -> Vec<(usize, Actor)> {
+    const OWN: &[&str] = &["科技部门", "我们", "市科技局", "县科技局", "区科技局"];
+    let mut out = Vec::new();
+    let headings = text::headings(doc.text);
+    let mut at = 0;
+    let text = doc.text;
+    for line in text.split('\n') {
+        let start = at;
+        at += line.len() + 1;
+        if let Some(h) = headings.iter().find(|h| h.start == start && h.level == 0) {
+            let title = &text[h.start..h.title_end];
+            if ["全市", "全县", "全区"].iter().any(|w| title.contains(w)) {
+                out.push((start, Actor::Region));
+            }
+            continue;
+        }
+        if line.contains('|') {
+            continue;
+        }
+        // The subject: within the opening of one of the paragraph's sentences.
+        let mut sentence_start = 0;
+        let mut actor = None;
+        let mut opener = (start, start);
+        while sentence_start < line.len() && actor.is_none() {
+            let rest = &line[sentence_start..];
+            let head_end = rest
+                .char_indices()
+                .nth(16)
+                .map_or(rest.len(), |(i, _)| i)
+                .min(rest.find('。').unwrap_or(rest.len()));
+            let head = &rest[..head_end];
+            let base = start + sentence_start;
+            let named = doc
+                .spans
+                .iter()
+                .find(|s| {
+                    s.start >= base
+                        && s.end <= base + head_end
+                        && doc.ents[s.ent].kind == K::Government
+                        && doc.ents[s.ent].name.contains("科")
+                        && doc.ents[s.ent].name.ends_with('局')
+                })
+                .map(|s| s.ent);
+            let own = OWN
+                .iter()
+                .filter_map(|w| head.find(w).map(|i| (i, *w)))
+                .min();
+            actor = match (named, own) {
+                (Some(ent), _) => Some(ent),
+                (None, Some((i, w))) if w.ends_with("科技局") => {
+                    resolve_unit(doc, w, base + i, publisher).map(|(e, _)| e)
+                }
+                (None, Some(_)) => publisher,
+                (None, None) => None,
+            };
+            let next = match rest.find('。') {
+                Some(i) => sentence_start + i + '。'.len_utf8(),
+                None => line.len(),
+            };
+            opener = (base, start + next);
+            sentence_start = next;
+        }
+        if let Some(actor) = actor {
+            out.push((start, Actor::Body(actor)));
+            doc.openers.push((opener.0, opener.1, actor));
+        }
+    }
+    out
+}
+
+fn actor_at(actors: &[(usize, Actor)], at: usize) -> Option<Actor> {
+    actors.iter().rev().find(|(s, _)| *s <= at).map(|(_, a)| *a)
+}
+
+/// The bureau's own actions in the sentence whose subject it is (科技部门将…谋划实施“X工程”):
+/// 建立/启动/实施/成立/设立/构建/发布/组建 a named programme, policy or alliance, in a clause
+/// naming no other actor → the bureau LEADS it (not where it only implements someone else's: 落实,
+/// 贯彻; nor national or provincial ones). Later sentences without a subject are not read as its:
+/// the curated practice attributes them sparingly.
+fn section_actor_leads(doc: &mut Doc<'_>) {
+    const VERBS: &[&str] = &[
+        "建立", "启动", "实施", "成立", "设立", "构建", "发布", "组建",
+    ];
+    const FOREIGN: &[&str] = &["国家", "中国", "全国", "省", "浙江", "长三角"];
+    for verb in VERBS {
+        let mut from = 0;
+        while let Some(i) = doc.text[from..].find(verb) {
+            let at = from + i;
+            from = at + verb.len();
+            let Some(&(_, _, actor)) = doc.openers.iter().find(|o| o.0 <= at && at < o.1) else {
+                continue;
+            };
+            let (c_start, c_end) = text::clause(doc.text, at, at);
+            let before = &doc.text[c_start..at];
+            if ["落实", "贯彻", "支持", "鼓励", "推动", "引导"]
+                .iter()
+                .any(|w| before.contains(w))
+                || spans_in(doc, c_start, at)
+                    .iter()
+                    .any(|s| is_actor(doc.ents[s.ent].kind))
+            {
+                continue;
+            }
+            let mut prev = at + verb.len();
+            for s in spans_in(doc, prev, c_end) {
+                let gap = &doc.text[prev..s.start];
+                let first = prev == at + verb.len();
+                let ok_gap = if first {
+                    gap.chars().count() <= 4 && !gap.contains(['、', '，', ',', '：', ':'])
+                } else {
+                    gap.is_empty() || gap == "、" || gap == "”“" || gap == "》《"
+                };
+                if !ok_gap {
+                    break;
+                }
+                let e = &doc.ents[s.ent];
+                if !matches!(e.kind, K::Program | K::Policy | K::Alliance) {
+                    break;
+                }
+                prev = s.end;
+                let name = span_text(doc, &s).trim_start_matches(['“', '《']);
+                if FOREIGN.iter().any(|f| name.starts_with(f)) {
+                    continue;
+                }
+                let quote = text::quote_one(doc.text, (at, s.end));
+                doc.relate(
+                    R::Leads,
+                    actor,
+                    s.ent,
+                    quote,
+                    Basis::Stated,
+                    0.55,
+                    "section-actor-leads",
+                );
+            }
+        }
+    }
+}
+
 /// A与B、C合作/对接/签订…协议: COOPERATES_WITH from the sentence's actor (or the publisher, whose
 /// report it is) to each partner named individually.
-fn cooperates(doc: &mut Doc<'_>, publisher: Option<usize>) {
+fn cooperates(doc: &mut Doc<'_>, publisher: Option<usize>, actors: &[(usize, Actor)]) {
     let mut from = 0;
     while let Some(i) = doc.text[from..].find('与') {
         let at = from + i;
@@ -880,7 +1031,11 @@ fn cooperates(doc: &mut Doc<'_>, publisher: Option<usize>) {
             .rev()
             .find(|s| is_actor(doc.ents[s.ent].kind) && doc.ents[s.ent].kind != K::District)
             .map(|s| s.ent)
-            .or(publisher);
+            .or_else(|| match actor_at(actors, at) {
+                Some(Actor::Body(b)) => Some(b),
+                Some(Actor::Region) => doc.region_at(at),
+                None => publisher,
+            });
         let Some(actor) = actor else { continue };
         for p in partners {
             let quote = text::quote_one(doc.text, (at, verb));
@@ -1201,5 +1356,36 @@ mod tests {
         let rs = relations(text);
         assert!(has(&rs, "星火计划", RelationKind::PartOf, "“远航”行动"));
         assert!(has(&rs, "东湖科学城", RelationKind::LocatedIn, "青山市"));
+    }
+
+    #[test]
+    fn heading_programme_and_the_bureaus_own_action() {
+        let text = "发布机构: | 青山市科学技术局 |\n2025年,科技部门将谋划实施“远航”行动。\n(一)实施“远航”行动\n1.实施平台提能优化工程。实施“星火计划”。";
+        let rs = relations(text);
+        assert!(has(
+            &rs,
+            "青山市科学技术局",
+            RelationKind::Leads,
+            "“远航”行动"
+        ));
+        assert!(!has(
+            &rs,
+            "青山市科学技术局",
+            RelationKind::Leads,
+            "星火计划"
+        ));
+        assert!(has(
+            &rs,
+            "平台提能优化工程",
+            RelationKind::PartOf,
+            "“远航”行动"
+        ));
+    }
+
+    #[test]
+    fn cooperation_in_the_whole_regions_section_is_the_regions() {
+        let text = "发布机构: | 青山市科学技术局 |\n一、2025年全市科技工作要点\n深化与北方大学合作,签订合作协议。";
+        let rs = relations(text);
+        assert!(has(&rs, "青山市", RelationKind::CooperatesWith, "北方大学"));
     }
 }

@@ -51,6 +51,8 @@ pub(crate) struct Doc<'a> {
     pub relations: Vec<RelationProposal>,
     /// District stems (绍兴 for 绍兴市) and full names, to find places inside names.
     pub district_names: Vec<(String, usize)>,
+    /// Sentences whose subject is a bureau (byte range, the bureau), for its own actions.
+    pub openers: Vec<(usize, usize, usize)>,
 }
 
 /// Proposes entities and relations for `text`; `region` is the reporting region as written.
@@ -80,6 +82,7 @@ impl<'a> Doc<'a> {
             regions: Vec::new(),
             relations: Vec::new(),
             district_names: Vec::new(),
+            openers: Vec::new(),
         }
     }
 
@@ -153,6 +156,7 @@ impl<'a> Doc<'a> {
         let mut candidates = names::suffix_names(text);
         candidates.extend(names::policy_titles(text));
         candidates.extend(names::quoted_programmes(text));
+        candidates.extend(names::heading_programmes(text));
         candidates.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
         for mut c in candidates {
             // An institute's name starts at the university it is named after (中央创新城|浙大…研究院),

@@ -627,6 +627,58 @@ pub fn suffix_names(text: &str) -> Vec<Candidate> {
     out
 }
 
+/// A numbered heading that is a programme's name (1.实施创新平台提能工程。 / 1.主线——X提能升级工程。
+/// / 一是实施X行动): the whole rest after the number, a label and a leading 实施/启动/开展, when
+/// it ends in a programme word, even where words inside would stop a name found by its suffix.
+pub fn heading_programmes(text: &str) -> Vec<Candidate> {
+    const ENDINGS: &[&str] = &["工程", "行动", "计划", "专项"];
+    const VERBS: &[&str] = &["深入实施", "启动实施", "实施", "启动", "开展"];
+    let mut out = Vec::new();
+    for h in super::text::headings(text) {
+        let title = &text[h.start..h.title_end];
+        // Past the number: up to the first 、 . ． ) or 是 of the heading mark.
+        let Some(mark) = title
+            .char_indices()
+            .find(|(_, c)| matches!(c, '、' | '.' | '．' | ')' | '）' | '是'))
+            .map(|(i, c)| i + c.len_utf8())
+        else {
+            continue;
+        };
+        let mut from = h.start + mark;
+        if let Some(dash) = text[from..h.title_end].find("——") {
+            from += dash + "——".len();
+        }
+        let verb = VERBS
+            .iter()
+            .find(|v| text[from..h.title_end].starts_with(*v));
+        let labelled = from > h.start + mark;
+        let Some(verb) = verb.map(|v| v.len()).or(labelled.then_some(0)) else {
+            continue;
+        };
+        from += verb;
+        let name = text[from..h.title_end].trim_end_matches(['。', ' ']);
+        let end = from + name.len();
+        let n = name.chars().count();
+        if (4..=16).contains(&n)
+            && ENDINGS.iter().any(|e| name.ends_with(e))
+            && !name.contains(['，', ',', '、', ':', '：', '(', '（', '；'])
+            && !is_generic(
+                name,
+                ENDINGS.iter().find(|e| name.ends_with(*e)).unwrap_or(&""),
+            )
+            && !is_counted(name)
+        {
+            out.push(Candidate {
+                start: from,
+                end,
+                kind: EntityKind::Program,
+                rule: "heading-programme",
+            });
+        }
+    }
+    out
+}
+
 /// 《…》 titles: policy documents.
 pub fn policy_titles(text: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
