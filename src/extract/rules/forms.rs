@@ -84,8 +84,12 @@ fn names_imply(doc: &mut Doc<'_>) {
         if kind == K::District || !doc.is_ecosystem(span.ent) {
             continue;
         }
-        let surface = span_text(doc, span);
-        let folded = super::key(surface);
+        // A name spelled in parts is matched whole and quoted by the phrase holding its parts.
+        let name = doc.ents[span.ent].name.clone();
+        let (surface, folded) = match span.whole {
+            Some((a, b)) => (&doc.text[a..b], super::key(&name)),
+            None => (span_text(doc, span), super::key(span_text(doc, span))),
+        };
         let mut rest_from = 0;
         // Named after a university (the longest university name it starts with).
         let university = universities
@@ -496,6 +500,7 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                     start: name_at,
                     end: name_at + name.len(),
                     ent: e,
+                    whole: None,
                 });
                 doc.spans.sort_by_key(|s| s.start);
                 e
