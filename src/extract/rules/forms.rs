@@ -25,7 +25,7 @@ pub fn apply(doc: &mut Doc<'_>) {
     section_parts(doc);
     platform_then_institute(doc);
     bodies_named_after_places(doc);
-    region_fallback(doc);
+    region_fallback(doc, publisher);
 }
 
 fn span_text<'t>(doc: &Doc<'t>, s: &Span) -> &'t str {
@@ -84,8 +84,12 @@ fn names_imply(doc: &mut Doc<'_>) {
         if kind == K::District || !doc.is_ecosystem(span.ent) {
             continue;
         }
-        let surface = span_text(doc, span);
-        let folded = super::key(surface);
+        // A name spelled in parts is matched whole and quoted by the phrase holding its parts.
+        let name = doc.ents[span.ent].name.clone();
+        let (surface, folded) = match span.whole {
+            Some((a, b)) => (&doc.text[a..b], super::key(&name)),
+            None => (span_text(doc, span), super::key(span_text(doc, span))),
+        };
         let mut rest_from = 0;
         // Named after a university (the longest university name it starts with).
         let university = universities
@@ -496,6 +500,7 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                     start: name_at,
                     end: name_at + name.len(),
                     ent: e,
+                    whole: None,
                 });
                 doc.spans.sort_by_key(|s| s.start);
                 e
@@ -1121,8 +1126,17 @@ fn section_parts(doc: &mut Doc<'_>) {
     }
 }
 
-/// Whatever the report presents as its own and no rule placed lies in the reporting region.
-fn region_fallback(doc: &mut Doc<'_>) {
+/// A body whose name neither holds a place nor is a context-dependent short form (市委人才办,
+/// 县科技局) nor names the platform it serves (X高新区科技人才局): a working group of the report's
+/// own (科创走廊专班). Bodies with a place in their name are placed by it (NAME), or not at all.
+fn placeless_body(name: &str) -> bool {
+    const PLACES: &[&str] = &["省", "市", "县", "区", "州", "旗", "乡", "镇"];
+    !PLACES.iter().any(|p| name.contains(p))
+}
+
+/// Whatever the report presents as its own and no rule placed lies in the reporting region; a
+/// body only if it is the publisher (its report is the region's) or a placeless body.
+fn region_fallback(doc: &mut Doc<'_>, publisher: Option<usize>) {
     const FOREIGN: &[&str] = &[
         "国家",
         "中国",
@@ -1138,6 +1152,7 @@ fn region_fallback(doc: &mut Doc<'_>) {
         let e = &doc.ents[ent];
         if !doc.is_ecosystem(ent)
             || matches!(e.kind, K::District | K::University)
+            || (e.kind == K::Government && Some(ent) != publisher && !placeless_body(&e.name))
             || FOREIGN.iter().any(|f| e.name.starts_with(f))
             || doc.has_relation(R::LocatedIn, ent)
         {
@@ -1218,15 +1233,22 @@ fn bodies_named_after_places(doc: &mut Doc<'_>) {
         let names: Vec<String> = std::iter::once(doc.ents[ent].name.clone())
             .chain(doc.ents[ent].aliases.clone())
             .collect();
+        let name = doc.ents[ent].name.clone();
+        let offset = doc.ents[ent].offset;
+        // The name as the text spells it, else the clause naming the unit it was resolved from
+        // (诸暨市 in a 责任单位 cell for 诸暨市人民政府).
         let Some(quote) = names
             .iter()
             .find(|n| doc.text.contains(n.as_str()))
             .cloned()
+            .or_else(|| {
+                let quote = text::quote_one(doc.text, (offset, offset));
+                let place = name.split_inclusive(['市', '县', '区']).next()?;
+                quote.contains(place).then_some(quote)
+            })
         else {
             continue;
         };
-        let name = doc.ents[ent].name.clone();
-        let offset = doc.ents[ent].offset;
         let finest = doc
             .districts_in(&name, offset)
             .into_iter()
@@ -1348,6 +1370,15 @@ mod tests {
         assert!(has(&rs, "东湖科学城", RelationKind::ReliesOn, "南山实验室"));
         let rs = relations("支持北方大学牵头组建西岭产业联盟。");
         assert!(has(&rs, "北方大学", RelationKind::Leads, "西岭产业联盟"));
+    }
+
+    #[test]
+    fn bodies_take_the_region_only_when_placeless_or_publishing() {
+        let text = "发布机构: 市科技局\n东湖管委会与红岩市科技局签订合作协议。";
+        let rs = relations(text);
+        assert!(has(&rs, "东湖管委会", RelationKind::LocatedIn, "青山市"));
+        assert!(has(&rs, "青山市科技局", RelationKind::LocatedIn, "青山市"));
+        assert!(!has(&rs, "红岩市科技局", RelationKind::LocatedIn, "青山市"));
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub(crate) struct Span {
     pub start: usize,
     pub end: usize,
     pub ent: usize,
+    /// A name spelled in parts: the phrase holding them all (quoted for what the name implies).
+    pub whole: Option<(usize, usize)>,
 }
 
 /// What the rules know about one text.
@@ -149,11 +151,28 @@ impl<'a> Doc<'a> {
     /// contains known names keeps them as its parts (for the relations its name implies).
     fn find_mentions(&mut self) {
         let text = self.text;
-        let mut spans: Vec<(usize, usize, Option<Known>, EntityKind, &'static str)> = Vec::new();
+        type Composed = Option<(String, (usize, usize))>;
+        type Found = (
+            usize,
+            usize,
+            Option<Known>,
+            EntityKind,
+            &'static str,
+            Composed,
+        );
+        let mut spans: Vec<Found> = Vec::new();
         for m in self.gazetteer.mentions(text) {
-            spans.push((m.start, m.end, Some(m.known.clone()), m.known.kind, ""));
+            spans.push((
+                m.start,
+                m.end,
+                Some(m.known.clone()),
+                m.known.kind,
+                "",
+                None,
+            ));
         }
         let mut candidates = names::suffix_names(text);
+        candidates.extend(names::shared_suffix_names(text));
         candidates.extend(names::policy_titles(text));
         candidates.extend(names::quoted_programmes(text));
         candidates.extend(names::heading_programmes(text));
@@ -176,15 +195,17 @@ impl<'a> Doc<'a> {
             let crossing = spans
                 .iter()
                 .any(|s| (s.0 < c.end && c.start < s.1) && !(c.start <= s.0 && s.1 <= c.end));
-            let same = spans.iter().any(|s| s.0 == c.start && s.1 == c.end);
+            // A list's item (上虞 of 2家高新区(新昌、上虞)) is the name it shares a suffix in.
+            let same = c.composed.is_none() && spans.iter().any(|s| s.0 == c.start && s.1 == c.end);
             if crossing || same {
                 continue;
             }
             spans.retain(|s| !(c.start <= s.0 && s.1 <= c.end));
-            spans.push((c.start, c.end, None, c.kind, c.rule));
+            spans.push((c.start, c.end, None, c.kind, c.rule, c.composed));
         }
         spans.sort_by_key(|s| s.0);
-        for (start, end, known, kind, rule) in spans {
+        for (start, end, known, kind, rule, composed) in spans {
+            let whole = composed.as_ref().map(|c| c.1);
             let ent = match known {
                 Some(known) => {
                     let at = self.known(&known, start);
@@ -196,9 +217,17 @@ impl<'a> Doc<'a> {
                     }
                     at
                 }
-                None => self.named(&text[start..end], kind, rule, start),
+                None => match &composed {
+                    Some((name, _)) => self.named(name, kind, rule, start),
+                    None => self.named(&text[start..end], kind, rule, start),
+                },
             };
-            self.spans.push(Span { start, end, ent });
+            self.spans.push(Span {
+                start,
+                end,
+                ent,
+                whole,
+            });
         }
         // Districts by full name and by stem (绍兴市 → 绍兴), for places inside names.
         for (name, known) in self.gazetteer.names() {

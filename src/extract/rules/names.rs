@@ -12,6 +12,9 @@ pub struct Candidate {
     pub end: usize,
     pub kind: EntityKind,
     pub rule: &'static str,
+    /// A name the text spells only in parts (镜湖 in 镜湖、滨海两大科技城 → 镜湖科技城): the name,
+    /// and the byte range of the phrase holding all its parts (its NAME quote).
+    pub composed: Option<(String, (usize, usize))>,
 }
 
 /// Name endings and the kind they give, longest first where one ends another.
@@ -424,9 +427,22 @@ pub fn is_generic(name: &str, suffix: &str) -> bool {
     // A counted category at the end of a list (镜湖、东鉴湖六大科技城).
     let chars: Vec<(usize, char)> = rest.char_indices().collect();
     for (i, &(at, c)) in chars.iter().enumerate() {
-        if "一二三四五六七八九十两几多".contains(c)
+        // A run of digits counts where it starts (新昌茶叶6家综合体).
+        let run = if c.is_ascii_digit() {
+            if i > 0 && chars[i - 1].1.is_ascii_digit() {
+                continue;
+            }
+            chars[i..]
+                .iter()
+                .take_while(|(_, d)| d.is_ascii_digit())
+                .count()
+        } else {
+            1
+        };
+        if i > 0
+            && ("一二三四五六七八九十两几多".contains(c) || c.is_ascii_digit())
             && chars
-                .get(i + 1)
+                .get(i + run)
                 .is_some_and(|(_, n)| "大批个家".contains(*n))
             && is_generic(&rest[at..], "")
         {
@@ -620,9 +636,133 @@ pub fn suffix_names(text: &str) -> Vec<Candidate> {
                 end,
                 kind: *kind,
                 rule: "suffix",
+                composed: None,
             });
         }
         at += suffix.len();
+    }
+    out
+}
+
+/// Kinds whose names a list may share: organisations and places, not programmes.
+fn shares_suffix(kind: EntityKind) -> bool {
+    !matches!(
+        kind,
+        EntityKind::Program
+            | EntityKind::Policy
+            | EntityKind::University
+            | EntityKind::Enterprise
+            | EntityKind::Government
+    )
+}
+
+/// Whether `s` is a counter: a numeral and 大/家/个 (两大, 6家, 十个).
+fn counter_len(before: &str) -> Option<usize> {
+    let mut chars = before.char_indices().rev();
+    let (_, unit) = chars.next()?;
+    if !"大家个".contains(unit) {
+        return None;
+    }
+    let mut start = None;
+    for (i, c) in chars {
+        if "一二两三四五六七八九十".contains(c) || c.is_ascii_digit() {
+            start = Some(i);
+        } else {
+            break;
+        }
+    }
+    start.map(|i| before.len() - i)
+}
+
+/// The short names of a list (A、B、C), each a byte range of `text`; `None` unless every item is a
+/// short name (2–6 name characters) and there are at least two.
+fn list_items(text: &str, start: usize, end: usize) -> Option<Vec<(usize, usize)>> {
+    let mut items = Vec::new();
+    let mut from = start;
+    for part in text[start..end].split('、') {
+        let n = part.chars().count();
+        if !(2..=6).contains(&n) || !part.chars().all(|c| c.is_alphanumeric()) {
+            return None;
+        }
+        items.push((from, from + part.len()));
+        from += part.len() + '、'.len_utf8();
+    }
+    (items.len() >= 2).then_some(items)
+}
+
+/// Names a list shares one suffix in: 镜湖、滨海两大科技城 (the list, a counter, the suffix) and
+/// 2家高新区(新昌、上虞) (a counter, the suffix, the list in brackets) give 镜湖科技城, 滨海科技城 and
+/// 新昌高新区, 上虞高新区; an item that is a name by itself (智汇芯城) stays one.
+pub fn shared_suffix_names(text: &str) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < text.len() {
+        let rest = &text[at..];
+        let step = rest.chars().next().map_or(1, char::len_utf8);
+        let Some((suffix, kind)) = SUFFIXES.iter().find(|(s, _)| rest.starts_with(s)) else {
+            at += step;
+            continue;
+        };
+        let suffix_end = at + suffix.len();
+        let Some(counter) = counter_len(&text[..at]).filter(|_| shares_suffix(*kind)) else {
+            at = suffix_end;
+            continue;
+        };
+        let counter_start = at - counter;
+        // Each list with the phrase quoted for its names (from the item to the suffix if none).
+        type Range = (usize, usize);
+        let mut lists: Vec<(Vec<Range>, Option<Range>)> = Vec::new();
+        // The list before the counter: back over 、-joined name characters to a stop.
+        let list_start = {
+            let mut s = counter_start;
+            while let Some(c) = text[..s].chars().next_back() {
+                if !(c.is_alphanumeric() || c == '、') || stop_before(text, s) {
+                    break;
+                }
+                s -= c.len_utf8();
+            }
+            s
+        };
+        if list_start < counter_start
+            && let Some(items) = list_items(text, list_start, counter_start)
+        {
+            lists.push((items, None));
+        }
+        // The list in brackets after the suffix.
+        if let Some(open) = text[suffix_end..].chars().next().filter(|c| is_open(*c)) {
+            let inner = suffix_end + open.len_utf8();
+            if let Some(close) = text[inner..].find([')', '）']) {
+                let close_end = inner
+                    + close
+                    + text[inner + close..]
+                        .chars()
+                        .next()
+                        .map_or(1, char::len_utf8);
+                if let Some(items) = list_items(text, inner, inner + close) {
+                    lists.push((items, Some((counter_start, close_end))));
+                }
+            }
+        }
+        for (items, quote) in lists {
+            for (start, end) in items {
+                let item = &text[start..end];
+                if SUFFIXES.iter().any(|(s, _)| item.ends_with(s)) || item.ends_with('城') {
+                    continue;
+                }
+                let name = format!("{item}{suffix}");
+                if is_generic(&name, suffix) {
+                    continue;
+                }
+                out.push(Candidate {
+                    start,
+                    end,
+                    kind: *kind,
+                    rule: "list-shares-suffix",
+                    composed: Some((name, quote.unwrap_or((start, suffix_end)))),
+                });
+            }
+        }
+        at = suffix_end;
     }
     out
 }
@@ -673,6 +813,7 @@ pub fn heading_programmes(text: &str) -> Vec<Candidate> {
                 end,
                 kind: EntityKind::Program,
                 rule: "heading-programme",
+                composed: None,
             });
         }
     }
@@ -697,6 +838,7 @@ pub fn policy_titles(text: &str) -> Vec<Candidate> {
                 end: inner_end,
                 kind: EntityKind::Policy,
                 rule: "title-in-book-marks",
+                composed: None,
             });
         }
         from = inner_end;
@@ -746,6 +888,7 @@ pub fn quoted_programmes(text: &str) -> Vec<Candidate> {
                 end: inner_end,
                 kind: EntityKind::Program,
                 rule: "quoted-programme",
+                composed: None,
             });
         }
     }
@@ -804,6 +947,40 @@ mod tests {
             names("落户东方大学江南研究院(青田)。"),
             vec![("东方大学江南研究院(青田)", EntityKind::ResearchInstitute)]
         );
+    }
+
+    fn composed(text: &str) -> Vec<(String, &str)> {
+        shared_suffix_names(text)
+            .into_iter()
+            .map(|c| {
+                let (name, (a, b)) = c.composed.unwrap();
+                (name, &text[a..b])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_list_shares_its_suffix() {
+        assert_eq!(
+            composed("加快建设青山、云岭港城、白石三大科技城,推进产业集聚。"),
+            vec![
+                ("青山科技城".to_owned(), "青山、云岭港城、白石三大科技城"),
+                ("白石科技城".to_owned(), "白石三大科技城"),
+            ]
+        );
+        assert_eq!(
+            composed("3家高新区(青山、白石、红岩)进入前列"),
+            vec![
+                ("青山高新区".to_owned(), "3家高新区(青山、白石、红岩)"),
+                ("白石高新区".to_owned(), "3家高新区(青山、白石、红岩)"),
+                ("红岩高新区".to_owned(), "3家高新区(青山、白石、红岩)"),
+            ]
+        );
+        // No counter, programmes, or one item only: no shared names.
+        assert!(composed("青山、白石科技城").is_empty());
+        assert!(composed("实施青山、白石两大行动").is_empty());
+        assert!(composed("建设六大科技城").is_empty());
+        assert!(is_generic("青山茶叶6家综合体", "综合体"));
     }
 
     #[test]
