@@ -14,6 +14,7 @@ mod layers;
 mod limits;
 mod live;
 mod measures;
+mod newcomer;
 mod persistence;
 mod reliability;
 mod schema;

@@ -8,6 +8,7 @@
 mod extraction;
 mod inputs;
 mod mutation;
+mod names;
 mod query;
 mod subscription;
 mod types;
@@ -725,7 +726,9 @@ fn error_json(error: ServerError, request_error: bool, limits: &Limits) -> Value
             "GRAPHQL_VALIDATION_FAILED"
         } else if error.message.starts_with("Failed to parse")
             || error.message.starts_with("Invalid value")
+            || error.message.starts_with("Variable ")
         {
+            // A missing or mistyped variable is the client's, not the server's.
             "BAD_USER_INPUT"
         } else {
             "INTERNAL_SERVER_ERROR"
@@ -735,6 +738,9 @@ fn error_json(error: ServerError, request_error: bool, limits: &Limits) -> Value
             if let Some(extensions) = extensions.as_object_mut() {
                 extensions.insert("code".to_owned(), Value::String(code.to_owned()));
             }
+        }
+        if let Some(hint) = names::hint(&error.message) {
+            value["message"] = Value::String(format!("{} {hint}", error.message));
         }
         if code == "QUERY_DEPTH_LIMIT" || code == "QUERY_COMPLEXITY_LIMIT" {
             value["message"] = Value::String(format!(

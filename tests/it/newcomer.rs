@@ -1,0 +1,26 @@
+//! No traps for a newcomer (issue 14): errors that say what to do.
+
+use serde_json::json;
+
+use crate::support::Server;
+
+#[test]
+fn client_mistakes_get_client_codes_and_hints() {
+    let (server, _dir) = Server::with_mini_seed();
+    // A variable the request does not give is the client's mistake.
+    let (code, message) =
+        server.error_code("query($id: ID!) { entity(id: $id) { name } }", json!({}));
+    assert_eq!(code, "BAD_USER_INPUT", "{message}");
+    // A misspelt field gets the nearest one; an invalid enum value the valid ones.
+    let (code, message) = server.error_code(
+        r#"{ entity(id: "zhejiang-university") { nmae } }"#,
+        json!({}),
+    );
+    assert_eq!(code, "GRAPHQL_VALIDATION_FAILED");
+    assert!(message.contains(r#"Did you mean "name"?"#), "{message}");
+    let (_, message) = server.error_code("{ topEntities(measure: PAGERANK) { rank } }", json!({}));
+    assert!(
+        message.contains("valid values: BETWEENNESS, DEGREE, PAGE_RANK"),
+        "{message}"
+    );
+}
