@@ -24,3 +24,25 @@ fn client_mistakes_get_client_codes_and_hints() {
         "{message}"
     );
 }
+
+#[test]
+fn search_forgives_width_script_case_and_spacing() {
+    let (server, _dir) = Server::with_mini_seed();
+    let first = |text: &str| {
+        server.data(
+            "query($t: String!) { search(text: $t, first: 1) { id } }",
+            json!({ "t": text }),
+        )["search"][0]["id"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    // Full-width brackets, Traditional characters, case and spaces.
+    assert_eq!(
+        first("天津大学浙江研究院（绍兴）"),
+        "tju-zhejiang-institute"
+    );
+    assert_eq!(first("浙江大學"), "zhejiang-university");
+    assert_eq!(first("天津大學浙江研究院"), "tju-zhejiang-institute");
+    assert_eq!(first("  zhejiang   UNIVERSITY "), "zhejiang-university");
+}
