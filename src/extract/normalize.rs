@@ -58,6 +58,23 @@ impl Folded {
     }
 }
 
+/// How `search` compares names: full-width forms folded, Traditional characters converted to
+/// Simplified (zhconv, built from OpenCC's and MediaWiki's conversion tables), Latin letters
+/// lower-cased, whitespace dropped. Applied to the names and the query alike.
+pub fn search_key(text: &str) -> String {
+    let folded: String = text
+        .chars()
+        .map(fold)
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let simplified = if folded.is_ascii() {
+        folded
+    } else {
+        zhconv::zhconv(&folded, zhconv::Variant::ZhHans)
+    };
+    simplified.to_lowercase()
+}
+
 /// A name folded for comparison.
 pub fn key(name: &str) -> String {
     name.trim().chars().map(fold).collect()

@@ -715,7 +715,7 @@ impl GraphIndex {
         kinds: Option<&[EntityKind]>,
         first: usize,
     ) -> Vec<Arc<Entity>> {
-        let needle = text.trim().to_lowercase();
+        let needle = crate::extract::normalize::search_key(text);
         if needle.is_empty() || first == 0 {
             return Vec::new();
         }
@@ -730,7 +730,10 @@ impl GraphIndex {
             .filter_map(|entity| {
                 entity
                     .names()
-                    .filter_map(|name| Some((match_rank(name, &needle)?, name.chars().count())))
+                    .filter_map(|name| {
+                        let key = crate::extract::normalize::search_key(name);
+                        Some((match_rank(&key, &needle)?, name.chars().count()))
+                    })
                     .min()
                     .map(|(rank, len)| (rank, len, &entity.entity))
             })

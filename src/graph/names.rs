@@ -1,4 +1,5 @@
-//! The substring index behind `search`: every entity name, lower-cased, in one string that
+//! The substring index behind `search`: every entity name (as `normalize::search_key` folds it:
+//! full/half width, Traditional/Simplified, case, spacing), in one string that
 //! `memchr::memmem` scans in milliseconds at a million entities, instead of visiting every entity.
 //!
 //! It only proposes candidates: `search` checks each against the entity's current names, so entries
@@ -35,7 +36,8 @@ impl NameIndex {
         for name in entity.names() {
             self.text.push('\0');
             self.owners.push((self.text.len(), node));
-            self.text.push_str(&name.to_lowercase());
+            self.text
+                .push_str(&crate::extract::normalize::search_key(name));
         }
     }
 

@@ -24,3 +24,48 @@ fn client_mistakes_get_client_codes_and_hints() {
         "{message}"
     );
 }
+
+#[test]
+fn search_forgives_width_script_case_and_spacing() {
+    let (server, _dir) = Server::with_mini_seed();
+    let first = |text: &str| {
+        server.data(
+            "query($t: String!) { search(text: $t, first: 1) { id } }",
+            json!({ "t": text }),
+        )["search"][0]["id"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    // Full-width brackets, Traditional characters, case and spaces.
+    assert_eq!(
+        first("天津大学浙江研究院（绍兴）"),
+        "tju-zhejiang-institute"
+    );
+    assert_eq!(first("浙江大學"), "zhejiang-university");
+    assert_eq!(first("天津大學浙江研究院"), "tju-zhejiang-institute");
+    assert_eq!(first("  zhejiang   UNIVERSITY "), "zhejiang-university");
+}
+
+#[test]
+fn symmetric_relations_face_away_from_the_entity_asked_about() {
+    let (server, _dir) = Server::with_mini_seed();
+    let data = server.data(
+        r#"{ entity(id: "shaoxing-city") { relations(relations: [COOPERATES_WITH], direction: OUT) { id version source { id } target { id } evidence { quote } } } }"#,
+        json!({}),
+    );
+    let relations = data["entity"]["relations"].as_array().unwrap();
+    assert_eq!(relations.len(), 1, "{data}");
+    let relation = &relations[0];
+    assert_eq!(relation["source"]["id"], "shaoxing-city");
+    assert_eq!(relation["target"]["id"], "fudan-university");
+    // Still the relation as stored: its id, version and evidence.
+    assert_eq!(
+        relation["id"],
+        "fudan-university/COOPERATES_WITH/shaoxing-city"
+    );
+    assert!(
+        !relation["evidence"].as_array().unwrap().is_empty(),
+        "{relation}"
+    );
+}

@@ -313,6 +313,7 @@ impl Entity {
                         .any(|&slot| index.document_in_slot(slot).is_some_and(|doc| doc.id == d))
                 })
             })
+            .map(|v| facing_away(v, &self.0.id))
             .filter(|v| source.as_ref().is_none_or(|f| f.matches_id(&v.source.id)))
             .filter(|v| target.as_ref().is_none_or(|f| f.matches_id(&v.target.id)))
             .map(Relation)
@@ -445,11 +446,47 @@ impl Entity {
 /// A directed, typed tie between two entities, with the evidence that states it.
 pub struct Relation(pub RelationView);
 
+/// A symmetric relation seen from `entity`: the other entity as the far end (COOPERATES_WITH is stored
+/// once, in either order).
+fn facing_away(view: graph::RelationView, entity: &str) -> graph::RelationView {
+    if view.edge.kind.is_symmetric() && view.target.id == entity && view.source.id != entity {
+        graph::RelationView {
+            source: view.target,
+            target: view.source,
+            edge: view.edge,
+        }
+    } else {
+        view
+    }
+}
+
+impl Relation {
+    /// The ends in the order the relation is stored (a symmetric one may be shown the other way).
+    fn stored_ends(&self, ctx: &Context<'_>) -> Result<(String, String)> {
+        let (source, target) = (&self.0.source.id, &self.0.target.id);
+        if self.0.edge.kind.is_symmetric()
+            && db(ctx)?
+                .read()
+                .relation(source, self.0.edge.kind, target)
+                .is_none()
+        {
+            return Ok((target.clone(), source.clone()));
+        }
+        Ok((source.clone(), target.clone()))
+    }
+
+    /// The id it is stored under.
+    fn stored_id(&self, ctx: &Context<'_>) -> Result<String> {
+        let (source, target) = self.stored_ends(ctx)?;
+        Ok(model::relation_id(&source, self.0.edge.kind, &target))
+    }
+}
+
 #[Object]
 impl Relation {
     /// `SOURCE/KIND/TARGET`: a pair of entities has at most one relation of each kind.
-    async fn id(&self) -> ID {
-        ID(self.0.id())
+    async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
+        Ok(ID(self.stored_id(ctx)?))
     }
 
     async fn kind(&self) -> RelationKind {
@@ -468,7 +505,7 @@ impl Relation {
     async fn version(&self, ctx: &Context<'_>) -> Result<u64> {
         db(ctx)?
             .store()
-            .version(&self.0.id())
+            .version(&self.stored_id(ctx)?)
             .map_err(|e| super::internal_error("reading a version", e))
     }
 
@@ -495,10 +532,11 @@ impl Relation {
 
     /// The documents and verbatim quotes that state this relation; never empty.
     async fn evidence(&self, ctx: &Context<'_>) -> Result<Vec<Evidence>> {
+        let stored = self.stored_ends(ctx)?;
         let db = db(ctx)?;
         let stored = db
             .store()
-            .relation(&self.0.source.id, self.0.edge.kind, &self.0.target.id)
+            .relation(&stored.0, self.0.edge.kind, &stored.1)
             .map_err(|e| super::internal_error("reading evidence", e))?;
         let Some(relation) = stored else {
             return Ok(Vec::new());
