@@ -69,3 +69,24 @@ fn symmetric_relations_face_away_from_the_entity_asked_about() {
         "{relation}"
     );
 }
+
+#[test]
+fn a_data_directory_in_use_is_named_as_such() {
+    let (server, dir) = Server::with_mini_seed();
+    let o = crate::support::innograph(&[
+        "export",
+        "--format",
+        "jsonl",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let said = crate::support::stderr(&o);
+    assert!(
+        said.contains("in use by a running innograph server"),
+        "{said}"
+    );
+    assert!(said.contains("/api/export"), "{said}");
+    assert!(!said.contains("could not acquire lock"), "{said}");
+    drop(server);
+}
