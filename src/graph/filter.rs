@@ -99,6 +99,31 @@ pub struct Compiled<'g> {
     filter: EntityFilter,
 }
 
+/// The first id a filter names that this index does not hold: `("place", id)` or `("document", id)`.
+pub fn unknown_id(index: &GraphIndex, filter: &EntityFilter) -> Option<(&'static str, String)> {
+    match filter {
+        EntityFilter::And(all) | EntityFilter::Or(all) => {
+            all.iter().find_map(|f| unknown_id(index, f))
+        }
+        EntityFilter::Not(inner) => unknown_id(index, inner),
+        EntityFilter::LocatedIn(place) => {
+            (!index.contains(place)).then(|| ("place", place.clone()))
+        }
+        EntityFilter::Relations { predicate, .. } => {
+            if let Some(document) = &predicate.document
+                && index.document(document).is_none()
+            {
+                return Some(("document", document.clone()));
+            }
+            predicate
+                .other
+                .as_deref()
+                .and_then(|f| unknown_id(index, f))
+        }
+        _ => None,
+    }
+}
+
 impl GraphIndex {
     /// Prepares a filter for evaluation on this index.
     pub fn compile(&self, filter: EntityFilter) -> Compiled<'_> {

@@ -28,7 +28,7 @@ mod paths;
 
 pub use filter::{
     Compiled, EntityFilter, Quantifier, RelationGroup, RelationPredicate, SortKey, TextField,
-    TextOp, default_scope,
+    TextOp, default_scope, unknown_id,
 };
 pub use measures::{
     BETWEENNESS_SAMPLE, Centrality, CollaborationTie, EXACT_BETWEENNESS_LIMIT, Measures,

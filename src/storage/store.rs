@@ -64,6 +64,11 @@ pub enum StoreError {
     #[error("cannot open the data directory {path}: {source}")]
     Open { path: String, source: sled::Error },
     #[error(
+        "it is in use by a running innograph server (or another innograph command); stop it first, \
+         or ask the server instead (GET /api/export?format=jsonl exports over HTTP)"
+    )]
+    InUse { path: String },
+    #[error(
         "the data directory {path} holds format `{found}`, but this build reads `{FORMAT}`; \
          export it with the build that wrote it, or start from an empty directory"
     )]
@@ -213,9 +218,14 @@ impl Store {
     /// Opens (creating if needed) the store in `dir`, checking its format.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let path = dir.display().to_string();
-        let db = open_with_lock_retry(dir).map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source,
+        let db = open_with_lock_retry(dir).map_err(|source| match source {
+            sled::Error::Io(io) if is_lock_contention(&io) => {
+                StoreError::InUse { path: path.clone() }
+            }
+            source => StoreError::Open {
+                path: path.clone(),
+                source,
+            },
         })?;
         let meta = db.open_tree("meta")?;
         match meta.get("format")? {

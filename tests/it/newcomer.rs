@@ -69,3 +69,59 @@ fn symmetric_relations_face_away_from_the_entity_asked_about() {
         "{relation}"
     );
 }
+
+#[test]
+fn a_data_directory_in_use_is_named_as_such() {
+    let (server, dir) = Server::with_mini_seed();
+    let o = crate::support::innograph(&[
+        "export",
+        "--format",
+        "jsonl",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let said = crate::support::stderr(&o);
+    assert!(
+        said.contains("in use by a running innograph server"),
+        "{said}"
+    );
+    assert!(said.contains("/api/export"), "{said}");
+    assert!(!said.contains("could not acquire lock"), "{said}");
+    drop(server);
+}
+
+#[test]
+fn unknown_ids_in_filters_are_not_found_with_the_closest_ids() {
+    let (server, _dir) = Server::with_mini_seed();
+    let (code, message) = server.error_code(
+        r#"{ entities(where: { locatedIn: "shangyu" }) { totalCount } }"#,
+        json!({}),
+    );
+    assert_eq!(code, "NOT_FOUND", "{message}");
+    assert!(
+        message.contains("`where`") && message.contains("shangyu-district"),
+        "{message}"
+    );
+    let (code, message) = server.error_code(
+        r#"{ relations(where: { document: "minii" }) { totalCount } }"#,
+        json!({}),
+    );
+    assert_eq!(code, "NOT_FOUND", "{message}");
+    assert!(
+        message.contains("`where.document`") && message.contains("mini"),
+        "{message}"
+    );
+    // Nested in a relation quantifier, too.
+    let (code, _) = server.error_code(
+        r#"{ entities(where: { relations: { some: { other: { locatedIn: "nowhere" } } } }) { totalCount } }"#,
+        json!({}),
+    );
+    assert_eq!(code, "NOT_FOUND");
+    // Known ids still answer.
+    let data = server.data(
+        r#"{ entities(where: { locatedIn: "shangyu-district" }) { totalCount } }"#,
+        json!({}),
+    );
+    assert!(data["entities"]["totalCount"].as_u64().unwrap() > 0);
+}

@@ -194,8 +194,12 @@ impl RelationWhere {
             .map(|w| w.to_filter(&format!("{path}.target")))
             .transpose()?;
         Ok((
-            source.map(|f| index.compile(f)),
-            target.map(|f| index.compile(f)),
+            source
+                .map(|f| super::checked_compile(index, f, &format!("{path}.source")))
+                .transpose()?,
+            target
+                .map(|f| super::checked_compile(index, f, &format!("{path}.target")))
+                .transpose()?,
         ))
     }
 }

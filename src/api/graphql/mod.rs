@@ -212,6 +212,44 @@ fn measures(
     })
 }
 
+/// A filter compiled on the index, after checking that every id it names exists: an unknown place or
+/// document is NOT_FOUND naming `argument` and the closest known ids, not a silent empty answer.
+pub(crate) fn checked_compile<'g>(
+    index: &'g crate::graph::GraphIndex,
+    filter: crate::graph::EntityFilter,
+    argument: &str,
+) -> Result<crate::graph::Compiled<'g>> {
+    if let Some((what, id)) = crate::graph::unknown_id(index, &filter) {
+        return Err(unknown(index, argument, what, &id));
+    }
+    Ok(index.compile(filter))
+}
+
+/// NOT_FOUND for an unknown entity (`place`) or document id, with the closest known ones.
+pub(crate) fn unknown(
+    index: &crate::graph::GraphIndex,
+    argument: &str,
+    what: &str,
+    id: &str,
+) -> async_graphql::Error {
+    let candidates: Vec<String> = if what == "document" {
+        index.documents().map(|d| d.id.clone()).collect()
+    } else {
+        let (all, _, _) = index.page(None, None, usize::MAX);
+        all.iter().map(|e| e.id.clone()).collect()
+    };
+    let closest = names::closest(id, &candidates, 3);
+    let hint = if closest.is_empty() {
+        String::new()
+    } else {
+        format!("; closest: {}", closest.join(", "))
+    };
+    user_error(
+        "NOT_FOUND",
+        format!("`{argument}`: no {what} has id `{id}`{hint}"),
+    )
+}
+
 fn known_entity(ctx: &Context<'_>, argument: &str, id: &ID) -> Result<()> {
     if db(ctx)?.read().contains(id) {
         Ok(())

@@ -72,6 +72,28 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&text[from..to])
 }
 
+/// Up to `most` candidates closest to `word`: those containing it or contained in it first, then by
+/// edit distance.
+pub(super) fn closest(word: &str, candidates: &[String], most: usize) -> Vec<String> {
+    let mut scored: Vec<(usize, &String)> = candidates
+        .iter()
+        .map(|c| {
+            let score = if c.contains(word) || word.contains(c.as_str()) {
+                0
+            } else {
+                1 + distance(word, c)
+            };
+            (score, c)
+        })
+        .collect();
+    scored.sort();
+    scored
+        .into_iter()
+        .take(most)
+        .map(|(_, c)| c.clone())
+        .collect()
+}
+
 /// The candidate closest to `word` by edit distance (case-insensitive), if close enough to be a typo.
 fn nearest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
     let word = word.to_lowercase();

@@ -130,7 +130,7 @@ impl Query {
             let page = page.into_iter().map(|e| (e.id.clone(), e)).collect();
             return Ok(connection(page, total, more, after.is_some()));
         }
-        let compiled = index.compile(filter);
+        let compiled = super::checked_compile(&index, filter, "where")?;
         let mut selected = index.select(&compiled);
         if !by_id {
             index.sort(&mut selected, &keys, measures.as_deref());
@@ -181,6 +181,16 @@ impl Query {
         let index = db(ctx)?.read();
         let (source, target) = where_.ends(&index, "where", None)?;
         let document = where_.document.as_ref().map(|d| d.to_string());
+        if let Some(document) = &document
+            && index.document(document).is_none()
+        {
+            return Err(super::unknown(
+                &index,
+                "where.document",
+                "document",
+                document,
+            ));
+        }
         let all = index.select_relations(
             where_.kind_set(),
             time,
@@ -540,7 +550,7 @@ impl Query {
         let filter = entity_filter(in_layers.as_deref(), where_.as_ref())?;
         match by {
             GroupBy::Kind => {
-                let compiled = index.compile(filter);
+                let compiled = super::checked_compile(&index, filter, "where")?;
                 let selected = index.select(&compiled);
                 let mut counts: Vec<GroupCount> = model::EntityKind::ALL
                     .iter()
@@ -559,7 +569,7 @@ impl Query {
                 if let Some(within) = &within {
                     known_entity(ctx, "within", within)?;
                 }
-                let compiled = index.compile(filter);
+                let compiled = super::checked_compile(&index, filter, "where")?;
                 let counts = index.count_by_place(
                     &compiled,
                     within.as_ref().map(|w| w.as_str()),
