@@ -157,6 +157,7 @@ const cy = cytoscape({
     { selector: 'node[layer = "POLICY"]', style: { shape: 'round-rectangle', width: 20, height: 16 } },
     // Minor nodes (leaves of a crowded view) show their label only when zoomed in.
     { selector: 'node.minor', style: { 'min-zoomed-font-size': 13 } },
+    { selector: 'node.label-hidden', style: { 'text-opacity': 0 } },
     { selector: 'node.expanded', style: { 'border-width': 3, 'border-color': '#1f2933', 'min-zoomed-font-size': 0, 'font-weight': 600 } },
     {
       selector: 'node.group',
@@ -167,7 +168,7 @@ const cy = cytoscape({
         'min-zoomed-font-size': 0, 'text-max-width': 200,
       },
     },
-    { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#f2c94c' } },
+    { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#f2c94c', 'text-opacity': 1, 'min-zoomed-font-size': 0 } },
     { selector: ':parent', style: { 'background-opacity': 0.08, 'text-valign': 'top', shape: 'round-rectangle' } },
     {
       selector: 'edge',
@@ -183,6 +184,8 @@ const cy = cytoscape({
     { selector: 'edge.COOPERATES_WITH', style: { 'target-arrow-shape': 'none' } },
     { selector: 'edge[?inferred]', style: { 'line-style': 'dashed', 'line-dash-pattern': [6, 4] } },
     { selector: 'edge:selected', style: { width: 4, 'line-color': '#f2c94c', 'target-arrow-color': '#f2c94c' } },
+    { selector: 'edge.quiet', style: { 'text-opacity': 0 } },
+    { selector: 'edge.quiet:selected', style: { 'text-opacity': 1 } },
     { selector: 'edge.group-link', style: { 'line-style': 'dotted', 'line-color': '#bcccdc', 'target-arrow-shape': 'none', width: 1.5, label: '' } },
     // A found path: its nodes larger with a thick amber ring, its edges thick and amber, labels always on.
     {
@@ -196,18 +199,18 @@ const cy = cytoscape({
       selector: 'edge.path',
       style: {
         width: 6, 'line-color': '#e67e22', 'target-arrow-color': '#e67e22', 'arrow-scale': 1.3, 'z-index': 20,
-        'min-zoomed-font-size': 0, 'font-size': 11, color: '#8a4b08',
+        'min-zoomed-font-size': 0, 'font-size': 11, color: '#8a4b08', 'text-opacity': 1,
       },
     },
     // Hovered: the full label, above everything, whatever the zoom.
     {
       selector: 'node.hover',
       style: {
-        label: 'data(full)', 'text-wrap': 'wrap', 'text-max-width': 260, 'min-zoomed-font-size': 0, 'z-index': 99,
+        label: 'data(full)', 'text-wrap': 'wrap', 'text-max-width': 260, 'min-zoomed-font-size': 0, 'z-index': 99, 'text-opacity': 1,
         'font-size': 12, 'text-background-color': '#fff', 'text-background-opacity': 0.95, 'text-background-padding': 2,
       },
     },
-    { selector: 'edge.hover', style: { 'min-zoomed-font-size': 0, 'z-index': 99, width: 4 } },
+    { selector: 'edge.hover', style: { 'min-zoomed-font-size': 0, 'z-index': 99, width: 4, 'text-opacity': 1 } },
     { selector: '.filtered', style: { display: 'none' } },
   ],
 });
@@ -255,12 +258,37 @@ function decorate(element) {
   }
 }
 
+// Hides the labels that would overlap a more important one (path, expanded, selected, groups, then by
+// degree); a hidden label shows on hover. Labels scale with the zoom, so overlaps depend on the layout
+// only: this runs after each layout and drag.
+function declutterLabels() {
+  const rank = (n) => (n.hasClass('path') ? 4e6 : 0) + (n.hasClass('expanded') ? 2e6 : 0) + (n.selected() ? 1e6 : 0)
+    + (n.hasClass('group') ? 5e5 : 0) + n.degree(false);
+  const nodes = cy.nodes(':visible').sort((a, b) => rank(b) - rank(a) || a.id().localeCompare(b.id()));
+  cy.batch(() => cy.nodes().removeClass('label-hidden'));
+  const placed = [];
+  const hidden = [];
+  nodes.forEach((n) => {
+    const box = n.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
+    if (!box.w) return;
+    const clash = placed.some((p) => box.x1 < p.x2 && box.x2 > p.x1 && box.y1 < p.y2 && box.y2 > p.y1);
+    if (clash && rank(n) < 2e6) hidden.push(n); else placed.push(box);
+  });
+  cy.batch(() => hidden.forEach((n) => n.addClass('label-hidden')));
+}
+cy.on('free', 'node', () => declutterLabels());
+
 // In a crowded view, leaves (one tie on the canvas) are minor: their labels wait for the zoom.
 function markMinor() {
   const crowded = cy.nodes(':visible').length > 25;
   cy.batch(() => cy.nodes().forEach((n) => {
-    n.toggleClass('minor', crowded && !n.hasClass('group') && !state.expanded.has(n.id()) && n.degree(false) <= 1);
+    // a satellite: one tie, to a node with many
+    const satellite = n.degree(false) <= 1 && n.neighborhood('node').some((m) => m.degree(false) > 3);
+    n.toggleClass('minor', crowded && satellite && !n.hasClass('group') && !state.expanded.has(n.id()));
   }));
+  // Many edges: their labels show on hover, on selection and on a path only.
+  const quiet = cy.edges(':visible').length > 20;
+  cy.batch(() => cy.edges().forEach((e) => e.toggleClass('quiet', quiet)));
 }
 
 function isPolicyLayer(node) {
@@ -396,7 +424,7 @@ function addGroups(hub, held) {
 function layout(focus, fresh) {
   cy.resize();
   const eles = cy.elements().not('.filtered');
-  const options = { name: 'fcose', animate: true, animationDuration: 400, nodeRepulsion: 6500, idealEdgeLength: 95, padding: 40 };
+  const options = { name: 'fcose', animate: true, animationDuration: 400, nodeRepulsion: 9000, idealEdgeLength: 110, padding: 40 };
   if (fresh) {
     const movable = new Set(fresh.map((n) => n.id()));
     const fixed = eles.nodes().filter((n) => !movable.has(n.id()))
@@ -409,6 +437,7 @@ function layout(focus, fresh) {
   const done = new Promise((resolve) => run.one('layoutstop', resolve));
   run.run();
   return done.then(async () => {
+    declutterLabels();
     if (fresh) {
       const view = fresh.union(focus ? cy.getElementById(focus) : cy.collection()).filter(':visible');
       const all = cy.elements(':visible');
@@ -446,7 +475,7 @@ async function expand(id) {
   const response = await fetch(`/api/subgraph?ids=${encodeURIComponent(id)}&depth=1&limit=200&format=cytoscape`);
   const body = await response.json();
   if (!response.ok) { status(body.error ? body.error.message : response.statusText); return; }
-  const { shown, held, total } = capExpansion(id, body);
+  const { shown, held } = capExpansion(id, body);
   const added = addElements({ nodes: shown, edges: body.edges });
   for (const n of held) releaseHeld(n.data.id);
   const groups = addGroups(id, held);
@@ -463,8 +492,13 @@ async function expand(id) {
   hub.addClass('expanded');
   state.expanded.add(id);
   markMinor();
-  await layout(id, wasThere || cy.nodes().length > fresh.length + 1 ? fresh.union(wasThere ? cy.collection() : hub) : undefined);
-  status(held.length ? t('capped')(total - held.length, total) : (body.truncated ? body.reason : ''));
+  // Only the new neighbours move; a new hub stays where it was put, beside the rest.
+  await layout(id, cy.nodes().length > fresh.length + 1 ? fresh : undefined);
+  // Counted over what the layer switch lets through, so that the numbers match what is drawn.
+  const through = (n) => state.showPolicyLayer || layerOf(n) !== 'POLICY';
+  const shownCount = shown.filter((n) => n.data.id !== id && through(n)).length;
+  const heldCount = held.filter(through).length;
+  status(heldCount ? t('capped')(shownCount, shownCount + heldCount) : (body.truncated ? body.reason : ''));
 }
 
 // A click on a "+N" group node shows the next EXPANSION_CAP of the neighbours it holds.
@@ -539,13 +573,14 @@ async function showEntity(id) {
   const rows = [
     [t('kind'), kind[state.lang] || e.kind],
     [t('layer'), e.layer ? t(e.layer) : ''],
-    [t('aliases'), e.aliases.join('、')],
+    [t('aliases'), e.aliases.join(state.lang === 'zh' ? '、' : ', ')],
     [t('description'), e.description],
     [t('established'), e.established],
-    [t('legalForm'), e.legalForm],
-    [t('area'), e.area],
-    [t('focus'), e.focus.join('、')],
+    [t('legalForm'), valueText(e.legalForm)],
+    [t('area'), valueText(e.area)],
+    [t('focus'), e.focus.map(valueText).join(state.lang === 'zh' ? '、' : ', ')],
     [t('code'), e.districtCode],
+    [t('districtLevel'), e.districtLevel ? (state.lang === 'zh' ? ({ PROVINCE: '省级', PREFECTURE_CITY: '地级市', DISTRICT: '市辖区', COUNTY: '县', COUNTY_CITY: '县级市', MUNICIPALITY: '直辖市' }[e.districtLevel] || e.districtLevel) : valueText(e.districtLevel)) : ''],
   ].filter(([, v]) => v);
   const relations = e.relations.map((r) => {
     const outgoing = r.source.id === e.id;
@@ -557,7 +592,7 @@ async function showEntity(id) {
       · <a data-relation="${escape(r.id)}">${t('evidence')}</a>${inferredTag(r)}</li>`;
   }).join('');
   $('panel').innerHTML = `
-    <h3>${escape(e.name)}</h3><div class="en">${escape(e.nameEn || '')}</div>
+    <h3>${escape(state.lang === 'zh' ? e.name : (e.nameEn || e.name))}</h3><div class="en">${escape(state.lang === 'zh' ? (e.nameEn || '') : e.name)}</div>
     <dl>${rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join('')}</dl>
     <h2>${t('relations')} (${e.relations.length})</h2><ul>${relations}</ul>`;
   $('panel').scrollTop = 0;
@@ -574,7 +609,7 @@ function quoteText(evidence) {
 
 function basisNote(evidence) {
   const basis = BASES[evidence.basis];
-  return basis ? `<div class="basis" data-basis="${escape(evidence.basis)}">${t('basis')}：${escape(basis[state.lang])}</div>` : '';
+  return basis ? `<div class="basis" data-basis="${escape(evidence.basis)}">${t('basis')}${state.lang === 'zh' ? '：' : ': '}${escape(basis[state.lang])}</div>` : '';
 }
 
 async function showRelation(id) {
@@ -688,15 +723,27 @@ async function choosePathEnd(id) {
     status(t('pathEnd'));
     return;
   }
-  const data = await graphql(`query($from: ID!, $to: ID!) { shortestPath(from: $from, to: $to, maxDepth: 6) {
-      length entities { id kind layer name nameEn } relations { id kind inferred source { id } target { id } } } }`,
-  { from: state.pathStart, to: id });
+  const from = state.pathStart;
   state.pathStart = null;
   state.pathMode = false;
   $('path-mode').classList.remove('active');
+  await findPath(from, id);
+}
+
+// Draws the shortest path between two entities and lists each step with its relation and evidence.
+async function findPath(from, to) {
+  const data = await graphql(`query($from: ID!, $to: ID!) { shortestPath(from: $from, to: $to, maxDepth: 6) {
+      length entities { id kind layer name nameEn }
+      relations { id kind inferred year source { id } target { id }
+        evidence { quote basis document { id title titleEn date publisher } } } } }`,
+  { from, to });
   const path = data.shortestPath;
+  state.path = [from, to];
+  state.focus = null;
+  syncUrl();
   if (!path) { status(t('noPath')); return; }
-  addElements({
+  const before = new Set(cy.nodes().map((n) => n.id()));
+  const added = addElements({
     nodes: path.entities.map((e) => ({ data: { id: e.id, label: e.name, labelEn: e.nameEn, kind: e.kind, layer: e.layer }, classes: e.kind })),
     edges: path.relations.map((r) => ({ data: { id: r.id, source: r.source.id, target: r.target.id, kind: r.kind, label: r.kind, inferred: r.inferred }, classes: r.kind })),
   });
@@ -704,11 +751,46 @@ async function choosePathEnd(id) {
   path.entities.forEach((e) => cy.getElementById(e.id).addClass('path'));
   path.relations.forEach((r) => cy.getElementById(r.id).addClass('path'));
   applyFilters(); // a path through the policy layer stays visible while the layer is off
-  await layout();
+  const fresh = added.nodes();
+  // New path nodes start next to the path neighbour already drawn.
+  path.entities.forEach((e, i) => {
+    const node = cy.getElementById(e.id);
+    if (before.has(e.id)) return;
+    const near = path.entities.slice(0, i).reverse().concat(path.entities.slice(i + 1)).find((x) => before.has(x.id));
+    const p = near ? cy.getElementById(near.id).position() : { x: 0, y: 0 };
+    node.position({ x: p.x + 120 + 40 * i, y: p.y + 60 * ((i % 2) ? 1 : -1) });
+  });
+  if (before.size) await layout(undefined, fresh);
+  else await layout();
+  const pathEles = cy.elements('.path');
+  await cy.animation({ fit: { eles: pathEles, padding: 60 }, duration: 250 }).play().promise();
+  if (cy.zoom() > 1.3) { cy.zoom(1.3); cy.center(pathEles); }
   status(`${t('pathFound')}: ${path.length}`);
-  $('panel').innerHTML = `<h2>${t('pathFound')} (${path.length})</h2><ol>${path.entities
-    .map((e) => `<li><a data-entity="${escape(e.id)}">${escape(state.lang === 'zh' ? e.name : (e.nameEn || e.name))}</a></li>`)
-    .join('')}</ol>`;
+  renderPath(path);
+}
+
+function renderPath(path) {
+  const name = (x) => (state.lang === 'zh' ? x.name : (x.nameEn || x.name));
+  const entity = (e) => `<a data-entity="${escape(e.id)}" class="step-entity">${escape(name(e))}</a>
+    <span class="kind-tag" style="background:${(KINDS[e.kind] || {}).color}">${escape((KINDS[e.kind] || {})[state.lang] || e.kind)}</span>`;
+  const steps = path.relations.map((r, i) => {
+    const forward = r.source.id === path.entities[i].id;
+    const arrow = forward ? '↓' : '↑';
+    const evidence = r.evidence.slice(0, 2).map((ev) => `${basisNote(ev)}
+      <blockquote class="evidence${ev.basis && ev.basis !== 'STATED' ? ' inferred-evidence' : ''}">${escape(quoteText(ev))}</blockquote>
+      <div class="source">${escape(state.lang === 'zh' ? ev.document.title : (ev.document.titleEn || ev.document.title))} · ${escape(ev.document.date || '')}</div>`).join('');
+    return `<li class="step-relation" data-step="${i}">
+      <div class="relation-line"><span class="arrow">${arrow}</span>
+        <b>${escape(relationLabel(r.kind))}</b> <code>${escape(r.kind)}</code>
+        <span class="direction">${forward ? t('forward') : t('backward')}: ${escape(name(forward ? path.entities[i] : path.entities[i + 1]))} —${escape(relationLabel(r.kind))}→ ${escape(name(forward ? path.entities[i + 1] : path.entities[i]))}</span>${r.year ? ` · ${r.year}` : ''}${inferredTag(r)}
+        · <a data-relation="${escape(r.id)}">${t('showEvidence')} (${r.evidence.length})</a></div>
+      ${evidence}</li>
+      <li class="step-node">${entity(path.entities[i + 1])}</li>`;
+  }).join('');
+  $('panel').innerHTML = `<h2>${t('pathFound')} (${path.length})</h2>
+    <ol class="path-steps"><li class="step-node">${entity(path.entities[0])}</li>${steps}</ol>`;
+  $('panel').scrollTop = 0;
+  state.lastPath = path;
 }
 
 // ------------------------------------------------------------------ filters, legend, language, export
@@ -725,8 +807,11 @@ function renderFilters() {
 $('filters').addEventListener('change', (event) => {
   if (event.target.id === 'policy-layer') {
     setPolicyLayer(event.target.checked);
-    // Shown nodes need places among the others; hidden ones leave room.
-    track(() => layout()).catch((e) => status(e.message));
+    // Shown nodes find places among the others, which stay where they are; hidden ones leave room.
+    if (event.target.checked) {
+      const shown = cy.nodes().filter((n) => isPolicyLayer(n) && !n.hasClass('filtered'));
+      if (shown.nonempty() && shown.length < cy.nodes(':visible').length) track(() => layout(undefined, shown)).catch((e) => status(e.message));
+    }
     return;
   }
   const { entityKind, relationKind } = event.target.dataset;
@@ -743,6 +828,7 @@ function renderLanguage() {
   document.querySelectorAll('[data-i18n-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
   $('language').textContent = state.lang === 'zh' ? 'EN' : '中文';
   cy.elements().forEach(decorate);
+  declutterLabels();
   renderFilters();
   renderLayerToggle();
 }
@@ -750,6 +836,9 @@ function renderLanguage() {
 $('language').addEventListener('click', () => {
   state.lang = state.lang === 'zh' ? 'en' : 'zh';
   renderLanguage();
+  syncUrl();
+  if ($('panel').querySelector('.path-steps') && state.lastPath) { renderPath(state.lastPath); return; }
+  if ($('panel').querySelector('.examples')) { renderExamples(); return; }
   const selected = cy.$(':selected');
   if (selected.nonempty()) (selected.isNode() ? showEntity(selected.id()) : showRelation(selected.id()));
 });
@@ -770,8 +859,98 @@ $('export-json').addEventListener('click', () => {
 });
 $('fit').addEventListener('click', () => { cy.resize(); cy.fit(undefined, 40); });
 window.addEventListener('resize', () => cy.resize());
-$('clear').addEventListener('click', () => { cy.elements().remove(); state.expanded.clear(); renderLayerToggle(); });
+$('clear').addEventListener('click', () => {
+  cy.elements().remove(); state.expanded.clear(); heldBack.clear(); state.focus = null; state.path = null;
+  renderLayerToggle(); syncUrl(); renderExamples();
+});
 
-renderLanguage();
-const start = new URLSearchParams(window.location.search).get('entity');
-if (start) show(start).catch((e) => status(e.message));
+// ------------------------------------------------------------------ default view and examples
+
+// The co-building network: universities and what they co-built (CO_BUILT_BY), without the
+// universities that co-built nothing.
+async function defaultView() {
+  status(t('loadingDefault'));
+  const data = await graphql('{ entities(kinds: [UNIVERSITY], first: 200) { edges { node { id } } } }');
+  const ids = data.entities.edges.map((e) => e.node.id);
+  if (!ids.length) { status(''); return; }
+  const response = await fetch(`/api/subgraph?ids=${ids.map(encodeURIComponent).join(',')}&depth=1&relations=CO_BUILT_BY&limit=400&format=cytoscape`);
+  const body = await response.json();
+  if (!response.ok) { status(body.error ? body.error.message : response.statusText); return; }
+  const tied = new Set(body.edges.flatMap((e) => [e.data.source, e.data.target]));
+  addElements({ nodes: body.nodes.filter((n) => tied.has(n.data.id)), edges: body.edges });
+  state.focus = null;
+  state.path = null;
+  markMinor();
+  await layout();
+  status(t('defaultView'));
+  syncUrl();
+}
+
+const EXAMPLES = [
+  { key: 'exNetwork', run: () => { cy.elements().remove(); state.expanded.clear(); heldBack.clear(); return defaultView(); } },
+  { key: 'exZju', run: () => show('zhejiang-university') },
+  { key: 'exPath', run: () => findPath('tianjin-university', 'shaoxing-city') },
+  { key: 'exShaoxing', run: () => show('shaoxing-city') },
+];
+
+function renderExamples() {
+  $('panel').innerHTML = `<p class="hint">${escape(t('panelHint'))}</p>
+    <h2>${escape(t('examples'))}</h2>
+    <ul class="examples">${EXAMPLES.map((x, i) => `<li><button type="button" data-example="${i}">${escape(t(x.key))}</button></li>`).join('')}</ul>
+    <p class="hint">${escape(t('hint'))}</p>`;
+}
+
+$('panel').addEventListener('click', (event) => {
+  const button = event.target.closest('[data-example]');
+  if (button) track(() => EXAMPLES[Number(button.dataset.example)].run()).catch((e) => status(e.message));
+});
+
+// ------------------------------------------------------------------ the view in the URL
+
+// ?entity=id | ?path=a,b, plus lang=en, layers=policy, hide=KIND,… (entity kinds),
+// hideRelations=KIND,… (relation kinds): a link reopens the same view.
+function syncUrl() {
+  if (!state.ready) return;
+  const params = new URLSearchParams();
+  if (state.path) params.set('path', state.path.join(','));
+  else if (state.focus) params.set('entity', state.focus);
+  if (state.lang !== 'zh') params.set('lang', state.lang);
+  if (state.showPolicyLayer) params.set('layers', 'policy');
+  if (state.hiddenEntityKinds.size) params.set('hide', [...state.hiddenEntityKinds].join(','));
+  if (state.hiddenRelationKinds.size) params.set('hideRelations', [...state.hiddenRelationKinds].join(','));
+  const query = params.toString().replace(/%2C/g, ',');
+  const url = `${window.location.pathname}${query ? `?${query}` : ''}`;
+  if (url !== `${window.location.pathname}${window.location.search}`) history.replaceState(null, '', url);
+}
+
+// ------------------------------------------------------------------ collapsible side panels
+
+function setCollapsed(which, collapsed) {
+  document.body.classList.toggle(`${which}-collapsed`, collapsed);
+  $(`toggle-${which}`).classList.toggle('active', !collapsed);
+  $(`toggle-${which}`).setAttribute('aria-pressed', String(!collapsed));
+  cy.resize();
+}
+$('toggle-filters').addEventListener('click', () => setCollapsed('filters', !document.body.classList.contains('filters-collapsed')));
+$('toggle-panel').addEventListener('click', () => setCollapsed('panel', !document.body.classList.contains('panel-collapsed')));
+// On a laptop-sized window the filters start folded away, leaving the canvas most of the width.
+setCollapsed('filters', window.innerWidth < 1200);
+setCollapsed('panel', false);
+
+// ------------------------------------------------------------------ start
+
+{
+  const params = new URLSearchParams(window.location.search);
+  if (params.get('lang') === 'en') state.lang = 'en';
+  if (params.get('layers') === 'policy') state.showPolicyLayer = true;
+  const listed = (key, known) => (params.get(key) || '').split(',').filter((k) => known[k]);
+  listed('hide', KINDS).forEach((k) => state.hiddenEntityKinds.add(k));
+  listed('hideRelations', RELATIONS).forEach((k) => state.hiddenRelationKinds.add(k));
+  renderLanguage();
+  renderExamples();
+  state.ready = true;
+  const path = (params.get('path') || '').split(',').filter(Boolean);
+  const entity = params.get('entity');
+  const start = path.length === 2 ? () => findPath(path[0], path[1]) : entity ? () => show(entity) : () => defaultView();
+  track(start).catch((e) => status(e.message));
+}
