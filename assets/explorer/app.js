@@ -54,6 +54,12 @@ const TEXT = {
     layer: '图层', ECOSYSTEM: '生态层', POLICY: '政策层', basis: '依据', inferred: '推断',
     inferredTitle: '没有原文直接陈述，由名称、参考表或所属地区推断',
     dashedLegend: '虚线：推断的关系（原文未直接陈述）', policyShown: '已显示政策层',
+    more: (n, kind) => `+${n} 个${kind}`, moreTitle: '点击展开更多', steps: '步骤', from: '起点', to: '终点',
+    forward: '正向', backward: '反向', showEvidence: '全部证据', capped: (shown, total) => `显示 ${shown} / ${total} 个邻居（点击 “+N” 节点展开更多）`,
+    examples: '示例问题', defaultView: '高校共建网络：高校及其共建的研究院', loadingDefault: '加载高校共建网络…',
+    exNetwork: '高校与它们共建的研究院', exZju: '浙江大学共建了哪些机构？', exPath: '天津大学如何连到绍兴市？',
+    exShaoxing: '绍兴市有哪些创新平台？', toggleFilters: '筛选', togglePanel: '详情', districtLevel: '行政级别',
+    linkCopied: '链接已复制',
   },
   en: {
     subtitle: 'innovation ecosystem knowledge graph', searchPlaceholder: 'Search organisations, places, platforms… (Chinese, English, abbreviations)',
@@ -69,8 +75,55 @@ const TEXT = {
     layer: 'Layer', ECOSYSTEM: 'Ecosystem', POLICY: 'Policy', basis: 'Basis', inferred: 'inferred',
     inferredTitle: 'no quote states it: implied by a name, a reference table or the reporting region',
     dashedLegend: 'Dashed: inferred relation (no quote states it)', policyShown: 'policy layer shown',
+    more: (n, kind) => `+${n} more ${kind}`, moreTitle: 'click to show more', steps: 'Steps', from: 'from', to: 'to',
+    forward: 'forward', backward: 'backward', showEvidence: 'all evidence', capped: (shown, total) => `showing ${shown} of ${total} neighbours (click a “+N” node for more)`,
+    examples: 'Example questions', defaultView: 'Co-building network: universities and the institutes they co-built', loadingDefault: 'loading the co-building network…',
+    exNetwork: 'Universities and the institutes they co-built', exZju: 'What did Zhejiang University co-build?', exPath: 'How is Tianjin University linked to Shaoxing?',
+    exShaoxing: 'Which innovation platforms are in Shaoxing?', toggleFilters: 'Filters', togglePanel: 'Details', districtLevel: 'Level',
+    linkCopied: 'link copied',
   },
 };
+
+// English for the attribute values the sources give in Chinese (legal forms, levels, fields); a value
+// not listed here is shown as the sources state it.
+const VALUES_EN = {
+  事业单位: 'public institution', 民办非企业单位: 'private non-enterprise unit', 企业: 'enterprise',
+  PROVINCE: 'province', PREFECTURE_CITY: 'prefecture-level city', DISTRICT: 'district', COUNTY: 'county',
+  COUNTY_CITY: 'county-level city', MUNICIPALITY: 'municipality',
+  人工智能: 'artificial intelligence', 集成电路: 'integrated circuits', 半导体材料: 'semiconductor materials',
+  生物医药: 'biomedicine', 地理信息: 'geographic information', 车联网: 'connected vehicles', 储能: 'energy storage',
+  黄酒: 'Huangjiu (yellow wine)', 先进封装技术: 'advanced packaging', 工业控制: 'industrial control',
+  细胞基因治疗: 'cell and gene therapy', 现代医药: 'modern medicine', 精细化学品: 'fine chemicals', 新材料: 'new materials',
+  化工新材料: 'new chemical materials', 生命健康: 'life and health', 长三角一体化: 'Yangtze River Delta integration',
+  科技人才: 'S&T talent', 科技金融: 'S&T finance', 科创服务: 'innovation services', 镁材料: 'magnesium materials',
+  惯性约束聚变: 'inertial confinement fusion', 激光驱动器: 'laser drivers', 聚变能源: 'fusion energy',
+  工业废水: 'industrial wastewater', 近零排放: 'near-zero emissions', 资源化利用: 'resource recovery',
+  航空航天: 'aerospace', 集成电路专用设备与零部件: 'IC equipment and components', 智能物流装备: 'smart logistics equipment',
+  半导体光电: 'semiconductor optoelectronics', 新能源汽车: 'new-energy vehicles', 大数据中心: 'big-data centres',
+  '5G设施': '5G infrastructure', 工业互联网: 'industrial internet', 超高清视频编解码芯片: 'UHD video codec chips',
+  茶产业: 'tea industry', 数字文娱: 'digital entertainment', 化合物半导体: 'compound semiconductors',
+  MEMS技术: 'MEMS technology', 高端生物医药: 'high-end biomedicine', 新能源装备: 'new-energy equipment',
+  空间态势感知: 'space situational awareness', 第三代半导体: 'third-generation semiconductors', 催化: 'catalysis',
+  精细化工: 'fine chemical engineering', 先进材料: 'advanced materials', 动物医药: 'veterinary medicine',
+  智能制造: 'smart manufacturing', 县域创新发展: 'county innovation', 智能新能源汽车: 'smart new-energy vehicles',
+  航空发动机: 'aero engines', 光电子技术: 'optoelectronics', 宽禁带半导体: 'wide-bandgap semiconductors',
+  网络与数据安全: 'network and data security', 网络空间安全: 'cyberspace security', 安全专用芯片: 'security chips',
+  氢能: 'hydrogen energy', 太阳能: 'solar energy', 新能源: 'new energy', 数字经济: 'digital economy',
+  生物工程: 'bioengineering', 空天科技: 'aerospace technology', 物联网: 'internet of things', 茶叶: 'tea',
+  半导体: 'semiconductors', 现代纺织: 'modern textiles', 铜材精密制造: 'precision copper manufacturing',
+};
+
+// A value in the current language: English where known (areas by pattern), otherwise as stated.
+function valueText(value) {
+  if (value == null || state.lang === 'zh') return value;
+  if (VALUES_EN[value]) return VALUES_EN[value];
+  const area = String(value).match(/^(总建筑面积|占地面积|面积)?约?([\d.]+)(平方米|平方公里|亩)$/);
+  if (area) {
+    const unit = { 平方米: 'm²', 平方公里: 'km²', 亩: 'mu' }[area[3]];
+    return `${area[1] === '总建筑面积' ? 'total floor area ' : ''}${area[0].includes('约') ? 'about ' : ''}${area[2]} ${unit}`;
+  }
+  return value;
+}
 
 const state = {
   lang: 'zh',
@@ -94,14 +147,28 @@ const cy = cytoscape({
       selector: 'node',
       style: {
         label: 'data(display)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4,
-        'text-wrap': 'ellipsis', 'text-max-width': 140, width: 22, height: 22,
+        // Long labels end in an ellipsis (the full text shows on hover); labels hide when zoomed out so far
+        // that they would collide.
+        'text-wrap': 'ellipsis', 'text-max-width': 110, width: 22, height: 22, 'min-zoomed-font-size': 8,
         'background-color': (n) => (KINDS[n.data('kind')] || {}).color || '#999',
         'border-width': 0, color: '#1f2933', 'text-outline-color': '#fff', 'text-outline-width': 2,
       },
     },
     { selector: 'node[layer = "POLICY"]', style: { shape: 'round-rectangle', width: 20, height: 16 } },
-    { selector: 'node.expanded', style: { 'border-width': 3, 'border-color': '#1f2933' } },
-    { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#f2c94c' } },
+    // Minor nodes (leaves of a crowded view) show their label only when zoomed in.
+    { selector: 'node.minor', style: { 'min-zoomed-font-size': 13 } },
+    { selector: 'node.label-hidden', style: { 'text-opacity': 0 } },
+    { selector: 'node.expanded', style: { 'border-width': 3, 'border-color': '#1f2933', 'min-zoomed-font-size': 0, 'font-weight': 600 } },
+    {
+      selector: 'node.group',
+      style: {
+        shape: 'round-rectangle', width: 'label', height: 18, padding: 6, 'background-color': '#fff',
+        'border-width': 2, 'border-style': 'dashed', 'border-color': (n) => (KINDS[n.data('kind')] || {}).color || '#999',
+        'text-valign': 'center', 'text-margin-y': 0, 'font-size': 10, color: '#334e68', 'text-outline-width': 0,
+        'min-zoomed-font-size': 0, 'text-max-width': 200,
+      },
+    },
+    { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#f2c94c', 'text-opacity': 1, 'min-zoomed-font-size': 0 } },
     { selector: ':parent', style: { 'background-opacity': 0.08, 'text-valign': 'top', shape: 'round-rectangle' } },
     {
       selector: 'edge',
@@ -109,7 +176,7 @@ const cy = cytoscape({
         width: 2, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'arrow-scale': 0.9,
         'line-color': (e) => (RELATIONS[e.data('kind')] || {}).color || '#bbb',
         'target-arrow-color': (e) => (RELATIONS[e.data('kind')] || {}).color || '#bbb',
-        label: 'data(display)', 'font-size': 9, color: '#52606d', 'text-rotation': 'autorotate',
+        label: 'data(display)', 'font-size': 9, color: '#52606d', 'text-rotation': 'autorotate', 'min-zoomed-font-size': 10,
         'text-background-color': '#fff', 'text-background-opacity': 0.8, 'text-background-padding': 1,
       },
     },
@@ -117,7 +184,33 @@ const cy = cytoscape({
     { selector: 'edge.COOPERATES_WITH', style: { 'target-arrow-shape': 'none' } },
     { selector: 'edge[?inferred]', style: { 'line-style': 'dashed', 'line-dash-pattern': [6, 4] } },
     { selector: 'edge:selected', style: { width: 4, 'line-color': '#f2c94c', 'target-arrow-color': '#f2c94c' } },
-    { selector: '.path', style: { 'border-width': 4, 'border-color': '#f2c94c', width: 5, 'line-color': '#f2c94c', 'target-arrow-color': '#f2c94c' } },
+    { selector: 'edge.quiet', style: { 'text-opacity': 0 } },
+    { selector: 'edge.quiet:selected', style: { 'text-opacity': 1 } },
+    { selector: 'edge.group-link', style: { 'line-style': 'dotted', 'line-color': '#bcccdc', 'target-arrow-shape': 'none', width: 1.5, label: '' } },
+    // A found path: its nodes larger with a thick amber ring, its edges thick and amber, labels always on.
+    {
+      selector: 'node.path',
+      style: {
+        width: 34, height: 34, 'border-width': 5, 'border-color': '#e6a700', 'z-index': 20,
+        'min-zoomed-font-size': 0, 'font-size': 12, 'font-weight': 700,
+      },
+    },
+    {
+      selector: 'edge.path',
+      style: {
+        width: 6, 'line-color': '#e67e22', 'target-arrow-color': '#e67e22', 'arrow-scale': 1.3, 'z-index': 20,
+        'min-zoomed-font-size': 0, 'font-size': 11, color: '#8a4b08', 'text-opacity': 1,
+      },
+    },
+    // Hovered: the full label, above everything, whatever the zoom.
+    {
+      selector: 'node.hover',
+      style: {
+        label: 'data(full)', 'text-wrap': 'wrap', 'text-max-width': 260, 'min-zoomed-font-size': 0, 'z-index': 99, 'text-opacity': 1,
+        'font-size': 12, 'text-background-color': '#fff', 'text-background-opacity': 0.95, 'text-background-padding': 2,
+      },
+    },
+    { selector: 'edge.hover', style: { 'min-zoomed-font-size': 0, 'z-index': 99, width: 4, 'text-opacity': 1 } },
     { selector: '.filtered', style: { display: 'none' } },
   ],
 });
@@ -152,8 +245,50 @@ function relationLabel(kind) {
 }
 
 function decorate(element) {
-  if (element.isNode()) element.data('display', labelOf(element.data()));
-  else element.data('display', relationLabel(element.data('kind')));
+  if (element.hasClass('group')) {
+    const kind = KINDS[element.data('kind')] || {};
+    const text = t('more')(element.data('count'), kind[state.lang] || element.data('kind'));
+    element.data({ display: text, full: text });
+  } else if (element.isNode()) {
+    element.data({ display: labelOf(element.data()), full: labelOf(element.data()) });
+  } else if (element.hasClass('group-link')) {
+    element.data('display', '');
+  } else {
+    element.data('display', relationLabel(element.data('kind')));
+  }
+}
+
+// Hides the labels that would overlap a more important one (path, expanded, selected, groups, then by
+// degree); a hidden label shows on hover. Labels scale with the zoom, so overlaps depend on the layout
+// only: this runs after each layout and drag.
+function declutterLabels() {
+  const rank = (n) => (n.hasClass('path') ? 4e6 : 0) + (n.hasClass('expanded') ? 2e6 : 0) + (n.selected() ? 1e6 : 0)
+    + (n.hasClass('group') ? 5e5 : 0) + n.degree(false);
+  const nodes = cy.nodes(':visible').sort((a, b) => rank(b) - rank(a) || a.id().localeCompare(b.id()));
+  cy.batch(() => cy.nodes().removeClass('label-hidden'));
+  const placed = [];
+  const hidden = [];
+  nodes.forEach((n) => {
+    const box = n.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
+    if (!box.w) return;
+    const clash = placed.some((p) => box.x1 < p.x2 && box.x2 > p.x1 && box.y1 < p.y2 && box.y2 > p.y1);
+    if (clash && rank(n) < 2e6) hidden.push(n); else placed.push(box);
+  });
+  cy.batch(() => hidden.forEach((n) => n.addClass('label-hidden')));
+}
+cy.on('free', 'node', () => declutterLabels());
+
+// In a crowded view, leaves (one tie on the canvas) are minor: their labels wait for the zoom.
+function markMinor() {
+  const crowded = cy.nodes(':visible').length > 25;
+  cy.batch(() => cy.nodes().forEach((n) => {
+    // a satellite: one tie, to a node with many
+    const satellite = n.degree(false) <= 1 && n.neighborhood('node').some((m) => m.degree(false) > 3);
+    n.toggleClass('minor', crowded && satellite && !n.hasClass('group') && !state.expanded.has(n.id()));
+  }));
+  // Many edges: their labels show on hover, on selection and on a path only.
+  const quiet = cy.edges(':visible').length > 20;
+  cy.batch(() => cy.edges().forEach((e) => e.toggleClass('quiet', quiet)));
 }
 
 function isPolicyLayer(node) {
@@ -175,6 +310,8 @@ function applyFilters() {
     cy.edges().forEach((e) => e.toggleClass('filtered', state.hiddenRelationKinds.has(e.data('kind'))));
   });
   renderLayerToggle();
+  markMinor();
+  syncUrl();
 }
 
 // The switch's label says how many nodes on the canvas it hides at this moment.
@@ -190,41 +327,145 @@ function setPolicyLayer(on) {
   applyFilters();
 }
 
+// Every edge fetched so far, by id: an edge joins the canvas as soon as both its ends are on it.
+const knownEdges = new Map();
+// The neighbours an expansion held back, by group node id: { hub, kind, layer, nodes: [element] }.
+const heldBack = new Map();
+// How many new neighbours one expansion (or one click on a "+N" group) adds, per layer.
+const EXPANSION_CAP = 15;
+window.EXPANSION_CAP = EXPANSION_CAP;
+
 // Adds Cytoscape elements ({nodes, edges}) that are not on the canvas yet; returns the new ones.
 function addElements(elements) {
+  for (const edge of elements.edges || []) knownEdges.set(edge.data.id, edge);
   const added = cy.collection();
-  for (const group of ['nodes', 'edges']) {
-    const fresh = [];
-    for (const element of elements[group] || []) {
-      if (cy.getElementById(element.data.id).nonempty()) continue;
-      if (group === 'edges' && (cy.getElementById(element.data.source).empty() || cy.getElementById(element.data.target).empty())) continue;
-      const { parent, ...data } = element.data;
-      fresh.push({ group, data, classes: element.classes });
-    }
-    // Nodes go in first so that the edges between them find their ends.
-    added.merge(cy.add(fresh));
+  const fresh = [];
+  for (const element of elements.nodes || []) {
+    if (cy.getElementById(element.data.id).nonempty()) continue;
+    const { parent, ...data } = element.data;
+    fresh.push({ group: 'nodes', data, classes: element.classes });
+    releaseHeld(element.data.id);
   }
+  added.merge(cy.add(fresh));
+  // Nodes go in first so that the edges between them find their ends.
+  const edges = [];
+  for (const element of knownEdges.values()) {
+    if (cy.getElementById(element.data.id).nonempty()) continue;
+    if (cy.getElementById(element.data.source).empty() || cy.getElementById(element.data.target).empty()) continue;
+    const { parent, ...data } = element.data;
+    edges.push({ group: 'edges', data, classes: element.classes });
+  }
+  added.merge(cy.add(edges));
   added.forEach(decorate);
   applyFilters();
   return added;
 }
 
-function layout(focus) {
-  cy.resize();
-  const options = { name: 'fcose', animate: true, animationDuration: 400, randomize: false, nodeRepulsion: 6000, idealEdgeLength: 90, fit: true, padding: 40 };
-  const run = cy.layout(options);
-  const done = new Promise((resolve) => run.one('layoutstop', resolve));
-  run.run();
-  return done.then(() => { if (focus) cy.getElementById(focus).select(); });
+// A node that joins the canvas leaves any "+N" group that held it back.
+function releaseHeld(id) {
+  for (const [groupId, group] of heldBack) {
+    const before = group.nodes.length;
+    group.nodes = group.nodes.filter((n) => n.data.id !== id);
+    if (group.nodes.length !== before) updateGroup(groupId);
+  }
 }
 
-// Places new nodes on a circle around `center` so that the incremental layout starts untangled.
+function updateGroup(groupId) {
+  const group = heldBack.get(groupId);
+  const node = cy.getElementById(groupId);
+  if (!group || !group.nodes.length) { heldBack.delete(groupId); node.remove(); return; }
+  if (node.nonempty()) { node.data('count', group.nodes.length); decorate(node); }
+}
+
+function layerOf(element) {
+  return element.data.layer || (POLICY_LAYER_KINDS.has(element.data.kind) ? 'POLICY' : 'ECOSYSTEM');
+}
+
+// Splits the new neighbours of `hub` into those shown now (per layer, the EXPANSION_CAP with most ties
+// in the fetched neighbourhood, then by id) and those held back in one "+N" group node per kind.
+function capExpansion(hub, body) {
+  const ties = new Map();
+  for (const e of body.edges || []) {
+    ties.set(e.data.source, (ties.get(e.data.source) || 0) + 1);
+    ties.set(e.data.target, (ties.get(e.data.target) || 0) + 1);
+  }
+  const fresh = (body.nodes || []).filter((n) => n.data.id !== hub && cy.getElementById(n.data.id).empty());
+  const shown = (body.nodes || []).filter((n) => n.data.id === hub);
+  const held = [];
+  const byLayer = new Map();
+  for (const n of fresh) byLayer.set(layerOf(n), [...(byLayer.get(layerOf(n)) || []), n]);
+  for (const nodes of byLayer.values()) {
+    nodes.sort((x, y) => (ties.get(y.data.id) || 0) - (ties.get(x.data.id) || 0) || x.data.id.localeCompare(y.data.id));
+    shown.push(...nodes.slice(0, EXPANSION_CAP));
+    held.push(...nodes.slice(EXPANSION_CAP));
+  }
+  return { shown, held, total: fresh.length };
+}
+
+function addGroups(hub, held) {
+  const byKind = new Map();
+  for (const n of held) byKind.set(n.data.kind, [...(byKind.get(n.data.kind) || []), n]);
+  const groups = [];
+  for (const [kind, nodes] of byKind) {
+    const id = `more/${hub}/${kind}`;
+    heldBack.set(id, { hub, kind, nodes });
+    if (cy.getElementById(id).nonempty()) { updateGroup(id); continue; }
+    groups.push({ group: 'nodes', data: { id, kind, layer: layerOf(nodes[0]), count: nodes.length, hub, isGroup: true }, classes: 'group' });
+    groups.push({ group: 'edges', data: { id: `${id}/link`, source: hub, target: id, kind: 'MORE' }, classes: 'group-link' });
+  }
+  const added = cy.add(groups);
+  added.forEach(decorate);
+  applyFilters();
+  return added.nodes();
+}
+
+// Lays out only `fresh` nodes: the others stay where they are (fcose's fixed-node constraint), so
+// that adding nodes never reshuffles the view. Without `fresh`, lays out everything.
+function layout(focus, fresh) {
+  cy.resize();
+  const eles = cy.elements().not('.filtered');
+  const options = { name: 'fcose', animate: true, animationDuration: 400, nodeRepulsion: 9000, idealEdgeLength: 110, padding: 40 };
+  if (fresh) {
+    const movable = new Set(fresh.map((n) => n.id()));
+    const fixed = eles.nodes().filter((n) => !movable.has(n.id()))
+      .map((n) => ({ nodeId: n.id(), position: { ...n.position() } }));
+    Object.assign(options, { randomize: false, fit: false, fixedNodeConstraint: fixed.length ? fixed : undefined });
+  } else {
+    Object.assign(options, { randomize: true, fit: true });
+  }
+  const run = eles.layout(options);
+  const done = new Promise((resolve) => run.one('layoutstop', resolve));
+  run.run();
+  return done.then(async () => {
+    declutterLabels();
+    if (fresh) {
+      const view = fresh.union(focus ? cy.getElementById(focus) : cy.collection()).filter(':visible');
+      const all = cy.elements(':visible');
+      // Fit everything if it still reads well, otherwise the new part.
+      const target = all.nodes().length <= 60 ? all : view.closedNeighborhood();
+      if (target.nonempty()) await cy.animation({ fit: { eles: target, padding: 40 }, duration: 250 }).play().promise();
+    }
+    if (focus) cy.getElementById(focus).select();
+  });
+}
+
+// Places new nodes on a ring around `center`, on the side away from the rest of the view, so that the
+// incremental layout starts untangled.
 function placeAround(center, nodes) {
-  const origin = center.nonempty() ? center.position() : { x: 0, y: 0 };
+  const origin = center.nonempty() ? { ...center.position() } : { x: 0, y: 0 };
   const fresh = nodes.filter((n) => n.id() !== center.id());
-  const radius = 80 + 12 * fresh.length;
+  if (!fresh.length) return;
+  const others = cy.nodes().not(fresh).not(center);
+  let away = 0;
+  let arc = 2 * Math.PI;
+  if (others.nonempty()) {
+    const box = others.boundingBox();
+    const mid = { x: (box.x1 + box.x2) / 2, y: (box.y1 + box.y2) / 2 };
+    if (Math.hypot(origin.x - mid.x, origin.y - mid.y) > 20) { away = Math.atan2(origin.y - mid.y, origin.x - mid.x); arc = 1.4 * Math.PI; }
+  }
+  const radius = 90 + 6 * fresh.length;
   fresh.forEach((node, i) => {
-    const angle = (2 * Math.PI * i) / Math.max(fresh.length, 1);
+    const angle = away - arc / 2 + arc * (fresh.length === 1 ? 0.5 : (arc < 2 * Math.PI ? i / (fresh.length - 1) : i / fresh.length));
     node.position({ x: origin.x + radius * Math.cos(angle), y: origin.y + radius * Math.sin(angle) });
   });
 }
@@ -234,12 +475,44 @@ async function expand(id) {
   const response = await fetch(`/api/subgraph?ids=${encodeURIComponent(id)}&depth=1&limit=200&format=cytoscape`);
   const body = await response.json();
   if (!response.ok) { status(body.error ? body.error.message : response.statusText); return; }
-  const added = addElements(body);
-  placeAround(cy.getElementById(id), added.nodes());
-  cy.getElementById(id).addClass('expanded');
+  const { shown, held } = capExpansion(id, body);
+  const added = addElements({ nodes: shown, edges: body.edges });
+  for (const n of held) releaseHeld(n.data.id);
+  const groups = addGroups(id, held);
+  const fresh = added.nodes().union(groups).filter((n) => n.id() !== id);
+  const hub = cy.getElementById(id);
+  const wasThere = hub.nonempty() && !added.contains(hub);
+  const rest = cy.nodes().not(fresh).not(hub);
+  if (!wasThere && rest.nonempty()) {
+    // A new hub goes beside what is already drawn.
+    const box = rest.boundingBox();
+    hub.position({ x: box.x2 + 260, y: (box.y1 + box.y2) / 2 });
+  }
+  placeAround(hub, fresh);
+  hub.addClass('expanded');
   state.expanded.add(id);
-  await layout(id);
-  status(body.truncated ? body.reason : '');
+  markMinor();
+  // Only the new neighbours move; a new hub stays where it was put, beside the rest.
+  await layout(id, cy.nodes().length > fresh.length + 1 ? fresh : undefined);
+  // Counted over what the layer switch lets through, so that the numbers match what is drawn.
+  const through = (n) => state.showPolicyLayer || layerOf(n) !== 'POLICY';
+  const shownCount = shown.filter((n) => n.data.id !== id && through(n)).length;
+  const heldCount = held.filter(through).length;
+  status(heldCount ? t('capped')(shownCount, shownCount + heldCount) : (body.truncated ? body.reason : ''));
+}
+
+// A click on a "+N" group node shows the next EXPANSION_CAP of the neighbours it holds.
+async function expandGroup(groupId) {
+  const group = heldBack.get(groupId);
+  if (!group) return;
+  const next = group.nodes.slice(0, EXPANSION_CAP);
+  const node = cy.getElementById(groupId);
+  const anchor = { ...node.position() };
+  const added = addElements({ nodes: next, edges: [] }).nodes();
+  added.positions(() => ({ x: anchor.x + (Math.random() - 0.5) * 60, y: anchor.y + (Math.random() - 0.5) * 60 }));
+  placeAround(cy.getElementById(group.hub), added);
+  markMinor();
+  await layout(undefined, added);
 }
 
 function collapse(id) {
@@ -252,7 +525,9 @@ function collapse(id) {
     const keptBy = other.neighborhood('node').filter((n) => n.id() !== id && state.expanded.has(n.id()));
     if (keptBy.empty()) other.remove();
   });
+  for (const [groupId, group] of heldBack) if (group.hub === id) { heldBack.delete(groupId); cy.getElementById(groupId).remove(); }
   renderLayerToggle();
+  markMinor();
 }
 
 // `window.busy` counts UI work in flight (fetches, layouts, animations); tests wait for it to be 0.
@@ -264,7 +539,9 @@ async function track(work) {
 
 async function show(id) {
   return track(async () => {
-    if (cy.getElementById(id).empty()) await expand(id);
+    if (!state.expanded.has(id)) await expand(id);
+    state.focus = id;
+    state.path = null;
     cy.elements().unselect();
     const node = cy.getElementById(id);
     // Asked for by name: a policy-layer entity cannot stay hidden, so switch its layer on.
@@ -272,6 +549,7 @@ async function show(id) {
     node.select();
     await cy.animation({ fit: { eles: node.closedNeighborhood(), padding: 50 }, duration: 300 }).play().promise();
     await showEntity(id);
+    syncUrl();
   });
 }
 
@@ -295,13 +573,14 @@ async function showEntity(id) {
   const rows = [
     [t('kind'), kind[state.lang] || e.kind],
     [t('layer'), e.layer ? t(e.layer) : ''],
-    [t('aliases'), e.aliases.join('、')],
+    [t('aliases'), e.aliases.join(state.lang === 'zh' ? '、' : ', ')],
     [t('description'), e.description],
     [t('established'), e.established],
-    [t('legalForm'), e.legalForm],
-    [t('area'), e.area],
-    [t('focus'), e.focus.join('、')],
+    [t('legalForm'), valueText(e.legalForm)],
+    [t('area'), valueText(e.area)],
+    [t('focus'), e.focus.map(valueText).join(state.lang === 'zh' ? '、' : ', ')],
     [t('code'), e.districtCode],
+    [t('districtLevel'), e.districtLevel ? (state.lang === 'zh' ? ({ PROVINCE: '省级', PREFECTURE_CITY: '地级市', DISTRICT: '市辖区', COUNTY: '县', COUNTY_CITY: '县级市', MUNICIPALITY: '直辖市' }[e.districtLevel] || e.districtLevel) : valueText(e.districtLevel)) : ''],
   ].filter(([, v]) => v);
   const relations = e.relations.map((r) => {
     const outgoing = r.source.id === e.id;
@@ -313,7 +592,7 @@ async function showEntity(id) {
       · <a data-relation="${escape(r.id)}">${t('evidence')}</a>${inferredTag(r)}</li>`;
   }).join('');
   $('panel').innerHTML = `
-    <h3>${escape(e.name)}</h3><div class="en">${escape(e.nameEn || '')}</div>
+    <h3>${escape(state.lang === 'zh' ? e.name : (e.nameEn || e.name))}</h3><div class="en">${escape(state.lang === 'zh' ? (e.nameEn || '') : e.name)}</div>
     <dl>${rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join('')}</dl>
     <h2>${t('relations')} (${e.relations.length})</h2><ul>${relations}</ul>`;
   $('panel').scrollTop = 0;
@@ -330,7 +609,7 @@ function quoteText(evidence) {
 
 function basisNote(evidence) {
   const basis = BASES[evidence.basis];
-  return basis ? `<div class="basis" data-basis="${escape(evidence.basis)}">${t('basis')}：${escape(basis[state.lang])}</div>` : '';
+  return basis ? `<div class="basis" data-basis="${escape(evidence.basis)}">${t('basis')}${state.lang === 'zh' ? '：' : ': '}${escape(basis[state.lang])}</div>` : '';
 }
 
 async function showRelation(id) {
@@ -410,12 +689,21 @@ function pick(id) {
 
 cy.on('tap', 'node', (event) => track(async () => {
   const id = event.target.id();
+  if (event.target.hasClass('group')) { await expandGroup(id); return; }
   if (state.pathMode) { await choosePathEnd(id); return; }
   if (state.expanded.has(id)) collapse(id);
   else await expand(id);
+  state.focus = id;
+  state.path = null;
+  syncUrl();
   await showEntity(id);
 }).catch((e) => status(e.message)));
-cy.on('tap', 'edge', (event) => track(() => showRelation(event.target.id())).catch((e) => status(e.message)));
+cy.on('tap', 'edge', (event) => {
+  if (event.target.hasClass('group-link')) return;
+  track(() => showRelation(event.target.id())).catch((e) => status(e.message));
+});
+cy.on('mouseover', 'node, edge', (event) => event.target.addClass('hover'));
+cy.on('mouseout', 'node, edge', (event) => event.target.removeClass('hover'));
 
 // ------------------------------------------------------------------ path mode
 
@@ -435,15 +723,27 @@ async function choosePathEnd(id) {
     status(t('pathEnd'));
     return;
   }
-  const data = await graphql(`query($from: ID!, $to: ID!) { shortestPath(from: $from, to: $to, maxDepth: 6) {
-      length entities { id kind layer name nameEn } relations { id kind inferred source { id } target { id } } } }`,
-  { from: state.pathStart, to: id });
+  const from = state.pathStart;
   state.pathStart = null;
   state.pathMode = false;
   $('path-mode').classList.remove('active');
+  await findPath(from, id);
+}
+
+// Draws the shortest path between two entities and lists each step with its relation and evidence.
+async function findPath(from, to) {
+  const data = await graphql(`query($from: ID!, $to: ID!) { shortestPath(from: $from, to: $to, maxDepth: 6) {
+      length entities { id kind layer name nameEn }
+      relations { id kind inferred year source { id } target { id }
+        evidence { quote basis document { id title titleEn date publisher } } } } }`,
+  { from, to });
   const path = data.shortestPath;
+  state.path = [from, to];
+  state.focus = null;
+  syncUrl();
   if (!path) { status(t('noPath')); return; }
-  addElements({
+  const before = new Set(cy.nodes().map((n) => n.id()));
+  const added = addElements({
     nodes: path.entities.map((e) => ({ data: { id: e.id, label: e.name, labelEn: e.nameEn, kind: e.kind, layer: e.layer }, classes: e.kind })),
     edges: path.relations.map((r) => ({ data: { id: r.id, source: r.source.id, target: r.target.id, kind: r.kind, label: r.kind, inferred: r.inferred }, classes: r.kind })),
   });
@@ -451,11 +751,46 @@ async function choosePathEnd(id) {
   path.entities.forEach((e) => cy.getElementById(e.id).addClass('path'));
   path.relations.forEach((r) => cy.getElementById(r.id).addClass('path'));
   applyFilters(); // a path through the policy layer stays visible while the layer is off
-  await layout();
+  const fresh = added.nodes();
+  // New path nodes start next to the path neighbour already drawn.
+  path.entities.forEach((e, i) => {
+    const node = cy.getElementById(e.id);
+    if (before.has(e.id)) return;
+    const near = path.entities.slice(0, i).reverse().concat(path.entities.slice(i + 1)).find((x) => before.has(x.id));
+    const p = near ? cy.getElementById(near.id).position() : { x: 0, y: 0 };
+    node.position({ x: p.x + 120 + 40 * i, y: p.y + 60 * ((i % 2) ? 1 : -1) });
+  });
+  if (before.size) await layout(undefined, fresh);
+  else await layout();
+  const pathEles = cy.elements('.path');
+  await cy.animation({ fit: { eles: pathEles, padding: 60 }, duration: 250 }).play().promise();
+  if (cy.zoom() > 1.3) { cy.zoom(1.3); cy.center(pathEles); }
   status(`${t('pathFound')}: ${path.length}`);
-  $('panel').innerHTML = `<h2>${t('pathFound')} (${path.length})</h2><ol>${path.entities
-    .map((e) => `<li><a data-entity="${escape(e.id)}">${escape(state.lang === 'zh' ? e.name : (e.nameEn || e.name))}</a></li>`)
-    .join('')}</ol>`;
+  renderPath(path);
+}
+
+function renderPath(path) {
+  const name = (x) => (state.lang === 'zh' ? x.name : (x.nameEn || x.name));
+  const entity = (e) => `<a data-entity="${escape(e.id)}" class="step-entity">${escape(name(e))}</a>
+    <span class="kind-tag" style="background:${(KINDS[e.kind] || {}).color}">${escape((KINDS[e.kind] || {})[state.lang] || e.kind)}</span>`;
+  const steps = path.relations.map((r, i) => {
+    const forward = r.source.id === path.entities[i].id;
+    const arrow = forward ? '↓' : '↑';
+    const evidence = r.evidence.slice(0, 2).map((ev) => `${basisNote(ev)}
+      <blockquote class="evidence${ev.basis && ev.basis !== 'STATED' ? ' inferred-evidence' : ''}">${escape(quoteText(ev))}</blockquote>
+      <div class="source">${escape(state.lang === 'zh' ? ev.document.title : (ev.document.titleEn || ev.document.title))} · ${escape(ev.document.date || '')}</div>`).join('');
+    return `<li class="step-relation" data-step="${i}">
+      <div class="relation-line"><span class="arrow">${arrow}</span>
+        <b>${escape(relationLabel(r.kind))}</b> <code>${escape(r.kind)}</code>
+        <span class="direction">${forward ? t('forward') : t('backward')}: ${escape(name(forward ? path.entities[i] : path.entities[i + 1]))} —${escape(relationLabel(r.kind))}→ ${escape(name(forward ? path.entities[i + 1] : path.entities[i]))}</span>${r.year ? ` · ${r.year}` : ''}${inferredTag(r)}
+        · <a data-relation="${escape(r.id)}">${t('showEvidence')} (${r.evidence.length})</a></div>
+      ${evidence}</li>
+      <li class="step-node">${entity(path.entities[i + 1])}</li>`;
+  }).join('');
+  $('panel').innerHTML = `<h2>${t('pathFound')} (${path.length})</h2>
+    <ol class="path-steps"><li class="step-node">${entity(path.entities[0])}</li>${steps}</ol>`;
+  $('panel').scrollTop = 0;
+  state.lastPath = path;
 }
 
 // ------------------------------------------------------------------ filters, legend, language, export
@@ -472,8 +807,11 @@ function renderFilters() {
 $('filters').addEventListener('change', (event) => {
   if (event.target.id === 'policy-layer') {
     setPolicyLayer(event.target.checked);
-    // Shown nodes need places among the others; hidden ones leave room.
-    track(() => layout()).catch((e) => status(e.message));
+    // Shown nodes find places among the others, which stay where they are; hidden ones leave room.
+    if (event.target.checked) {
+      const shown = cy.nodes().filter((n) => isPolicyLayer(n) && !n.hasClass('filtered'));
+      if (shown.nonempty() && shown.length < cy.nodes(':visible').length) track(() => layout(undefined, shown)).catch((e) => status(e.message));
+    }
     return;
   }
   const { entityKind, relationKind } = event.target.dataset;
@@ -490,6 +828,7 @@ function renderLanguage() {
   document.querySelectorAll('[data-i18n-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
   $('language').textContent = state.lang === 'zh' ? 'EN' : '中文';
   cy.elements().forEach(decorate);
+  declutterLabels();
   renderFilters();
   renderLayerToggle();
 }
@@ -497,6 +836,9 @@ function renderLanguage() {
 $('language').addEventListener('click', () => {
   state.lang = state.lang === 'zh' ? 'en' : 'zh';
   renderLanguage();
+  syncUrl();
+  if ($('panel').querySelector('.path-steps') && state.lastPath) { renderPath(state.lastPath); return; }
+  if ($('panel').querySelector('.examples')) { renderExamples(); return; }
   const selected = cy.$(':selected');
   if (selected.nonempty()) (selected.isNode() ? showEntity(selected.id()) : showRelation(selected.id()));
 });
@@ -517,8 +859,98 @@ $('export-json').addEventListener('click', () => {
 });
 $('fit').addEventListener('click', () => { cy.resize(); cy.fit(undefined, 40); });
 window.addEventListener('resize', () => cy.resize());
-$('clear').addEventListener('click', () => { cy.elements().remove(); state.expanded.clear(); renderLayerToggle(); });
+$('clear').addEventListener('click', () => {
+  cy.elements().remove(); state.expanded.clear(); heldBack.clear(); state.focus = null; state.path = null;
+  renderLayerToggle(); syncUrl(); renderExamples();
+});
 
-renderLanguage();
-const start = new URLSearchParams(window.location.search).get('entity');
-if (start) show(start).catch((e) => status(e.message));
+// ------------------------------------------------------------------ default view and examples
+
+// The co-building network: universities and what they co-built (CO_BUILT_BY), without the
+// universities that co-built nothing.
+async function defaultView() {
+  status(t('loadingDefault'));
+  const data = await graphql('{ entities(kinds: [UNIVERSITY], first: 200) { edges { node { id } } } }');
+  const ids = data.entities.edges.map((e) => e.node.id);
+  if (!ids.length) { status(''); return; }
+  const response = await fetch(`/api/subgraph?ids=${ids.map(encodeURIComponent).join(',')}&depth=1&relations=CO_BUILT_BY&limit=400&format=cytoscape`);
+  const body = await response.json();
+  if (!response.ok) { status(body.error ? body.error.message : response.statusText); return; }
+  const tied = new Set(body.edges.flatMap((e) => [e.data.source, e.data.target]));
+  addElements({ nodes: body.nodes.filter((n) => tied.has(n.data.id)), edges: body.edges });
+  state.focus = null;
+  state.path = null;
+  markMinor();
+  await layout();
+  status(t('defaultView'));
+  syncUrl();
+}
+
+const EXAMPLES = [
+  { key: 'exNetwork', run: () => { cy.elements().remove(); state.expanded.clear(); heldBack.clear(); return defaultView(); } },
+  { key: 'exZju', run: () => show('zhejiang-university') },
+  { key: 'exPath', run: () => findPath('tianjin-university', 'shaoxing-city') },
+  { key: 'exShaoxing', run: () => show('shaoxing-city') },
+];
+
+function renderExamples() {
+  $('panel').innerHTML = `<p class="hint">${escape(t('panelHint'))}</p>
+    <h2>${escape(t('examples'))}</h2>
+    <ul class="examples">${EXAMPLES.map((x, i) => `<li><button type="button" data-example="${i}">${escape(t(x.key))}</button></li>`).join('')}</ul>
+    <p class="hint">${escape(t('hint'))}</p>`;
+}
+
+$('panel').addEventListener('click', (event) => {
+  const button = event.target.closest('[data-example]');
+  if (button) track(() => EXAMPLES[Number(button.dataset.example)].run()).catch((e) => status(e.message));
+});
+
+// ------------------------------------------------------------------ the view in the URL
+
+// ?entity=id | ?path=a,b, plus lang=en, layers=policy, hide=KIND,… (entity kinds),
+// hideRelations=KIND,… (relation kinds): a link reopens the same view.
+function syncUrl() {
+  if (!state.ready) return;
+  const params = new URLSearchParams();
+  if (state.path) params.set('path', state.path.join(','));
+  else if (state.focus) params.set('entity', state.focus);
+  if (state.lang !== 'zh') params.set('lang', state.lang);
+  if (state.showPolicyLayer) params.set('layers', 'policy');
+  if (state.hiddenEntityKinds.size) params.set('hide', [...state.hiddenEntityKinds].join(','));
+  if (state.hiddenRelationKinds.size) params.set('hideRelations', [...state.hiddenRelationKinds].join(','));
+  const query = params.toString().replace(/%2C/g, ',');
+  const url = `${window.location.pathname}${query ? `?${query}` : ''}`;
+  if (url !== `${window.location.pathname}${window.location.search}`) history.replaceState(null, '', url);
+}
+
+// ------------------------------------------------------------------ collapsible side panels
+
+function setCollapsed(which, collapsed) {
+  document.body.classList.toggle(`${which}-collapsed`, collapsed);
+  $(`toggle-${which}`).classList.toggle('active', !collapsed);
+  $(`toggle-${which}`).setAttribute('aria-pressed', String(!collapsed));
+  cy.resize();
+}
+$('toggle-filters').addEventListener('click', () => setCollapsed('filters', !document.body.classList.contains('filters-collapsed')));
+$('toggle-panel').addEventListener('click', () => setCollapsed('panel', !document.body.classList.contains('panel-collapsed')));
+// On a laptop-sized window the filters start folded away, leaving the canvas most of the width.
+setCollapsed('filters', window.innerWidth < 1200);
+setCollapsed('panel', false);
+
+// ------------------------------------------------------------------ start
+
+{
+  const params = new URLSearchParams(window.location.search);
+  if (params.get('lang') === 'en') state.lang = 'en';
+  if (params.get('layers') === 'policy') state.showPolicyLayer = true;
+  const listed = (key, known) => (params.get(key) || '').split(',').filter((k) => known[k]);
+  listed('hide', KINDS).forEach((k) => state.hiddenEntityKinds.add(k));
+  listed('hideRelations', RELATIONS).forEach((k) => state.hiddenRelationKinds.add(k));
+  renderLanguage();
+  renderExamples();
+  state.ready = true;
+  const path = (params.get('path') || '').split(',').filter(Boolean);
+  const entity = params.get('entity');
+  const start = path.length === 2 ? () => findPath(path[0], path[1]) : entity ? () => show(entity) : () => defaultView();
+  track(start).catch((e) => status(e.message));
+}

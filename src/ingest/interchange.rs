@@ -761,6 +761,7 @@ fn graphml(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeErro
         ("year", "int"),
         ("documents", "string"),
         ("evidence", "string"),
+        ("symmetric", "boolean"),
     ] {
         let id = format!("e_{name}");
         empty(
@@ -804,6 +805,17 @@ fn graphml(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeErro
         let documents: Vec<&str> = r.evidence.iter().map(|e| e.document.as_str()).collect();
         data(&mut w, "e_documents", &documents.join(LIST_SEPARATOR))?;
         data(&mut w, "e_evidence", &evidence_json(r).to_string())?;
+        // COOPERATES_WITH is stored once and holds both ways: tools that want the API's measures
+        // add the reverse of every symmetric edge.
+        data(
+            &mut w,
+            "e_symmetric",
+            if r.kind.is_symmetric() {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
         w.write_event(Event::End(BytesEnd::new("edge")))?;
     }
     w.write_event(Event::End(BytesEnd::new("graph")))?;
@@ -868,18 +880,20 @@ fn gexf(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError> 
     w.write_event(Event::Start(
         BytesStart::new("attributes").with_attributes([("class", "edge"), ("mode", "static")]),
     ))?;
-    for (i, name) in ["kind", "relation_id", "documents", "evidence"]
-        .iter()
-        .enumerate()
+    for (i, (name, ty)) in [
+        ("kind", "string"),
+        ("relation_id", "string"),
+        ("documents", "string"),
+        ("evidence", "string"),
+        ("symmetric", "boolean"),
+    ]
+    .iter()
+    .enumerate()
     {
         empty(
             &mut w,
             "attribute",
-            &[
-                ("id", &format!("e{i}")),
-                ("title", name),
-                ("type", "string"),
-            ],
+            &[("id", &format!("e{i}")), ("title", name), ("type", ty)],
         )?;
     }
     w.write_event(Event::End(BytesEnd::new("attributes")))?;
@@ -924,6 +938,7 @@ fn gexf(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError> 
             id.clone(),
             documents.join(LIST_SEPARATOR),
             evidence_json(r).to_string(),
+            r.kind.is_symmetric().to_string(),
         ];
         for (i, value) in values.iter().enumerate() {
             empty(

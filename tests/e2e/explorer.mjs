@@ -2,7 +2,12 @@
 // start the server, search 浙江大学, expand it, click a CO_BUILT_BY edge, read its evidence quote;
 // check the policy-layer switch (off by default, counts what it hides, shows the layer when checked)
 // around 绍兴市; check that an inferred relation (天津大学 LOCATED_IN 天津市, from the reference table)
-// is drawn dashed and its evidence names its basis; save a screenshot.
+// is drawn dashed and its evidence names its basis; save a screenshot. Issue 14: the page opens on the
+// co-building network with example questions; expanding the hub 绍兴市 adds at most the cap per layer
+// plus "+N more <kind>" group nodes and moves nothing already drawn; a path's nodes are drawn large and
+// its panel lists each step's relation and evidence; English mode has no Chinese in the toast, panels
+// or values; at 1024 px the side panels fold, and ?entity=… (with filters) reloads to the same view.
+// Saves docs/explorer-{default,hub,path,english,1024}.png.
 // Run from the repository root after `cargo build`:
 //   node tests/e2e/explorer.mjs [screenshot.png]
 // Environment: INNOGRAPH_BIN (default target/debug/innograph), CHROMIUM (default /usr/bin/chromium),
@@ -39,13 +44,18 @@ const browser = await chromium.launch({
     '--disable-component-update', '--disable-sync'],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
   const problems = [];
   globalThis.problems = problems;
-  page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
-  if (process.env.EXPLORER_ASSETS) {
+  // A page with the problem listeners and, with EXPLORER_ASSETS, the page's files served from disk.
+  const newPage = async (viewport) => {
+    const page = await browser.newPage({ viewport });
+    page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
+    if (process.env.EXPLORER_ASSETS) await serveOwnFiles(page);
+    return page;
+  };
+  const serveOwnFiles = async (page) => {
     const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
     const own = (url) => url.pathname === '/' || (url.pathname.startsWith('/explorer/') && !url.pathname.startsWith('/explorer/vendor/'));
     await page.route(own, async (route) => {
@@ -54,9 +64,27 @@ try {
       const body = readFileSync(join(process.env.EXPLORER_ASSETS, file));
       await route.fulfill({ body, contentType: types[extname(file)] || 'application/octet-stream' });
     });
-    console.log(`serving the explorer's files from ${process.env.EXPLORER_ASSETS}`);
-  }
+  };
+  if (process.env.EXPLORER_ASSETS) console.log(`serving the explorer's files from ${process.env.EXPLORER_ASSETS}`);
+  const page = await newPage({ width: 1400, height: 860 });
+  const check = (ok, message) => { if (!ok) { failed++; console.error(`FAILED: ${message}`); } };
+  const idle = (p) => p.waitForFunction(() => window.cy && window.busy === 0, null, { timeout: 20_000 });
+  const hasCjk = (text) => /[\u3400-\u9fff\uf900-\ufaff]/.test(text || '');
   await page.goto(`${base}/`);
+
+  // Item 3: the page opens on the co-building network (universities and the institutes they co-built),
+  // with example questions one click away.
+  await page.waitForFunction(() => window.cy && window.busy === 0 && window.cy.nodes().length > 0, null, { timeout: 20_000 });
+  const initial = await page.evaluate(() => ({
+    nodes: window.cy.nodes().length,
+    universities: window.cy.nodes('[kind = "UNIVERSITY"]').length,
+    coBuilt: window.cy.edges('[kind = "CO_BUILT_BY"]').length,
+    examples: document.querySelectorAll('#panel [data-example]').length,
+  }));
+  console.log(`default view: ${initial.nodes} nodes (${initial.universities} universities), ${initial.coBuilt} CO_BUILT_BY edges, ${initial.examples} example questions`);
+  check(initial.nodes >= 10 && initial.universities >= 3 && initial.coBuilt >= 5, 'the default view is empty or not the co-building network');
+  check(initial.examples >= 3, 'fewer than three example questions on the opening page');
+  await page.screenshot({ path: 'docs/explorer-default.png' });
 
   // The policy layer's switch is on the page and off by default.
   const toggle = page.locator('#policy-layer');
@@ -126,7 +154,59 @@ try {
       checked: document.getElementById('policy-layer').checked,
     };
   });
+  // Item 2: expanding the hub 绍兴市 adds at most the cap of new entities per layer, holds the rest in
+  // "+N more <kind>" group nodes, and leaves every node already drawn where it was.
+  const snapshot = () => page.evaluate(() => Object.fromEntries(window.cy.nodes().map((n) => [n.id(), { ...n.position() }])));
+  const beforeHub = await snapshot();
   await open('绍兴市', 'shaoxing-city');
+  const hub = await page.evaluate((before) => {
+    const fresh = window.cy.nodes().filter((n) => !(n.id() in before) && n.id() !== 'shaoxing-city');
+    const groups = fresh.filter('.group');
+    const entities = fresh.not('.group');
+    let moved = 0;
+    for (const [id, p] of Object.entries(before)) {
+      const n = window.cy.getElementById(id);
+      if (n.nonempty() && Math.hypot(n.position('x') - p.x, n.position('y') - p.y) > 1) moved++;
+    }
+    return {
+      cap: window.EXPANSION_CAP,
+      ecosystem: entities.filter('[layer = "ECOSYSTEM"]').length,
+      policy: entities.filter('[layer = "POLICY"]').length,
+      groups: groups.map((g) => `${g.data('kind')}:${g.data('count')}`),
+      held: groups.map((g) => g.data('count')).reduce((a, b) => a + b, 0),
+      visibleLabels: groups.filter(':visible').map((g) => g.data('display')),
+      moved,
+    };
+  }, beforeHub);
+  console.log(`shaoxing-city (cap ${hub.cap}): added ${hub.ecosystem} ecosystem + ${hub.policy} policy entities, ${hub.held} held in groups ${hub.groups.join(' ')}; ${hub.moved} earlier nodes moved`);
+  check(hub.ecosystem <= hub.cap && hub.policy <= hub.cap, `the hub expansion added more than ${hub.cap} entities of a layer`);
+  check(hub.groups.length > 0 && hub.held > 0, 'the hub expansion made no "+N more" group nodes');
+  check(hub.visibleLabels.every((l) => /^\+\d+ /.test(l)), `group labels: ${hub.visibleLabels.join(', ')}`);
+  check(hub.moved === 0, `${hub.moved} nodes already drawn moved when the hub was expanded`);
+  // A click on a group node brings in (at most the cap of) the entities it holds; nothing else moves.
+  const platforms = await page.evaluate(() => {
+    const g = window.cy.nodes('.group[kind = "PLATFORM"]').filter(':visible')[0] || window.cy.nodes('.group').filter(':visible')[0];
+    return g ? { id: g.id(), count: g.data('count') } : null;
+  });
+  if (!platforms) { failed++; console.error('FAILED: no visible group node to click'); } else {
+    const beforeGroup = await snapshot();
+    await page.evaluate((id) => window.cy.getElementById(id).emit('tap'), platforms.id);
+    await idle(page);
+    const after = await page.evaluate(({ before, id }) => {
+      const fresh = window.cy.nodes().filter((n) => !(n.id() in before));
+      let moved = 0;
+      for (const [nid, p] of Object.entries(before)) {
+        const n = window.cy.getElementById(nid);
+        if (n.nonempty() && Math.hypot(n.position('x') - p.x, n.position('y') - p.y) > 1) moved++;
+      }
+      const g = window.cy.getElementById(id);
+      return { added: fresh.length, left: g.nonempty() ? g.data('count') : 0, moved };
+    }, { before: beforeGroup, id: platforms.id });
+    console.log(`clicked ${platforms.id} (+${platforms.count}): ${after.added} added, ${after.left} still held, ${after.moved} moved`);
+    check(after.added > 0 && after.added <= hub.cap && after.added + after.left === platforms.count,
+      `the group click added ${after.added} of ${platforms.count}`);
+    check(after.moved <= 1, `${after.moved} nodes moved when a group was opened`); // the group node itself may go
+  }
   const off = await layerState();
   const shown = Number((off.label.match(/\d+/) || [])[0]);
   console.log(`shaoxing-city expanded: ${off.policy} policy-layer nodes, ${off.visible} visible; switch reads «${off.label}»`);
@@ -173,6 +253,130 @@ try {
   const basis = await page.textContent('#panel .basis');
   console.log(`its evidence basis: «${basis}»`);
   if (!basis.includes('参考表')) { failed++; console.error('FAILED: the evidence does not name its basis'); }
+
+  // The hub on its own, for the screenshot: 绍兴市 opened from a link.
+  const hubPage = await newPage({ width: 1400, height: 860 });
+  await hubPage.goto(`${base}/?entity=shaoxing-city`);
+  await hubPage.waitForFunction(() => window.cy && window.cy.getElementById('shaoxing-city').hasClass('expanded') && window.busy === 0, null, { timeout: 20_000 });
+  const hubToast = await hubPage.textContent('#status');
+  console.log(`shaoxing-city opened alone: toast «${hubToast}»`);
+  await hubPage.screenshot({ path: 'docs/explorer-hub.png' });
+  await hubPage.close();
+
+  // Item 1: a path, asked from an example question on the opening page: its nodes drawn large with a
+  // ring (not slivers), its edges thick; the panel lists each step's relation with its evidence.
+  const pathPage = await newPage({ width: 1400, height: 860 });
+  await pathPage.goto(`${base}/`);
+  await pathPage.waitForFunction(() => window.cy && window.busy === 0 && window.cy.nodes().length > 0, null, { timeout: 20_000 });
+  await pathPage.click('#panel [data-example="2"]');
+  await pathPage.waitForSelector('#panel .path-steps', { timeout: 15_000 });
+  await idle(pathPage);
+  const drawn = await pathPage.evaluate(() => {
+    const nodes = window.cy.nodes('.path');
+    const edges = window.cy.edges('.path');
+    return {
+      nodes: nodes.length,
+      edges: edges.length,
+      minNodeWidth: Math.min(...nodes.map((n) => n.renderedWidth())),
+      minNodeStyleWidth: Math.min(...nodes.map((n) => parseFloat(n.style('width')))),
+      minEdgeWidth: Math.min(...edges.map((e) => parseFloat(e.style('width')))),
+      steps: [...document.querySelectorAll('#panel li.step-relation')].map((li) => ({
+        kind: li.querySelector('code')?.textContent,
+        direction: li.querySelector('.direction')?.textContent,
+        quotes: li.querySelectorAll('blockquote.evidence').length,
+      })),
+      toast: document.getElementById('status').textContent,
+      url: window.location.search,
+    };
+  });
+  console.log(`path: ${drawn.nodes} nodes (rendered ≥ ${drawn.minNodeWidth.toFixed(1)} px, style ${drawn.minNodeStyleWidth}), ${drawn.edges} edges (≥ ${drawn.minEdgeWidth} px); steps ${JSON.stringify(drawn.steps)}; toast «${drawn.toast}»; url ${drawn.url}`);
+  check(drawn.nodes >= 2 && drawn.edges === drawn.nodes - 1, 'the path is not drawn');
+  check(drawn.minNodeWidth >= 20 && drawn.minNodeStyleWidth >= 20, `path nodes are slivers (${drawn.minNodeWidth} px)`);
+  check(drawn.minEdgeWidth >= 5, `path edges are thin (${drawn.minEdgeWidth} px)`);
+  check(drawn.steps.length === drawn.edges && drawn.steps.every((s) => s.kind && s.direction && s.quotes >= 1),
+    'the path panel does not list each step with its relation and evidence');
+  check(/path=tianjin-university,shaoxing-city/.test(drawn.url), `the path is not in the URL: ${drawn.url}`);
+  await pathPage.screenshot({ path: 'docs/explorer-path.png' });
+
+  // Item 4: English mode: the toast, the panels, attribute values in English (quotes stay as the
+  // sources wrote them); long labels truncated on the canvas, whole on hover.
+  await pathPage.click('#language');
+  await pathPage.goto(`${base}/?lang=en&path=tianjin-university,shaoxing-city`);
+  await pathPage.waitForSelector('#panel .path-steps', { timeout: 15_000 });
+  await idle(pathPage);
+  const english = await pathPage.evaluate(() => ({
+    toast: document.getElementById('status').textContent,
+    steps: [...document.querySelectorAll('#panel .relation-line')].map((l) => l.textContent.replace(/\s+/g, ' ').trim()),
+    names: [...document.querySelectorAll('#panel .step-entity')].map((a) => a.textContent),
+    labels: window.cy.nodes(':visible').map((n) => n.data('display')),
+    filters: document.getElementById('filters').textContent,
+  }));
+  console.log(`English: toast «${english.toast}»; steps ${JSON.stringify(english.steps)}; names ${english.names.join(' | ')}`);
+  check(english.toast && !hasCjk(english.toast), `the English toast is «${english.toast}»`);
+  check(english.steps.every((l) => !hasCjk(l)), 'a path step is not in English');
+  check(!hasCjk(english.filters), 'the filter panel is not in English');
+  check(english.labels.filter(hasCjk).length === 0 || english.labels.filter(hasCjk).length < english.labels.length / 4,
+    'most canvas labels are not in English');
+  // Hover a path node: its full label is drawn (data `full`, not the ellipsis).
+  await pathPage.evaluate(() => window.cy.nodes('.path')[1].emit('mouseover'));
+  const hovered = await pathPage.evaluate(() => { const n = window.cy.nodes('.path')[1]; return { hover: n.hasClass('hover'), wrap: n.style('text-wrap'), label: n.style('label') }; });
+  check(hovered.hover && hovered.wrap === 'wrap', `hovering does not show the full label: ${JSON.stringify(hovered)}`);
+  await pathPage.evaluate(() => window.cy.nodes('.path')[1].emit('mouseout'));
+  await pathPage.screenshot({ path: 'docs/explorer-english.png' });
+  // The entity panel: attribute names and values in English.
+  await pathPage.click('#panel li.step-node:last-child a.step-entity');
+  await pathPage.waitForSelector('#panel dl', { timeout: 10_000 });
+  await idle(pathPage);
+  const entityPanel = await pathPage.evaluate(() => ({
+    h3: document.querySelector('#panel h3').textContent,
+    dt: [...document.querySelectorAll('#panel dt')].map((d) => d.textContent),
+    // aliases are the Chinese short names the sources use: names, not values to translate
+    dd: [...document.querySelectorAll('#panel dt')].filter((d) => d.textContent !== 'Aliases').map((d) => `${d.textContent}=${d.nextElementSibling.textContent}`),
+  }));
+  console.log(`English entity panel: ${entityPanel.h3}; ${entityPanel.dd.join('; ')}`);
+  check(!hasCjk(entityPanel.h3) && entityPanel.dt.every((d) => !hasCjk(d)) && entityPanel.dd.every((d) => !hasCjk(d)),
+    'the entity panel has Chinese names or values in English mode');
+  await pathPage.close();
+
+  // Item 5: at 1024 px the filters start folded, both panels fold with their buttons, and
+  // ?entity=shaoxing-city (with a relation-kind filter) reloads to the same view.
+  const small = await newPage({ width: 1024, height: 768 });
+  await small.goto(`${base}/?entity=shaoxing-city`);
+  await small.waitForFunction(() => window.cy && window.cy.getElementById('shaoxing-city').hasClass('expanded') && window.busy === 0, null, { timeout: 20_000 });
+  const widths = () => small.evaluate(() => ({
+    canvas: document.getElementById('canvas').getBoundingClientRect().width,
+    filters: document.getElementById('filters').offsetWidth,
+    panel: document.getElementById('panel').offsetWidth,
+    scroll: document.documentElement.scrollWidth,
+  }));
+  const folded = await widths();
+  check(folded.filters === 0 && folded.canvas >= 0.6 * 1024 && folded.scroll <= 1024,
+    `at 1024 px: ${JSON.stringify(folded)}`);
+  await small.screenshot({ path: 'docs/explorer-1024.png' });
+  await small.click('#toggle-panel');
+  const bare = await widths();
+  check(bare.panel === 0 && bare.canvas >= 0.95 * 1024, `the details panel does not fold: ${JSON.stringify(bare)}`);
+  await small.click('#toggle-panel');
+  await small.click('#toggle-filters');
+  const opened = await widths();
+  check(opened.filters > 0 && opened.panel > 0, `the panels do not unfold: ${JSON.stringify(opened)}`);
+  await small.uncheck('#relation-kinds input[data-relation-kind="LOCATED_IN"]');
+  await small.click('#toggle-filters');
+  const url = await small.evaluate(() => window.location.search);
+  console.log(`1024 px: canvas ${folded.canvas}px with the filters folded, ${bare.canvas}px with both folded; url ${url}`);
+  check(/entity=shaoxing-city/.test(url) && /hideRelations=LOCATED_IN/.test(url), `the view is not in the URL: ${url}`);
+  await small.reload();
+  await small.waitForFunction(() => window.cy && window.cy.getElementById('shaoxing-city').hasClass('expanded') && window.busy === 0, null, { timeout: 20_000 });
+  const reloaded = await small.evaluate(() => ({
+    selected: window.cy.$(':selected').map((n) => n.id()),
+    title: document.querySelector('#panel h3')?.textContent,
+    located: document.querySelector('#relation-kinds input[data-relation-kind="LOCATED_IN"]').checked,
+    hiddenEdges: window.cy.edges('[kind = "LOCATED_IN"]').filter((e) => e.hasClass('filtered')).length,
+  }));
+  console.log(`reloaded: ${JSON.stringify(reloaded)}`);
+  check(reloaded.selected.includes('shaoxing-city') && reloaded.title === '绍兴市', 'the reload does not open 绍兴市');
+  check(!reloaded.located && reloaded.hiddenEdges > 0, 'the reload lost the relation-kind filter');
+  await small.close();
 
   await page.click('#fit');
   await page.screenshot({ path: screenshot });
