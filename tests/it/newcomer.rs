@@ -125,3 +125,32 @@ fn unknown_ids_in_filters_are_not_found_with_the_closest_ids() {
     );
     assert!(data["entities"]["totalCount"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn descriptions_have_no_breaks_mid_sentence() {
+    let (server, _dir) = Server::with_mini_seed();
+    let data = server.data(
+        r#"{ __type(name: "Query") { description fields { name description } } }"#,
+        json!({}),
+    );
+    let mut checked = 0;
+    for field in data["__type"]["fields"].as_array().unwrap() {
+        let Some(text) = field["description"].as_str() else {
+            continue;
+        };
+        checked += 1;
+        for (i, _) in text.match_indices('\n') {
+            let (before, after) = (&text[..i], &text[i + 1..]);
+            assert!(
+                before.ends_with('\n')
+                    || after.starts_with('\n')
+                    || after.starts_with("- ")
+                    || after.starts_with("* ")
+                    || after.starts_with('|'),
+                "a break mid-sentence in the description of {}: {text:?}",
+                field["name"]
+            );
+        }
+    }
+    assert!(checked > 20);
+}

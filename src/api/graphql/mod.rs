@@ -292,7 +292,78 @@ pub fn sdl() -> String {
     let options = async_graphql::SDLExportOptions::new()
         .sorted_fields()
         .sorted_enum_items();
-    build_schema(None, &Limits::default()).sdl_with_options(options)
+    let sdl = build_schema(None, &Limits::default()).sdl_with_options(options);
+    // Descriptions come from doc comments wrapped at 100 columns: unwrap them inside each """ block.
+    let mut out = String::with_capacity(sdl.len());
+    for (i, part) in sdl.split("\"\"\"").enumerate() {
+        if i > 0 {
+            out.push_str("\"\"\"");
+        }
+        if i % 2 == 1 {
+            let indent: String = part
+                .lines()
+                .nth(1)
+                .map(|l| l.chars().take_while(|c| c.is_whitespace()).collect())
+                .unwrap_or_default();
+            let text: Vec<&str> = part.lines().map(str::trim).collect();
+            let unwrapped = unwrap(text.join("\n").trim());
+            out.push('\n');
+            for line in unwrapped.lines() {
+                out.push_str(&indent);
+                out.push_str(line);
+                out.push('\n');
+            }
+            out.push_str(&indent);
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// A description as one line per paragraph: doc comments wrap at a column, and clients (GraphiQL's
+/// docs) would show those breaks mid-sentence. Blank lines and list items keep their breaks.
+pub(crate) fn unwrap(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let line = line.trim();
+        let starts_item = line.starts_with("- ") || line.starts_with("* ") || line.starts_with('|');
+        if out.is_empty() {
+            // The first line starts the text.
+        } else if line.is_empty() {
+            out.push_str("\n\n");
+            continue;
+        } else if starts_item || out.ends_with('\n') {
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    while out.contains("\n\n\n") {
+        out = out.replace("\n\n\n", "\n\n");
+    }
+    out
+}
+
+/// Unwraps every `description` of an introspection answer (see [`unwrap`]).
+fn unwrap_descriptions(value: &mut async_graphql::Value) {
+    match value {
+        async_graphql::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match value {
+                    async_graphql::Value::String(text) if key.as_str() == "description" => {
+                        *text = unwrap(text);
+                    }
+                    _ => unwrap_descriptions(value),
+                }
+            }
+        }
+        async_graphql::Value::List(items) => items.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
 }
 
 /// The parameters of a GraphQL-over-HTTP request, from a GET query string or a POST JSON body.
@@ -415,10 +486,11 @@ impl Api {
         via_get: bool,
         caller: Option<Caller>,
     ) -> Outcome {
-        let (request, validated) = match self.prepare(params, via_get, caller.as_ref()) {
-            Ok(prepared) => prepared,
-            Err(outcome) => return outcome,
-        };
+        let (request, validated, introspection) =
+            match self.prepare(params, via_get, caller.as_ref()) {
+                Ok(prepared) => prepared,
+                Err(outcome) => return outcome,
+            };
         let query = (!validated).then(|| request.query.clone());
         let schema = if validated {
             &self.validated_schema
@@ -451,6 +523,10 @@ impl Api {
                 return Outcome::Timeout(error_body("EXECUTION_TIMEOUT", &message));
             }
         };
+        let mut response = response;
+        if introspection {
+            unwrap_descriptions(&mut response.data);
+        }
         let request_error = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()
             && response.errors.iter().all(|e| e.path.is_empty());
@@ -495,7 +571,7 @@ impl Api {
         params: RequestParams,
         via_get: bool,
         caller: Option<&Caller>,
-    ) -> Result<(async_graphql::Request, bool), Outcome> {
+    ) -> Result<(async_graphql::Request, bool, bool), Outcome> {
         let bad = |message: &str| Outcome::BadRequest(error_body("BAD_REQUEST", message));
         let query = match params.query {
             Some(Value::String(query)) => query,
@@ -553,7 +629,8 @@ impl Api {
                 )));
             }
         };
-        if !self.limits.introspection && asks_for_introspection(&document) {
+        let introspective = asks_for_introspection(&document);
+        if !self.limits.introspection && introspective {
             return Err(Outcome::RequestError(error_body(
                 "INTROSPECTION_DISABLED",
                 "introspection (__schema, __type) is disabled on this server",
@@ -601,7 +678,7 @@ impl Api {
         if let Some(caller) = caller {
             request = request.data(caller.clone());
         }
-        Ok((request, validated))
+        Ok((request, validated, introspective))
     }
 }
 
