@@ -7,7 +7,8 @@
 // plus "+N more <kind>" group nodes and moves nothing already drawn; a path's nodes are drawn large and
 // its panel lists each step's relation and evidence; English mode has no Chinese in the toast, panels
 // or values; at 1024 px the side panels fold, and ?entity=… (with filters) reloads to the same view.
-// Saves docs/explorer-{default,hub,path,english,1024}.png.
+// Saves explorer-{default,hub,path,english,1024}.png beside the screenshot (SHOTS_DIR overrides the
+// directory; `SHOTS_DIR=docs` refreshes the README's pictures).
 // Run from the repository root after `cargo build`:
 //   node tests/e2e/explorer.mjs [screenshot.png]
 // Environment: INNOGRAPH_BIN (default target/debug/innograph), CHROMIUM (default /usr/bin/chromium),
@@ -16,13 +17,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../../web/explorer/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
 
 const screenshot = process.argv[2] || 'target/explorer.png';
+const shot = (name) => join(process.env.SHOTS_DIR || dirname(screenshot), name);
 const dataDir = mkdtempSync(join(tmpdir(), 'innograph-e2e-'));
 const server = spawn(process.env.INNOGRAPH_BIN || 'target/debug/innograph',
   ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -84,7 +86,7 @@ try {
   console.log(`default view: ${initial.nodes} nodes (${initial.universities} universities), ${initial.coBuilt} CO_BUILT_BY edges, ${initial.examples} example questions`);
   check(initial.nodes >= 10 && initial.universities >= 3 && initial.coBuilt >= 5, 'the default view is empty or not the co-building network');
   check(initial.examples >= 3, 'fewer than three example questions on the opening page');
-  await page.screenshot({ path: 'docs/explorer-default.png' });
+  await page.screenshot({ path: shot('explorer-default.png') });
 
   // The policy layer's switch is on the page and off by default.
   const toggle = page.locator('#policy-layer');
@@ -260,7 +262,7 @@ try {
   await hubPage.waitForFunction(() => window.cy && window.cy.getElementById('shaoxing-city').hasClass('expanded') && window.busy === 0, null, { timeout: 20_000 });
   const hubToast = await hubPage.textContent('#status');
   console.log(`shaoxing-city opened alone: toast «${hubToast}»`);
-  await hubPage.screenshot({ path: 'docs/explorer-hub.png' });
+  await hubPage.screenshot({ path: shot('explorer-hub.png') });
   await hubPage.close();
 
   // Item 1: a path, asked from an example question on the opening page: its nodes drawn large with a
@@ -296,7 +298,7 @@ try {
   check(drawn.steps.length === drawn.edges && drawn.steps.every((s) => s.kind && s.direction && s.quotes >= 1),
     'the path panel does not list each step with its relation and evidence');
   check(/path=tianjin-university,shaoxing-city/.test(drawn.url), `the path is not in the URL: ${drawn.url}`);
-  await pathPage.screenshot({ path: 'docs/explorer-path.png' });
+  await pathPage.screenshot({ path: shot('explorer-path.png') });
 
   // Item 4: English mode: the toast, the panels, attribute values in English (quotes stay as the
   // sources wrote them); long labels truncated on the canvas, whole on hover.
@@ -322,7 +324,7 @@ try {
   const hovered = await pathPage.evaluate(() => { const n = window.cy.nodes('.path')[1]; return { hover: n.hasClass('hover'), wrap: n.style('text-wrap'), label: n.style('label') }; });
   check(hovered.hover && hovered.wrap === 'wrap', `hovering does not show the full label: ${JSON.stringify(hovered)}`);
   await pathPage.evaluate(() => window.cy.nodes('.path')[1].emit('mouseout'));
-  await pathPage.screenshot({ path: 'docs/explorer-english.png' });
+  await pathPage.screenshot({ path: shot('explorer-english.png') });
   // The entity panel: attribute names and values in English.
   await pathPage.click('#panel li.step-node:last-child a.step-entity');
   await pathPage.waitForSelector('#panel dl', { timeout: 10_000 });
@@ -352,7 +354,7 @@ try {
   const folded = await widths();
   check(folded.filters === 0 && folded.canvas >= 0.6 * 1024 && folded.scroll <= 1024,
     `at 1024 px: ${JSON.stringify(folded)}`);
-  await small.screenshot({ path: 'docs/explorer-1024.png' });
+  await small.screenshot({ path: shot('explorer-1024.png') });
   await small.click('#toggle-panel');
   const bare = await widths();
   check(bare.panel === 0 && bare.canvas >= 0.95 * 1024, `the details panel does not fold: ${JSON.stringify(bare)}`);
