@@ -112,6 +112,21 @@ pub struct RelationWhere {
 }
 
 impl RelationWhere {
+    /// `document` as an id, NOT_FOUND (naming `argument` and the closest ids) when no document has it.
+    pub fn checked_document(
+        &self,
+        index: &graph::GraphIndex,
+        argument: &str,
+    ) -> Result<Option<String>> {
+        let Some(document) = self.document.as_ref().map(|d| d.to_string()) else {
+            return Ok(None);
+        };
+        if index.document(&document).is_none() {
+            return Err(super::unknown(index, argument, "document", &document));
+        }
+        Ok(Some(document))
+    }
+
     /// `basis` as a mask of [`crate::graph::basis_bit`]s; 0 for any.
     pub fn bases(&self) -> u8 {
         self.basis.as_deref().map_or(0, |list| {

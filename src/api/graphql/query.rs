@@ -180,17 +180,7 @@ impl Query {
         time.as_of = as_of;
         let index = db(ctx)?.read();
         let (source, target) = where_.ends(&index, "where", None)?;
-        let document = where_.document.as_ref().map(|d| d.to_string());
-        if let Some(document) = &document
-            && index.document(document).is_none()
-        {
-            return Err(super::unknown(
-                &index,
-                "where.document",
-                "document",
-                document,
-            ));
-        }
+        let document = where_.checked_document(&index, "where.document")?;
         let all = index.select_relations(
             where_.kind_set(),
             time,

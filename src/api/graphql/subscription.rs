@@ -105,6 +105,33 @@ struct Guard {
     subscriptions: std::collections::HashSet<String>,
 }
 
+/// The first error of a refused request's body: its code and message.
+fn first_error(body: &serde_json::Value) -> (String, String) {
+    let error = &body["errors"][0];
+    (
+        error["extensions"]["code"]
+            .as_str()
+            .unwrap_or("BAD_REQUEST")
+            .to_owned(),
+        error["message"].as_str().unwrap_or("refused").to_owned(),
+    )
+}
+
+impl super::Outcome {
+    /// The body of an outcome that is not an execution.
+    fn refusal(self) -> Option<serde_json::Value> {
+        match self {
+            super::Outcome::Executed(_) => None,
+            super::Outcome::BadRequest(body)
+            | super::Outcome::MutationOverGet(body)
+            | super::Outcome::RequestError(body)
+            | super::Outcome::Timeout(body)
+            | super::Outcome::Unauthorized(body)
+            | super::Outcome::Forbidden(body) => Some(body),
+        }
+    }
+}
+
 impl Guard {
     fn error_frames(&self, id: &str, code: &str, message: &str) -> Vec<String> {
         let error = serde_json::json!({ "message": message, "extensions": { "code": code } });
@@ -187,18 +214,9 @@ impl Guard {
             let outcome = self.api.execute(params, false, self.caller.clone()).await;
             let body: serde_json::Value = match outcome {
                 super::Outcome::Executed(text) => serde_json::from_str(&text).unwrap_or_default(),
-                super::Outcome::BadRequest(body)
-                | super::Outcome::MutationOverGet(body)
-                | super::Outcome::RequestError(body)
-                | super::Outcome::Timeout(body)
-                | super::Outcome::Unauthorized(body)
-                | super::Outcome::Forbidden(body) => {
-                    let error = body["errors"][0].clone();
-                    let code = error["extensions"]["code"]
-                        .as_str()
-                        .unwrap_or("BAD_REQUEST");
-                    let message = error["message"].as_str().unwrap_or("refused");
-                    return Verdict::Answer(self.error_frames(&id, code, message));
+                refused => {
+                    let (code, message) = first_error(&refused.refusal().unwrap_or_default());
+                    return Verdict::Answer(self.error_frames(&id, &code, &message));
                 }
             };
             let (next, done) = if self.transport_ws {
@@ -219,21 +237,8 @@ impl Guard {
             extensions: payload.get("extensions").cloned(),
         };
         if let Err(outcome) = self.api.prepare(params, false, self.caller.as_ref()) {
-            let body = match outcome {
-                super::Outcome::BadRequest(body)
-                | super::Outcome::MutationOverGet(body)
-                | super::Outcome::RequestError(body)
-                | super::Outcome::Timeout(body)
-                | super::Outcome::Unauthorized(body)
-                | super::Outcome::Forbidden(body) => body,
-                super::Outcome::Executed(_) => serde_json::Value::Null,
-            };
-            let error = body["errors"][0].clone();
-            let code = error["extensions"]["code"]
-                .as_str()
-                .unwrap_or("BAD_REQUEST");
-            let message = error["message"].as_str().unwrap_or("refused");
-            return Verdict::Answer(self.error_frames(&id, code, message));
+            let (code, message) = first_error(&outcome.refusal().unwrap_or_default());
+            return Verdict::Answer(self.error_frames(&id, &code, &message));
         }
         if !self.subscriptions.contains(&id)
             && self.subscriptions.len() >= self.policy.max_subscriptions

@@ -301,17 +301,7 @@ impl Entity {
         };
         let index = db(ctx)?.read();
         let (source, target) = where_.ends(&index, "where", None)?;
-        let document = where_.document.as_ref().map(|d| d.to_string());
-        if let Some(document) = &document
-            && index.document(document).is_none()
-        {
-            return Err(super::unknown(
-                &index,
-                "where.document",
-                "document",
-                document,
-            ));
-        }
+        let document = where_.checked_document(&index, "where.document")?;
         let views = index.relations_of(&self.0.id, timed_step(kinds.as_deref(), direction, time));
         Ok(views
             .into_iter()
