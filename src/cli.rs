@@ -875,6 +875,8 @@ fn serve(args: &ServeArgs) -> anyhow::Result<i32> {
         .thread_stack_size(16 * 1024 * 1024)
         .build()?;
     let outcome = runtime.block_on(async move {
+        // Before anything says where the server listens, so that an early SIGTERM is graceful.
+        let shutdown = server::shutdown_signal();
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -895,14 +897,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<i32> {
             out.flush()?;
         }
         let app = server::app(db.clone(), &config);
-        server::serve(
-            listener,
-            app,
-            &config,
-            server::shutdown_signal(),
-            config.request_timeout,
-        )
-        .await?;
+        server::serve(listener, app, &config, shutdown, config.request_timeout).await?;
         tracing::info!("stopped; every acknowledged write is on disk");
         anyhow::Ok(0)
     });
