@@ -104,46 +104,15 @@ fn to_json<T: serde::Serialize>(value: Option<&T>) -> Value {
     })
 }
 
-/// Refuses an entity whose names clash with another entity's, or that breaks a rule on its own.
-fn check_new_entity(db: &Db, entity: &Entity) -> Result<(), EditError> {
-    check_entity_against(entity, &name_owners(db))
-}
-
-/// Every name and alias of the stored entities (compared as the seed compares them) → its entity id.
-fn name_owners(db: &Db) -> std::collections::HashMap<String, String> {
-    let index = db.read();
-    let (all, _, _) = index.page(None, None, usize::MAX);
-    let mut owners = std::collections::HashMap::new();
-    for entity in all {
-        for name in entity.names() {
-            owners
-                .entry(crate::validate::name_key(name))
-                .or_insert_with(|| entity.id.clone());
-        }
-    }
-    owners
-}
-
-/// The rules on one entity, and no name or alias of it claimed by another entity in `owners`.
-fn check_entity_against(
-    entity: &Entity,
-    owners: &std::collections::HashMap<String, String>,
-) -> Result<(), EditError> {
+/// Refuses an entity that breaks a rule on its own. Whether its names clash with another entity's is
+/// judged by `Db`'s write, under the write lock, against the graph as it will be.
+fn check_new_entity(entity: &Entity) -> Result<(), EditError> {
     let problems = check_entity(entity);
-    if !problems.is_empty() {
-        return Err(EditError::Invalid(problems.join("; ")));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(EditError::Invalid(problems.join("; ")))
     }
-    for name in entity.names() {
-        if let Some(other) = owners
-            .get(&crate::validate::name_key(name))
-            .filter(|other| **other != entity.id)
-        {
-            return Err(EditError::Invalid(format!(
-                "name or alias «{name}» is already claimed by `{other}`"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Refuses a relation that breaks a rule: evidence quotes must be verbatim in stored documents,
@@ -187,7 +156,7 @@ pub fn create_entity(db: &Db, actor: &Actor, entity: Entity) -> Result<u64, Edit
     if db.read().contains(&entity.id) {
         return Err(EditError::Exists { id: entity.id });
     }
-    check_new_entity(db, &entity)?;
+    check_new_entity(&entity)?;
     let id = entity.id.clone();
     let record = change(
         actor,
@@ -220,7 +189,7 @@ pub fn update_entity(
             what: "entity",
             id: entity.id.clone(),
         })?;
-    check_new_entity(db, &entity)?;
+    check_new_entity(&entity)?;
     let id = entity.id.clone();
     let record = change(
         actor,
@@ -423,10 +392,6 @@ pub fn import_batch(
         let errors: Vec<String> = report.errors().take(20).map(ToString::to_string).collect();
         return Err(EditError::Invalid(errors.join("\n")));
     };
-    let owners = name_owners(db);
-    for entity in &graph.entities {
-        check_entity_against(entity, &owners)?;
-    }
     let mut writes = Vec::new();
     let (mut subjects, mut befores, mut afters) = (Vec::new(), Vec::new(), Vec::new());
     let new_documents: Vec<(crate::model::Document, String)> = graph
