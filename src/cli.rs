@@ -463,15 +463,12 @@ fn extract_command(args: &ExtractArgs) -> anyhow::Result<i32> {
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let text = extract::read_text(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let entities: Vec<crate::model::Entity> = if args.data.data_dir.join("db").exists() {
-        let db = open_db(&args.data.data_dir)?;
-        let index = db.read();
-        let (all, _, _) = index.page(None, None, usize::MAX);
-        all.into_iter().map(|e| (*e).clone()).collect()
+    let gazetteer = if args.data.data_dir.join("db").exists() {
+        extract::Gazetteer::of_index(&open_db(&args.data.data_dir)?.read())
     } else {
-        validated(&seed::bundled())?.entities
+        let entities = validated(&seed::bundled())?.entities;
+        extract::Gazetteer::new(&entities, extract::Gazetteer::bundled_universities())
     };
-    let gazetteer = extract::Gazetteer::new(&entities, extract::Gazetteer::bundled_universities());
     let report = extract::Report {
         id: id.clone(),
         title: title.clone(),

@@ -95,6 +95,12 @@ impl Gazetteer {
         }
     }
 
+    /// The names of an index's entities, and the bundled universities table.
+    pub fn of_index(index: &crate::graph::GraphIndex) -> Gazetteer {
+        let (all, _, _) = index.page(None, None, usize::MAX);
+        Gazetteer::new(all.iter().map(|e| &**e), Gazetteer::bundled_universities())
+    }
+
     /// The bundled universities table.
     pub fn bundled_universities() -> &'static str {
         crate::seed::bundled_file("reference/universities.tsv").unwrap_or("")

@@ -126,11 +126,7 @@ pub fn run(ctx: &Context<'_>, text: String, document: DocumentInput) -> Result<P
         match cached.as_ref() {
             Some((generation, gazetteer)) if *generation == index.generation() => gazetteer.clone(),
             _ => {
-                let (all, _, _) = index.page(None, None, usize::MAX);
-                let gazetteer = Arc::new(extract::Gazetteer::new(
-                    all.iter().map(|e| &**e),
-                    extract::Gazetteer::bundled_universities(),
-                ));
+                let gazetteer = Arc::new(extract::Gazetteer::of_index(&index));
                 *cached = Some((index.generation(), gazetteer.clone()));
                 gazetteer
             }

@@ -101,6 +101,16 @@ pub struct EvidenceInput {
     pub basis: super::types::Basis,
 }
 
+impl From<EvidenceInput> for model::Evidence {
+    fn from(input: EvidenceInput) -> model::Evidence {
+        model::Evidence {
+            document: input.document.to_string(),
+            quote: input.quote,
+            basis: input.basis.into(),
+        }
+    }
+}
+
 /// A relation to create; evidence is required.
 #[derive(InputObject, Clone, Debug)]
 pub struct RelationInput {
@@ -222,15 +232,7 @@ impl Mutation {
             source: input.source.to_string(),
             target: input.target.to_string(),
             year: input.year,
-            evidence: input
-                .evidence
-                .into_iter()
-                .map(|e| model::Evidence {
-                    document: e.document.to_string(),
-                    quote: e.quote,
-                    basis: e.basis.into(),
-                })
-                .collect(),
+            evidence: input.evidence.into_iter().map(Into::into).collect(),
         };
         let id = new_relation.id();
         edit::create_relation(db(ctx)?, &actor, new_relation).map_err(edit_error)?;
@@ -266,11 +268,7 @@ impl Mutation {
         evidence: EvidenceInput,
     ) -> Result<Relation> {
         let actor = actor(ctx)?;
-        let evidence = model::Evidence {
-            document: evidence.document.to_string(),
-            quote: evidence.quote,
-            basis: evidence.basis.into(),
-        };
+        let evidence = evidence.into();
         edit::add_evidence(
             db(ctx)?,
             &actor,
