@@ -14,37 +14,18 @@
 // Environment: INNOGRAPH_BIN (default target/debug/innograph), CHROMIUM (default /usr/bin/chromium),
 // EXPLORER_ASSETS (optional, e.g. assets/explorer: serve the page's own files from this directory instead
 // of the copies embedded in the binary, to try edits to the explorer without rebuilding).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
-import { createRequire } from 'node:module';
-
-const require = createRequire(new URL('../../web/explorer/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
+import { launchBrowser, startServer } from './harness.mjs';
 
 const screenshot = process.argv[2] || 'target/explorer.png';
 const shot = (name) => join(process.env.SHOTS_DIR || dirname(screenshot), name);
 const dataDir = mkdtempSync(join(tmpdir(), 'innograph-e2e-'));
-const server = spawn(process.env.INNOGRAPH_BIN || 'target/debug/innograph',
-  ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-
-const base = await new Promise((resolve, reject) => {
-  let buffer = '';
-  server.stdout.on('data', (chunk) => {
-    buffer += chunk;
-    const match = buffer.match(/GraphQL:\s+(http:\/\/\S+)\/graphql/);
-    if (match) resolve(match[1]);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
-});
+const { server, base } = await startServer(dataDir);
 
 let failed = 0;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 try {
   const problems = [];
   globalThis.problems = problems;

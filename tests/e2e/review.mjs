@@ -11,17 +11,13 @@
 // EXPLORER_ASSETS (optional, e.g. assets/explorer: serve the page's own files from this directory instead
 // of the copies embedded in the binary, with the server's Content-Security-Policy, to try edits without
 // rebuilding).
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
-
-const require = createRequire(new URL('../../web/explorer/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
+import { innographBin as bin, launchBrowser, startServer } from './harness.mjs';
 
 const screenshot = process.argv[2] || 'target/review.png';
-const bin = process.env.INNOGRAPH_BIN || 'target/debug/innograph';
 const fixture = resolve('tests/fixtures/reports/ningbo-2025.txt');
 const fixtureText = readFileSync(fixture, 'utf8');
 const dataDir = mkdtempSync(join(tmpdir(), 'innograph-review-e2e-'));
@@ -32,17 +28,7 @@ const tokenOutput = execFileSync(bin, ['token', 'create', '--name', 'e2e', '--ro
 const token = (tokenOutput.match(/\big_[0-9a-f]+\b/) || [])[0];
 if (!token) throw new Error(`no token in the output of \`innograph token create\`: ${tokenOutput}`);
 
-const server = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise((resolve, reject) => {
-  let buffer = '';
-  server.stdout.on('data', (chunk) => {
-    buffer += chunk;
-    const match = buffer.match(/GraphQL:\s+(http:\/\/\S+)\/graphql/);
-    if (match) resolve(match[1]);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
-});
+const { server, base } = await startServer(dataDir);
 
 async function graphql(query, variables) {
   const response = await fetch(`${base}/graphql`, {
@@ -57,11 +43,7 @@ let failed = 0;
 const fail = (message) => { failed++; console.error(`FAILED: ${message}`); };
 
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const problems = [];

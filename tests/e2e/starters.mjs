@@ -8,15 +8,11 @@
 // Run from the repository root after `cargo build` and `(cd examples && npm ci)`:
 //   node tests/e2e/starters.mjs
 // Environment: INNOGRAPH_BIN (default target/debug/innograph), CHROMIUM (default /usr/bin/chromium).
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { createRequire } from 'node:module';
-
-const require = createRequire(new URL('../../web/explorer/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
+import { launchBrowser, startServer } from './harness.mjs';
 
 const examples = resolve('examples');
 const startId = 'zhejiang-university';
@@ -42,18 +38,7 @@ await new Promise((done) => statics.listen(0, '127.0.0.1', done));
 const origin = `http://127.0.0.1:${statics.address().port}`;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'innograph-starters-'));
-const server = spawn(process.env.INNOGRAPH_BIN || 'target/debug/innograph',
-  ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--cors-origins', origin],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise((resolve, reject) => {
-  let buffer = '';
-  server.stdout.on('data', (chunk) => {
-    buffer += chunk;
-    const match = buffer.match(/GraphQL:\s+(http:\/\/\S+)\/graphql/);
-    if (match) resolve(match[1]);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
-});
+const { server, base } = await startServer(dataDir, ['--cors-origins', origin]);
 console.log(`innograph at ${base}, examples/ at ${origin}`);
 
 let failed = 0;
@@ -104,11 +89,7 @@ const probes = {
   },
 };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 mkdirSync('target', { recursive: true });
 for (const [library, probe] of Object.entries(probes)) {
   const screenshot = `target/starter-${library}.png`;
