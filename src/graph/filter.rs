@@ -9,7 +9,7 @@ use petgraph::Direction as PgDirection;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 
-use super::{Direction, Edge, GraphIndex, KindSet, Measures, RelationView, Step, TimeFilter};
+use super::{Direction, Edge, GraphIndex, KindSet, Measure, RelationView, Step, TimeFilter};
 use crate::model::{DistrictLevel, Entity, EntityKind, RelationKind};
 
 /// A text field of an entity that a filter can test.
@@ -170,12 +170,7 @@ impl GraphIndex {
     }
 
     /// Sorts entities by the given keys (each ascending or descending), then by id.
-    pub fn sort(
-        &self,
-        entities: &mut [Arc<Entity>],
-        keys: &[(SortKey, bool)],
-        measures: Option<&Measures>,
-    ) {
+    pub fn sort(&self, entities: &mut [Arc<Entity>], keys: &[(SortKey, bool)], ranks: &Ranks) {
         let value = |entity: &Entity, key: &SortKey| -> SortValue {
             match key {
                 SortKey::Id => SortValue::Text(entity.id.clone()),
@@ -190,14 +185,16 @@ impl GraphIndex {
                         .map_or(0, |&n| self.degree_of(n, *step)) as f64,
                 ),
                 SortKey::PageRank => SortValue::Number(
-                    measures
-                        .and_then(|m| m.position(&entity.id))
-                        .map_or(0.0, |i| measures.map_or(0.0, |m| m.pagerank[i])),
+                    ranks
+                        .pagerank
+                        .as_ref()
+                        .map_or(0.0, |m| m.score_of(&entity.id)),
                 ),
                 SortKey::Betweenness => SortValue::Number(
-                    measures
-                        .and_then(|m| m.position(&entity.id))
-                        .map_or(0.0, |i| measures.map_or(0.0, |m| m.betweenness[i])),
+                    ranks
+                        .betweenness
+                        .as_ref()
+                        .map_or(0.0, |m| m.score_of(&entity.id)),
                 ),
             }
         };
@@ -477,4 +474,11 @@ fn text_values(entity: &Entity, field: TextField) -> Box<dyn Iterator<Item = &st
 /// The default scope of a relation quantifier: every kind, outgoing.
 pub fn default_scope() -> Step {
     Step::new(KindSet::ALL, Direction::Out)
+}
+
+/// The measures an ordering by PageRank or betweenness reads (absent: every score 0).
+#[derive(Default)]
+pub struct Ranks {
+    pub pagerank: Option<std::sync::Arc<Measure>>,
+    pub betweenness: Option<std::sync::Arc<Measure>>,
 }

@@ -27,11 +27,12 @@ mod names;
 mod paths;
 
 pub use filter::{
-    Compiled, EntityFilter, Quantifier, RelationGroup, RelationPredicate, SortKey, TextField,
-    TextOp, default_scope, unknown_id,
+    Compiled, EntityFilter, Quantifier, Ranks, RelationGroup, RelationPredicate, SortKey,
+    TextField, TextOp, default_scope, unknown_id,
 };
 pub use measures::{
-    BETWEENNESS_SAMPLE, Centrality, CollaborationTie, EXACT_BETWEENNESS_LIMIT, Measures,
+    BETWEENNESS_SAMPLE, Centrality, CollaborationTie, EXACT_BETWEENNESS_LIMIT, Measure,
+    MeasureBase, MeasureInput, MeasureKind, Measures,
 };
 pub use paths::PathRules;
 

@@ -11,7 +11,10 @@ use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use std::sync::Arc;
 
-use crate::graph::{Direction, GraphIndex, IndexBuilder, KindSet, Measures, Step};
+use crate::graph::{
+    Direction, GraphIndex, IndexBuilder, KindSet, Measure, MeasureBase, MeasureInput, MeasureKind,
+    Step,
+};
 use crate::model::Layer;
 use crate::store::{ChangeRecord, Scanned, Store, StoreError, Write};
 use crate::validate::GraphData;
@@ -125,32 +128,42 @@ impl Db {
         Ok(self.store().redirect(id)?.unwrap_or_else(|| id.to_owned()))
     }
 
-    /// Network measures. Without a background computation (see [`Db::compute_measures_in_background`])
-    /// those of the current graph, computed now if the cached ones are older. With one, the latest
-    /// computed, even of an older generation: a request never waits for a recomputation, only for
-    /// the very first computation, until `deadline` (then `None`).
-    /// Measures are of the subgraph of the entities in `layers`.
-    pub fn measures_within(
+    /// One network measure of the subgraph of the entities in `layers`. Without a background
+    /// computation (see [`Db::compute_measures_in_background`]) that of the current graph, computed
+    /// now if the cached one is older. With one, the latest computed, even of an older generation: a
+    /// request never waits for a recomputation, only for the first computation of the measure it
+    /// asks for, until `deadline` (then `None`). Asking for a set of layers other than the ecosystem
+    /// starts its background computation; from then on it is kept up to date like the ecosystem's.
+    pub fn measure_within(
         &self,
         layers: &[Layer],
+        kind: MeasureKind,
         deadline: Option<std::time::Instant>,
-    ) -> Option<Arc<Measures>> {
+    ) -> Option<Arc<Measure>> {
         let key = LayerKey::of(layers);
         let mut state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.background.is_none() {
+        if state.background.is_empty() {
+            drop(state);
             let index = self.read();
-            if let Some(measures) = state.latest.get(&key)
-                && measures.generation == index.generation()
+            let state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(measure) = state.latest.get(&(key, kind))
+                && measure.generation() == index.generation()
             {
-                return Some(measures.clone());
+                return Some(measure.clone());
             }
-            let fresh = Arc::new(index.measure_input(key.kinds().as_deref()).compute());
-            state.latest.insert(key, fresh.clone());
-            return Some(fresh);
+            drop(state);
+            let input = self.measure_input(&index, key, kind);
+            drop(index);
+            return Some(self.keep(key, Arc::new(input.compute())));
+        }
+        if state.wanted.insert(key) {
+            for thread in &state.background {
+                let _ = thread.send(Signal::Wanted);
+            }
         }
         loop {
-            if let Some(measures) = state.latest.get(&key) {
-                return Some(measures.clone());
+            if let Some(measure) = state.latest.get(&(key, kind)) {
+                return Some(measure.clone());
             }
             let wait = match deadline {
                 Some(deadline) => deadline.checked_duration_since(std::time::Instant::now())?,
@@ -164,88 +177,93 @@ impl Db {
         }
     }
 
-    /// [`Db::measures_within`] of the whole graph, without a deadline.
-    pub fn measures(&self) -> Arc<Measures> {
-        loop {
-            if let Some(measures) = self.measures_within(&Layer::ALL, None) {
-                return measures;
-            }
-        }
+    /// The latest measures of `layers` already computed, of every kind (none computed: empty);
+    /// never waits.
+    pub fn measures_computed(&self, layers: &[Layer]) -> Vec<Arc<Measure>> {
+        let key = LayerKey::of(layers);
+        let state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
+        MeasureKind::ALL
+            .iter()
+            .filter_map(|&kind| state.latest.get(&(key, kind)).cloned())
+            .collect()
     }
 
-    /// Whether measures of the current generation are in (false while they are being recomputed).
-    pub fn measures_current(&self, measures: &Measures) -> bool {
-        measures.generation == self.read().generation()
+    /// Whether a measure is of the current generation (false while it is being recomputed).
+    pub fn measure_current(&self, measure: &Measure) -> bool {
+        measure.generation() == self.read().generation()
     }
 
-    /// Computes measures on a thread of their own from now on: once now, and again each time writes
-    /// have settled (no write for `settle`). The thread holds the index's read lock only to copy
-    /// what the computation needs, and stops when the database is dropped.
-    pub fn compute_measures_in_background(self: &Arc<Db>, settle: std::time::Duration) {
-        let (dirty, signals) = std::sync::mpsc::channel::<()>();
-        {
+    /// Copies the input of one measure out of the index, with the base of the index's generation
+    /// (shared by the measures of that generation).
+    fn measure_input(&self, index: &GraphIndex, key: LayerKey, kind: MeasureKind) -> MeasureInput {
+        let cached = {
+            let state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
+            state
+                .bases
+                .get(&key)
+                .filter(|b| b.generation == index.generation())
+                .cloned()
+        };
+        let base = cached.unwrap_or_else(|| {
+            let base = Arc::new(index.measure_base(key.kinds().as_deref()));
             let mut state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
-            if state.background.is_some() {
-                return;
+            state.bases.insert(key, base.clone());
+            base
+        });
+        index.measure_input(&base, kind)
+    }
+
+    /// Stores a computed measure unless a newer one of its kind is already in; returns the one kept.
+    fn keep(&self, key: LayerKey, measure: Arc<Measure>) -> Arc<Measure> {
+        let mut state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = (key, measure.kind);
+        let kept = match state.latest.get(&slot) {
+            Some(old) if old.generation() > measure.generation() => old.clone(),
+            _ => {
+                state.latest.insert(slot, measure.clone());
+                measure
             }
-            state.background = Some(dirty.clone());
+        };
+        drop(state);
+        self.measures_ready.notify_all();
+        kept
+    }
+
+    /// Computes measures on threads of their own from now on, one thread per kind of measure (so
+    /// that a quick measure never waits behind a slow one): each once now, and again each time
+    /// writes have settled (no write for `settle`), for the ecosystem layer and for every other
+    /// set of layers a request has asked for. A thread holds the index's read lock only to copy what
+    /// its computation needs, and stops when the database is dropped.
+    pub fn compute_measures_in_background(self: &Arc<Db>, settle: std::time::Duration) {
+        let mut state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
+        if !state.background.is_empty() {
+            return;
         }
-        let _ = dirty.send(());
-        let db = Arc::downgrade(self);
-        let spawned = std::thread::Builder::new()
-            .name("innograph-measures".to_owned())
-            .spawn(move || {
-                let mut first = true;
-                while signals.recv().is_ok() {
-                    // Let a burst of writes finish first (the first computation, at start, at once).
-                    if !std::mem::take(&mut first) {
-                        loop {
-                            match signals.recv_timeout(settle) {
-                                Ok(()) => continue,
-                                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
-                                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
-                            }
-                        }
-                    }
-                    let Some(db) = db.upgrade() else { return };
-                    // The default of the measure fields (the ecosystem) first.
-                    for key in [LayerKey::ECOSYSTEM, LayerKey::ALL, LayerKey::POLICY] {
-                        let input = db.read().measure_input(key.kinds().as_deref());
-                        let started = std::time::Instant::now();
-                        let measures = Arc::new(input.compute());
-                        tracing::info!(
-                            generation = measures.generation,
-                            layers = key.0,
-                            took_ms = started.elapsed().as_millis() as u64,
-                            "network measures computed"
-                        );
-                        let mut state = db.measures.lock().unwrap_or_else(PoisonError::into_inner);
-                        let newer = state
-                            .latest
-                            .get(&key)
-                            .is_none_or(|old| old.generation <= measures.generation);
-                        if newer {
-                            state.latest.insert(key, measures);
-                        }
-                        drop(state);
-                        db.measures_ready.notify_all();
-                    }
+        state.wanted.insert(LayerKey::ECOSYSTEM);
+        for kind in MeasureKind::ALL {
+            let (signal, signals) = std::sync::mpsc::channel::<Signal>();
+            let _ = signal.send(Signal::Wanted);
+            let db = Arc::downgrade(self);
+            let spawned = std::thread::Builder::new()
+                .name(format!("innograph-{}", kind.name()))
+                .spawn(move || measure_in_background(db, kind, signals, settle));
+            match spawned {
+                Ok(_) => state.background.push(signal),
+                Err(error) => {
+                    tracing::error!(%error, "cannot start the measure threads; measures are computed on request");
+                    // Dropping the senders stops the threads already started.
+                    state.background.clear();
+                    return;
                 }
-            });
-        if let Err(error) = spawned {
-            tracing::error!(%error, "cannot start the measures thread; measures are computed on request");
-            self.measures
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .background = None;
+            }
         }
     }
 
     /// Tells the background computation that the graph changed.
     fn measures_dirty(&self) {
         let state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(dirty) = &state.background {
-            let _ = dirty.send(());
+        for thread in &state.background {
+            let _ = thread.send(Signal::Changed);
         }
     }
 
@@ -537,12 +555,82 @@ impl Db {
     }
 }
 
-/// The latest measures of each set of layers, and the channel to the background computation if
-/// there is one.
+/// The body of one background measure thread: computes measure `kind` for every wanted set of
+/// layers whose latest result is missing or of an older generation, each time it is signalled
+/// (after a change, once changes have settled for `settle`).
+fn measure_in_background(
+    db: std::sync::Weak<Db>,
+    kind: MeasureKind,
+    signals: std::sync::mpsc::Receiver<Signal>,
+    settle: std::time::Duration,
+) {
+    while let Ok(signal) = signals.recv() {
+        if signal == Signal::Changed {
+            // Let a burst of writes finish first.
+            loop {
+                match signals.recv_timeout(settle) {
+                    Ok(_) => continue,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            }
+        }
+        let Some(db) = db.upgrade() else { return };
+        let mut wanted: Vec<LayerKey> = db
+            .measures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .wanted
+            .iter()
+            .copied()
+            .collect();
+        // The default of the measure fields (the ecosystem) first.
+        wanted.sort_by_key(|key| (*key != LayerKey::ECOSYSTEM, key.0));
+        for key in wanted {
+            let input = {
+                let index = db.read();
+                let fresh = db
+                    .measures
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .latest
+                    .get(&(key, kind))
+                    .is_some_and(|m| m.generation() == index.generation());
+                if fresh {
+                    continue;
+                }
+                db.measure_input(&index, key, kind)
+            };
+            let measure = Arc::new(input.compute());
+            tracing::info!(
+                measure = kind.name(),
+                generation = measure.generation(),
+                layers = key.0,
+                took_ms = measure.took.as_millis() as u64,
+                "network measure computed"
+            );
+            db.keep(key, measure);
+        }
+    }
+}
+
+/// What wakes a background measure thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Signal {
+    /// The graph changed: recompute once writes settle.
+    Changed,
+    /// A set of layers is wanted (or the thread just started): compute what is missing now.
+    Wanted,
+}
+
+/// The latest measures of each set of layers and kind, the bases they share, which sets of layers
+/// are kept up to date, and the channels to the background threads (none: computed on request).
 #[derive(Default)]
 struct MeasureState {
-    latest: std::collections::HashMap<LayerKey, Arc<Measures>>,
-    background: Option<std::sync::mpsc::Sender<()>>,
+    latest: std::collections::HashMap<(LayerKey, MeasureKind), Arc<Measure>>,
+    bases: std::collections::HashMap<LayerKey, Arc<MeasureBase>>,
+    wanted: std::collections::HashSet<LayerKey>,
+    background: Vec<std::sync::mpsc::Sender<Signal>>,
 }
 
 /// A set of layers as a bit mask (1: ecosystem, 2: policy).

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::db::{Db, DbError};
-use crate::graph::{Budget, Direction, GraphIndex, Hops, KindSet, PathRules, Step};
+use crate::graph::{Budget, Direction, GraphIndex, Hops, KindSet, MeasureKind, PathRules, Step};
 use crate::model::{Evidence, Relation, RelationKind};
 use crate::store::Write;
 
@@ -216,6 +216,50 @@ pub fn run(data_dir: &Path, options: &Options) -> Result<(Report, PeerQueries), 
     operations.push(time("pagerank", "PageRank, whole graph", &[()], 1, |()| {
         Some(index.pagerank().len())
     }));
+    // The other measures, each on its own as the server computes them (once: seconds at 1M). The
+    // result column holds the number of groups (components, communities) or sampled sources.
+    let base = std::sync::Arc::new(index.measure_base(None));
+    for (name, label, kind) in [
+        (
+            "components",
+            "components, whole graph",
+            MeasureKind::Components,
+        ),
+        (
+            "communities",
+            "Leiden communities, whole graph",
+            MeasureKind::Communities,
+        ),
+        (
+            "betweenness",
+            "betweenness (sampled above 5,000), whole graph",
+            MeasureKind::Betweenness,
+        ),
+    ] {
+        let started = Instant::now();
+        let measure = index.measure_input(&base, kind).compute();
+        let took = started.elapsed().as_secs_f64() * 1e6;
+        tracing::info!(
+            measure = name,
+            took_s = took / 1e6,
+            modularity = measure.modularity,
+            groups = measure.group_sizes.len(),
+            betweenness_sources = measure.sources,
+            betweenness_standard_error = measure.standard_error,
+            "measure computed"
+        );
+        operations.push(Operation {
+            name,
+            label,
+            samples: 1,
+            median_us: took,
+            p99_us: took,
+            result_median: Some(match kind {
+                MeasureKind::Betweenness => measure.sources.unwrap_or(base.len()),
+                _ => measure.group_sizes.len(),
+            }),
+        });
+    }
 
     let queries = PeerQueries {
         two_hop: TwoHopQueries {

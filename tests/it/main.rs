@@ -15,6 +15,7 @@ mod limits;
 mod live;
 mod measures;
 mod newcomer;
+mod performance;
 mod persistence;
 mod reliability;
 mod schema;

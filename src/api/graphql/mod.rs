@@ -196,20 +196,26 @@ fn db<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Db>> {
     ctx.data::<Arc<Db>>()
 }
 
-/// The network measures a resolver may use: the latest computed (see [`Db::measures_within`]);
-/// `MEASURES_NOT_READY` while the first computation has not finished within the request's time.
+/// One network measure a resolver may use: the latest computed (see [`Db::measure_within`]);
+/// `MEASURES_NOT_READY` while its first computation has not finished within the request's time.
 /// `layers` are the layers measured (their subgraph).
-fn measures(
+fn measure(
     ctx: &Context<'_>,
     layers: &[crate::model::Layer],
-) -> Result<Arc<crate::graph::Measures>> {
+    kind: crate::graph::MeasureKind,
+) -> Result<Arc<crate::graph::Measure>> {
     let deadline = ctx.data_opt::<RequestDeadline>().map(|d| d.0);
-    db(ctx)?.measures_within(layers, deadline).ok_or_else(|| {
-        user_error(
-            "MEASURES_NOT_READY",
-            "the network measures are being computed for the first time since the server started; retry in a few seconds",
-        )
-    })
+    db(ctx)?
+        .measure_within(layers, kind, deadline)
+        .ok_or_else(|| {
+            user_error(
+                "MEASURES_NOT_READY",
+                format!(
+                    "the network measure {} is being computed for the first time since the server started; retry in a few seconds",
+                    kind.name()
+                ),
+            )
+        })
 }
 
 /// A filter compiled on the index, after checking that every id it names exists: an unknown place or

@@ -16,7 +16,9 @@ use super::types::{
     RelationKindCount, Subgraph, entity_kinds, paginate,
 };
 use super::{Limits, db, known_entity, traversal_error, user_error};
-use crate::graph::{self, Centrality, EntityFilter, PathRules, RelationGroup, SortKey};
+use crate::graph::{
+    self, Centrality, EntityFilter, MeasureKind, PathRules, RelationGroup, SortKey,
+};
 use crate::model::{self, parse_relation_id};
 
 /// What `groupCount` groups by.
@@ -111,18 +113,24 @@ impl Query {
         let keys = sort_keys(order_by.as_deref().unwrap_or_default());
         let by_id = keys.iter().all(|(k, desc)| *k == SortKey::Id && !desc);
         let db = db(ctx)?;
-        let measures = keys
-            .iter()
-            .any(|(k, _)| matches!(k, SortKey::PageRank | SortKey::Betweenness))
-            .then(|| {
-                // Ranks of the layers asked for (default: measured over the whole graph).
-                let measured: Vec<model::Layer> = layers
-                    .as_deref()
-                    .map(|l| l.iter().map(|&l| l.into()).collect())
-                    .unwrap_or_else(|| model::Layer::ALL.to_vec());
-                super::measures(ctx, &measured)
-            })
-            .transpose()?;
+        // Ranks of the layers asked for (default: measured over the whole graph).
+        let measured: Vec<model::Layer> = layers
+            .as_deref()
+            .map(|l| l.iter().map(|&l| l.into()).collect())
+            .unwrap_or_else(|| model::Layer::ALL.to_vec());
+        let mut ranks = crate::graph::Ranks::default();
+        for (key, _) in &keys {
+            match key {
+                SortKey::PageRank if ranks.pagerank.is_none() => {
+                    ranks.pagerank = Some(super::measure(ctx, &measured, MeasureKind::PageRank)?);
+                }
+                SortKey::Betweenness if ranks.betweenness.is_none() => {
+                    ranks.betweenness =
+                        Some(super::measure(ctx, &measured, MeasureKind::Betweenness)?);
+                }
+                _ => {}
+            }
+        }
         let index = db.read();
         if by_id && where_.is_none() && after.as_deref().is_none_or(|a| !a.starts_with("offset:")) {
             let kinds = entity_kinds(kinds.as_deref());
@@ -133,7 +141,7 @@ impl Query {
         let compiled = super::checked_compile(&index, filter, "where")?;
         let mut selected = index.select(&compiled);
         if !by_id {
-            index.sort(&mut selected, &keys, measures.as_deref());
+            index.sort(&mut selected, &keys, &ranks);
         }
         let total = selected.len();
         let start = match after.as_deref() {
@@ -641,33 +649,39 @@ impl Query {
         let first = limits.page_size("first", first.unwrap_or(10))?;
         let kinds = entity_kinds(kinds.as_deref());
         let db = db(ctx)?;
-        let measures = super::measures(ctx, &super::types::measured_layers(layers.as_deref()))?;
-        let index = db.read();
         let centrality = match measure {
             Measure::PageRank => Centrality::PageRank,
             Measure::Betweenness => Centrality::Betweenness,
             Measure::Degree => Centrality::Degree,
         };
-        Ok(measures
+        // Degree comes with every measure: the quickest (components) serves it.
+        let kind = match centrality {
+            Centrality::PageRank => MeasureKind::PageRank,
+            Centrality::Betweenness => MeasureKind::Betweenness,
+            Centrality::Degree => MeasureKind::Components,
+        };
+        let measured = super::types::measured_layers(layers.as_deref());
+        let ranked = super::measure(ctx, &measured, kind)?;
+        let index = db.read();
+        Ok(ranked
             .ranking(centrality)
             .into_iter()
-            .filter_map(|i| index.entity(&measures.ids[i]).cloned().map(|e| (i, e)))
+            .filter_map(|i| index.entity(&ranked.base.ids[i]).cloned().map(|e| (i, e)))
             .filter(|(_, e)| kinds.as_ref().is_none_or(|k| k.contains(&e.kind)))
             .take(first)
             .enumerate()
             .map(|(rank, (i, e))| RankedEntity {
                 rank: rank + 1,
                 score: match centrality {
-                    Centrality::PageRank => measures.pagerank[i],
-                    Centrality::Betweenness => measures.betweenness[i],
-                    Centrality::Degree => measures.degree[i] as f64,
+                    Centrality::Degree => ranked.base.degree[i] as f64,
+                    _ => ranked.scores[i],
                 },
                 entity: Entity(e),
             })
             .collect())
     }
 
-    /// Louvain communities, largest first.
+    /// Leiden communities, largest first.
     async fn communities(
         &self,
         ctx: &Context<'_>,
@@ -678,13 +692,15 @@ impl Query {
     ) -> Result<Vec<Community>> {
         let limits = ctx.data::<Limits>()?;
         let first = limits.page_size("first", first.unwrap_or(10))?;
-        let measures = super::measures(ctx, &super::types::measured_layers(layers.as_deref()))?;
-        Ok((0..measures.community_sizes.len())
+        let layers = super::types::measured_layers(layers.as_deref());
+        let communities = super::measure(ctx, &layers, MeasureKind::Communities)?;
+        Ok((0..communities.group_sizes.len())
             .take(first)
             .map(|id| Community {
                 id,
-                size: measures.community_sizes[id],
-                measures: measures.clone(),
+                size: communities.group_sizes[id],
+                communities: communities.clone(),
+                layers: layers.clone(),
             })
             .collect())
     }
@@ -692,27 +708,12 @@ impl Query {
     /// Network-level figures: components, modularity, and how betweenness was computed.
     async fn network(
         &self,
-        ctx: &Context<'_>,
         #[graphql(desc = "The layers measured (default: the ecosystem).")] layers: Option<
             Vec<super::types::Layer>,
         >,
     ) -> Result<NetworkSummary> {
-        let measures = super::measures(ctx, &super::types::measured_layers(layers.as_deref()))?;
-        let computed_at = measures
-            .computed_at
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         Ok(NetworkSummary {
-            generation: measures.generation,
-            computed_at,
-            stale: !db(ctx)?.measures_current(&measures),
-            entities: measures.ids.len(),
-            components: measures.component_sizes.len(),
-            largest_component: measures.component_sizes.first().copied().unwrap_or(0),
-            communities: measures.community_sizes.len(),
-            modularity: measures.modularity,
-            betweenness_sampled: measures.betweenness_sample.is_some(),
-            betweenness_sources: measures.betweenness_sample.unwrap_or(measures.ids.len()),
+            layers: super::types::measured_layers(layers.as_deref()),
         })
     }
 

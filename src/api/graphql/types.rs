@@ -12,7 +12,7 @@ use crate::interchange::Shape;
 use super::inputs::{RelationWhere, time_filter, timed_step};
 use super::{Limits, db};
 use crate::graph::{self, KindSet, PathView, RelationView, Step, SubgraphView};
-use crate::graph::{Centrality, Measures};
+use crate::graph::{BETWEENNESS_SAMPLE, EXACT_BETWEENNESS_LIMIT, MeasureKind};
 use crate::model;
 
 /// What sort of organisation, place or programme an entity is.
@@ -377,31 +377,29 @@ impl Entity {
     /// PageRank over directed relations (damping 0.85; sums to 1), measured over the ecosystem layer:
     /// null for programmes and policies (rank both layers with `topEntities(layers: …)`).
     async fn page_rank(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
-        let measures = super::measures(ctx, &[model::Layer::Ecosystem])?;
-        Ok(measures.position(&self.0.id).map(|i| measures.pagerank[i]))
+        let measure = super::measure(ctx, &[model::Layer::Ecosystem], MeasureKind::PageRank)?;
+        Ok(measure.base.position(&self.0.id).map(|i| measure.scores[i]))
     }
 
     /// Normalised betweenness centrality on the undirected ecosystem layer (estimated on large graphs:
     /// see `network.betweennessSampled`); null for programmes and policies.
     async fn betweenness(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
-        let measures = super::measures(ctx, &[model::Layer::Ecosystem])?;
-        Ok(measures
-            .position(&self.0.id)
-            .map(|i| measures.betweenness[i]))
+        let measure = super::measure(ctx, &[model::Layer::Ecosystem], MeasureKind::Betweenness)?;
+        Ok(measure.base.position(&self.0.id).map(|i| measure.scores[i]))
     }
 
-    /// The Louvain community of the ecosystem layer this entity belongs to (0 is the largest; see
+    /// The Leiden community of the ecosystem layer this entity belongs to (0 is the largest; see
     /// `communities`); null for programmes and policies.
     async fn community(&self, ctx: &Context<'_>) -> Result<Option<usize>> {
-        let measures = super::measures(ctx, &[model::Layer::Ecosystem])?;
-        Ok(measures.position(&self.0.id).map(|i| measures.community[i]))
+        let measure = super::measure(ctx, &[model::Layer::Ecosystem], MeasureKind::Communities)?;
+        Ok(measure.base.position(&self.0.id).map(|i| measure.groups[i]))
     }
 
     /// The weakly connected component of the ecosystem layer this entity belongs to (0 is the
     /// largest); null for programmes and policies.
     async fn component(&self, ctx: &Context<'_>) -> Result<Option<usize>> {
-        let measures = super::measures(ctx, &[model::Layer::Ecosystem])?;
-        Ok(measures.position(&self.0.id).map(|i| measures.component[i]))
+        let measure = super::measure(ctx, &[model::Layer::Ecosystem], MeasureKind::Components)?;
+        Ok(measure.base.position(&self.0.id).map(|i| measure.groups[i]))
     }
 
     /// What this entity co-built: the sources of incoming CO_BUILT_BY relations.
@@ -776,11 +774,12 @@ pub struct RankedEntity {
     pub entity: Entity,
 }
 
-/// A community found by Louvain.
+/// A community found by Leiden (modularity, resolution 1; every community connected).
 pub struct Community {
     pub id: usize,
     pub size: usize,
-    pub measures: Arc<Measures>,
+    pub communities: Arc<graph::Measure>,
+    pub layers: Vec<model::Layer>,
 }
 
 #[Object]
@@ -803,39 +802,185 @@ impl Community {
         let first = ctx
             .data::<Limits>()?
             .page_size("first", first.unwrap_or(20))?;
+        let pagerank = super::measure(ctx, &self.layers, MeasureKind::PageRank)?;
+        let base = &self.communities.base;
+        let mut members: Vec<usize> = (0..base.len())
+            .filter(|&i| self.communities.groups[i] == self.id)
+            .collect();
+        members.sort_by(|&a, &b| {
+            pagerank
+                .score_of(&base.ids[b])
+                .total_cmp(&pagerank.score_of(&base.ids[a]))
+                .then_with(|| base.ids[a].cmp(&base.ids[b]))
+        });
         let index = db(ctx)?.read();
-        Ok(self
-            .measures
-            .ranking(Centrality::PageRank)
+        Ok(members
             .into_iter()
-            .filter(|&i| self.measures.community[i] == self.id)
-            .filter_map(|i| index.entity(&self.measures.ids[i]).cloned())
+            .filter_map(|i| index.entity(&base.ids[i]).cloned())
             .take(first)
             .map(Entity)
             .collect())
     }
 }
 
-/// Network-level figures.
-#[derive(SimpleObject)]
+/// Network-level figures. Each field waits only for the measure it reads (components, communities
+/// or betweenness), each computed on its own in the background.
 pub struct NetworkSummary {
-    pub entities: usize,
+    pub layers: Vec<model::Layer>,
+}
+
+impl NetworkSummary {
+    fn measure(&self, ctx: &Context<'_>, kind: MeasureKind) -> Result<Arc<graph::Measure>> {
+        super::measure(ctx, &self.layers, kind)
+    }
+
+    /// The measures computed so far (waiting for the quickest, components, when there are none).
+    fn computed(&self, ctx: &Context<'_>) -> Result<Vec<Arc<graph::Measure>>> {
+        let computed = db(ctx)?.measures_computed(&self.layers);
+        if computed.is_empty() {
+            return Ok(vec![self.measure(ctx, MeasureKind::Components)?]);
+        }
+        Ok(computed)
+    }
+}
+
+#[Object]
+impl NetworkSummary {
+    async fn entities(&self, ctx: &Context<'_>) -> Result<usize> {
+        Ok(self.measure(ctx, MeasureKind::Components)?.base.len())
+    }
+
     /// Weakly connected components.
-    pub components: usize,
-    pub largest_component: usize,
-    pub communities: usize,
-    /// Modularity of the Louvain partition.
-    pub modularity: f64,
-    /// True when betweenness was estimated from a sample of sources (large graphs).
-    pub betweenness_sampled: bool,
-    /// How many source entities the betweenness computation used.
-    pub betweenness_sources: usize,
-    /// The generation of the graph (it grows with every write) these measures were computed from.
-    pub generation: u64,
-    /// When they were computed, in seconds since the Unix epoch.
-    pub computed_at: u64,
-    /// True while the graph has changed since: measures are recomputed in the background once writes
-    /// settle, and the previous ones are served meanwhile (as every measure field does).
+    async fn components(&self, ctx: &Context<'_>) -> Result<usize> {
+        Ok(self
+            .measure(ctx, MeasureKind::Components)?
+            .group_sizes
+            .len())
+    }
+
+    async fn largest_component(&self, ctx: &Context<'_>) -> Result<usize> {
+        let components = self.measure(ctx, MeasureKind::Components)?;
+        Ok(components.group_sizes.first().copied().unwrap_or(0))
+    }
+
+    /// Leiden communities (each connected).
+    async fn communities(&self, ctx: &Context<'_>) -> Result<usize> {
+        Ok(self
+            .measure(ctx, MeasureKind::Communities)?
+            .group_sizes
+            .len())
+    }
+
+    /// Modularity of the Leiden partition.
+    async fn modularity(&self, ctx: &Context<'_>) -> Result<f64> {
+        Ok(self
+            .measure(ctx, MeasureKind::Communities)?
+            .modularity
+            .unwrap_or(0.0))
+    }
+
+    /// True when betweenness is estimated from a sample of sources (graphs above 5,000 entities).
+    async fn betweenness_sampled(&self, ctx: &Context<'_>) -> Result<bool> {
+        let n = self.measure(ctx, MeasureKind::Components)?.base.len();
+        Ok(n > EXACT_BETWEENNESS_LIMIT)
+    }
+
+    /// How many source entities the betweenness computation uses.
+    async fn betweenness_sources(&self, ctx: &Context<'_>) -> Result<usize> {
+        let n = self.measure(ctx, MeasureKind::Components)?.base.len();
+        Ok(if n > EXACT_BETWEENNESS_LIMIT {
+            BETWEENNESS_SAMPLE.min(n)
+        } else {
+            n
+        })
+    }
+
+    /// The error of sampled betweenness: the largest standard error of an entity's estimate, in the
+    /// units of `Entity.betweenness` (about 68 % of estimates lie within one standard error of the
+    /// exact value, 95 % within two); 0 when betweenness is exact.
+    async fn betweenness_standard_error(&self, ctx: &Context<'_>) -> Result<f64> {
+        Ok(self.measure(ctx, MeasureKind::Betweenness)?.standard_error)
+    }
+
+    /// The generation of the graph (it grows with every write) of the oldest measure computed so far.
+    async fn generation(&self, ctx: &Context<'_>) -> Result<u64> {
+        Ok(self
+            .computed(ctx)?
+            .iter()
+            .map(|m| m.generation())
+            .min()
+            .unwrap_or(0))
+    }
+
+    /// When the oldest measure computed so far was computed, in seconds since the Unix epoch.
+    async fn computed_at(&self, ctx: &Context<'_>) -> Result<u64> {
+        Ok(self
+            .computed(ctx)?
+            .iter()
+            .map(|m| unix_seconds(m.computed_at))
+            .min()
+            .unwrap_or(0))
+    }
+
+    /// True while the graph has changed since a measure was computed: measures are recomputed in the
+    /// background once writes settle, and the previous ones are served meanwhile (as every measure
+    /// field does).
+    async fn stale(&self, ctx: &Context<'_>) -> Result<bool> {
+        let db = db(ctx)?;
+        Ok(self.computed(ctx)?.iter().any(|m| !db.measure_current(m)))
+    }
+
+    /// Each measure on its own: whether it is computed, of which generation, how long it took.
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<MeasureStatus>> {
+        let db = db(ctx)?;
+        let computed = db.measures_computed(&self.layers);
+        Ok(MeasureKind::ALL
+            .iter()
+            .map(|&kind| {
+                let measure = computed.iter().find(|m| m.kind == kind);
+                MeasureStatus {
+                    measure: kind.into(),
+                    ready: measure.is_some(),
+                    generation: measure.map(|m| m.generation()),
+                    computed_at: measure.map(|m| unix_seconds(m.computed_at)),
+                    took_ms: measure.map(|m| m.took.as_secs_f64() * 1e3),
+                    stale: measure.is_some_and(|m| !db.measure_current(m)),
+                }
+            })
+            .collect())
+    }
+}
+
+fn unix_seconds(time: std::time::SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A network measure, computed on its own.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "MeasureKind")]
+pub enum NetworkMeasure {
+    /// Weakly connected components (and degree).
+    Components,
+    PageRank,
+    /// Leiden communities.
+    Communities,
+    Betweenness,
+}
+
+/// Where one network measure stands.
+#[derive(SimpleObject)]
+pub struct MeasureStatus {
+    pub measure: NetworkMeasure,
+    /// False until its first computation since the server started has finished.
+    pub ready: bool,
+    /// The generation of the graph it was computed from.
+    pub generation: Option<u64>,
+    /// When it was computed, in seconds since the Unix epoch.
+    pub computed_at: Option<u64>,
+    /// How long its computation took, in milliseconds.
+    pub took_ms: Option<f64>,
+    /// True while the graph has changed since it was computed.
     pub stale: bool,
 }
 
