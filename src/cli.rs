@@ -40,6 +40,11 @@ enum Command {
         /// The edges CSV that goes with a nodes CSV.
         #[arg(long)]
         edges: Option<PathBuf>,
+        /// A `.jsonl` file of at least this many bytes is validated in passes over the file and
+        /// written as it is read (memory bounded by its ids and names, not its size), all or nothing
+        /// as well; a smaller one is read whole.
+        #[arg(long, env = "INNOGRAPH_STREAM_ABOVE", default_value_t = 64 << 20)]
+        stream_above: u64,
         #[command(flatten)]
         data: DataDirArg,
     },
@@ -391,7 +396,12 @@ pub fn run() -> anyhow::Result<i32> {
     init_tracing();
     match cli.command {
         Command::Serve(args) => serve(&args),
-        Command::Import { path, edges, data } => import(&path, edges.as_deref(), &data.data_dir),
+        Command::Import {
+            path,
+            edges,
+            stream_above,
+            data,
+        } => import(&path, edges.as_deref(), stream_above, &data.data_dir),
         Command::Export { format, out, data } => export(format, out.as_deref(), &data.data_dir),
         Command::Validate { dir } => validate_command(dir.as_deref()),
         Command::Generate {
@@ -575,7 +585,12 @@ fn validate_command(dir: Option<&Path>) -> anyhow::Result<i32> {
     }
 }
 
-fn import(path: &Path, edges: Option<&Path>, data_dir: &Path) -> anyhow::Result<i32> {
+fn import(
+    path: &Path,
+    edges: Option<&Path>,
+    stream_above: u64,
+    data_dir: &Path,
+) -> anyhow::Result<i32> {
     let started = std::time::Instant::now();
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
@@ -586,6 +601,10 @@ fn import(path: &Path, edges: Option<&Path>, data_dir: &Path) -> anyhow::Result<
             .is_some_and(|e| e.eq_ignore_ascii_case(ext))
             && path.is_file()
     };
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if is_file_of("jsonl") && size >= stream_above {
+        return import_in_passes(path, size, &importer, data_dir);
+    }
     let graph = if path.is_dir() {
         validated(&SeedFiles::from_dir(path)?)?
     } else if is_file_of("jsonl") {
@@ -656,6 +675,69 @@ fn import(path: &Path, edges: Option<&Path>, data_dir: &Path) -> anyhow::Result<
         total.as_secs_f64(),
         read.as_secs_f64(),
         (total - read).as_secs_f64(),
+    );
+    Ok(0)
+}
+
+/// Imports a large JSON Lines file validated in passes ([`passes::validate_jsonl`]), writing as it
+/// goes; a failed import is undone.
+fn import_in_passes(
+    path: &Path,
+    size: u64,
+    importer: &db::Importer,
+    data_dir: &Path,
+) -> anyhow::Result<i32> {
+    use crate::passes::{JsonlFile, Record};
+    let started = std::time::Instant::now();
+    let name = path.display().to_string();
+    let bar = progress_bar(size, "checking and writing");
+    let open = || -> std::io::Result<Box<dyn std::io::BufRead>> {
+        let file = std::fs::File::open(path)?;
+        Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, file)))
+    };
+    let progress = |read| bar.set_position(read);
+    let file = JsonlFile {
+        name: &name,
+        open: &open,
+        progress: &progress,
+    };
+    let checked = importer
+        .import_streamed(|writer| {
+            let checked = crate::passes::validate_jsonl(
+                &file,
+                |id| Ok::<_, anyhow::Error>(importer.entity(id)?),
+                |record| {
+                    match record {
+                        Record::Documents(documents) => writer.documents(documents)?,
+                        Record::Entity(entity) => writer.entity(entity)?,
+                        Record::Relation(relation) => writer.relation(relation)?,
+                    }
+                    Ok(())
+                },
+            )?;
+            let keep = checked.errors() == 0;
+            Ok::<_, anyhow::Error>((checked, keep))
+        })
+        .context("import failed; the data directory is unchanged")?;
+    bar.finish_and_clear();
+    for diagnostic in &checked.diagnostics {
+        eprintln!("{diagnostic}");
+    }
+    if checked.errors() > 0 {
+        bail!(
+            "{} error(s) in {name}; nothing was imported",
+            checked.errors()
+        );
+    }
+    println!(
+        "imported {} documents, {} entities, {} relations from {} into {} in {:.1} s \
+         (validated in two passes over the file, written during the second)",
+        checked.documents,
+        checked.entities,
+        checked.relations,
+        path.display(),
+        data_dir.display(),
+        started.elapsed().as_secs_f64(),
     );
     Ok(0)
 }
@@ -767,24 +849,22 @@ fn generate(
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let spinner = progress_bar(0, "generating");
-    let mut graph = crate::synthetic::generate(crate::synthetic::Params {
+    let graph = crate::synthetic::Synthetic::generate(crate::synthetic::Params {
         entities,
         relations_per_entity,
         seed,
     });
-    graph.sort();
     spinner.finish_and_clear();
     let path = out.join("graph.jsonl");
     let file = std::fs::File::create(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
     let mut writer = std::io::BufWriter::new(file);
-    interchange::export(&graph, Format::JsonLines, &mut writer)?;
-    writer.flush()?;
+    let (documents, entities, relations) = graph
+        .write_jsonl(&mut writer)
+        .and_then(|counts| writer.flush().map(|()| counts))
+        .with_context(|| format!("cannot write {}", path.display()))?;
     println!(
-        "wrote {} documents, {} entities, {} relations to {}",
-        graph.documents.len(),
-        graph.entities.len(),
-        graph.relations.len(),
+        "wrote {documents} documents, {entities} entities, {relations} relations to {}",
         path.display()
     );
     Ok(0)

@@ -18,6 +18,6 @@ pub mod storage;
 pub mod tools;
 
 pub use api::{auth, graphql, server};
-pub use ingest::{interchange, seed, validate};
+pub use ingest::{interchange, passes, seed, validate};
 pub use storage::{db, edit, store};
 pub use tools::{bench, stats, synthetic};

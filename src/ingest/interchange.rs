@@ -224,13 +224,28 @@ fn raw_evidence(lines: Vec<EvidenceLine>) -> Vec<RawEvidence> {
 }
 
 fn jsonl(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError> {
-    let mut write = |line: Line| -> Result<(), InterchangeError> {
-        serde_json::to_writer(&mut *out, &line).map_err(io::Error::from)?;
-        out.write_all(b"\n")?;
-        Ok(())
-    };
-    for (d, text) in &graph.documents {
-        write(Line::Document {
+    for (document, text) in &graph.documents {
+        write_document_line(out, document, text)?;
+    }
+    for entity in &graph.entities {
+        write_entity_line(out, entity)?;
+    }
+    for relation in &graph.relations {
+        write_relation_line(out, relation)?;
+    }
+    Ok(())
+}
+
+fn write_line(out: &mut dyn Write, line: &Line) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, line).map_err(io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+/// Writes one document line of the JSON Lines format (with its text).
+pub fn write_document_line(out: &mut dyn Write, d: &Document, text: &str) -> io::Result<()> {
+    write_line(
+        out,
+        &Line::Document {
             id: d.id.clone(),
             title: d.title.clone(),
             title_en: d.title_en.clone(),
@@ -240,11 +255,16 @@ fn jsonl(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError>
             index_no: d.index_no.clone(),
             file: d.file.clone(),
             reference: d.reference,
-            text: text.clone(),
-        })?;
-    }
-    for e in &graph.entities {
-        write(Line::Entity {
+            text: text.to_owned(),
+        },
+    )
+}
+
+/// Writes one entity line of the JSON Lines format.
+pub fn write_entity_line(out: &mut dyn Write, e: &Entity) -> io::Result<()> {
+    write_line(
+        out,
+        &Line::Entity {
             expected_version: None,
             status: None,
             confidence: None,
@@ -261,10 +281,15 @@ fn jsonl(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError>
             focus: e.focus.clone(),
             district_code: e.district_code.clone(),
             district_level: e.district_level.map(|l| l.to_string()),
-        })?;
-    }
-    for r in &graph.relations {
-        write(Line::Relation {
+        },
+    )
+}
+
+/// Writes one relation line of the JSON Lines format.
+pub fn write_relation_line(out: &mut dyn Write, r: &Relation) -> io::Result<()> {
+    write_line(
+        out,
+        &Line::Relation {
             expected_version: None,
             status: None,
             confidence: None,
@@ -282,15 +307,74 @@ fn jsonl(graph: &GraphData, out: &mut dyn Write) -> Result<(), InterchangeError>
                     basis: Some(e.basis.to_string()),
                 })
                 .collect(),
-        })?;
-    }
-    Ok(())
+        },
+    )
 }
 
 /// Reads JSON Lines into a seed, every record located at `name:line`. `progress` is called with the
 /// bytes read so far. A line that is not a record of the format is a syntax error of the seed.
-pub fn read_jsonl(name: &str, input: impl BufRead, mut progress: impl FnMut(u64)) -> Seed {
+pub fn read_jsonl(name: &str, input: impl BufRead, progress: impl FnMut(u64)) -> Seed {
     let mut seed = Seed::default();
+    for_each_jsonl_line(name, input, progress, |location, line| {
+        let record = line.and_then(|bytes| parse_jsonl_record(bytes).map_err(Some));
+        match record {
+            Ok(record) => seed.add(location, record),
+            Err(Some(message)) => seed.syntax_errors.push((location, message)),
+            Err(None) => {}
+        }
+    });
+    seed
+}
+
+/// One record of a JSON Lines file, as written.
+pub enum JsonlRecord {
+    /// A document with its text (`file` as written).
+    Document(RawDocument, String),
+    /// An entity, with the version it updates when it says so.
+    Entity(RawEntity, Option<u64>),
+    /// A relation, with the version it updates when it says so.
+    Relation(RawRelation, Option<u64>),
+    /// An existing entity's proposal line, which only says which entity the relations mean.
+    Existing,
+}
+
+impl Seed {
+    /// Adds a record of a JSON Lines file.
+    pub fn add(&mut self, location: Location, record: JsonlRecord) {
+        match record {
+            JsonlRecord::Document(mut document, text) => {
+                // The text travels inline; give it a file name of its own so validation can find it.
+                document.file = format!("inline:{}", document.id);
+                self.texts.insert(document.file.clone(), text);
+                self.documents.push((location, document));
+            }
+            JsonlRecord::Entity(entity, version) => {
+                if let Some(version) = version {
+                    self.expected_versions.insert(entity.id.clone(), version);
+                }
+                self.entities.push((location, entity));
+            }
+            JsonlRecord::Relation(relation, version) => {
+                if let Some(version) = version {
+                    let id = format!("{}/{}/{}", relation.source, relation.kind, relation.target);
+                    self.expected_versions.insert(id, version);
+                }
+                self.relations.push((location, relation));
+            }
+            JsonlRecord::Existing => {}
+        }
+    }
+}
+
+/// Calls `visit` with each line of `input` (without its newline) and its location, `name:line`;
+/// `Err(None)` for a blank line, `Err(Some(message))` when the input cannot be read (the last call).
+/// `progress` is called with the bytes read so far.
+pub fn for_each_jsonl_line(
+    name: &str,
+    input: impl BufRead,
+    mut progress: impl FnMut(u64),
+    mut visit: impl FnMut(Location, Result<&[u8], Option<String>>),
+) {
     let mut read = 0u64;
     let file: std::sync::Arc<str> = name.into();
     for (index, line) in input.split(b'\n').enumerate() {
@@ -301,67 +385,73 @@ pub fn read_jsonl(name: &str, input: impl BufRead, mut progress: impl FnMut(u64)
         let bytes = match line {
             Ok(bytes) => bytes,
             Err(e) => {
-                seed.syntax_errors
-                    .push((location, format!("cannot read: {e}")));
+                visit(location, Err(Some(format!("cannot read: {e}"))));
                 break;
             }
         };
         read += bytes.len() as u64 + 1;
         progress(read);
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            visit(location, Err(None));
+        } else {
+            visit(location, Ok(&bytes));
         }
-        let parsed: Line = match serde_json::from_slice(&bytes) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                seed.syntax_errors.push((
-                    location,
-                    format!("not a record of the JSON Lines format: {e}"),
-                ));
-                continue;
-            }
-        };
-        match parsed {
-            Line::Document {
+    }
+}
+
+/// Parses one line of JSON Lines; the error says why it is not a record of the format.
+pub fn parse_jsonl_record(bytes: &[u8]) -> Result<JsonlRecord, String> {
+    let parsed: Line = serde_json::from_slice(bytes)
+        .map_err(|e| format!("not a record of the JSON Lines format: {e}"))?;
+    Ok(match parsed {
+        Line::Document {
+            id,
+            title,
+            title_en,
+            publisher,
+            date,
+            region,
+            index_no,
+            file,
+            reference,
+            text,
+        } => JsonlRecord::Document(
+            RawDocument {
                 id,
+                file,
                 title,
                 title_en,
                 publisher,
                 date,
                 region,
                 index_no,
-                file: _,
                 reference,
-                text,
-            } => {
-                // The text travels inline; give it a file name of its own so validation can find it.
-                let file = format!("inline:{id}");
-                seed.texts.insert(file.clone(), text);
-                seed.documents.push((
-                    location,
-                    RawDocument {
-                        id,
-                        file,
-                        title,
-                        title_en,
-                        publisher,
-                        date,
-                        region,
-                        index_no,
-                        reference,
-                    },
-                ));
-            }
-            // An existing entity's proposal line only says which entity the relations mean.
-            Line::Entity {
-                status: Some(status),
-                ..
-            } if status == "existing" => {}
-            Line::Entity {
-                expected_version,
-                status: _,
-                confidence: _,
-                rule: _,
+            },
+            text,
+        ),
+        Line::Entity {
+            status: Some(status),
+            ..
+        } if status == "existing" => JsonlRecord::Existing,
+        Line::Entity {
+            expected_version,
+            status: _,
+            confidence: _,
+            rule: _,
+            id,
+            kind,
+            name,
+            name_en,
+            aliases,
+            description,
+            established,
+            legal_form,
+            area,
+            focus,
+            district_code,
+            district_level,
+        } => JsonlRecord::Entity(
+            RawEntity {
                 id,
                 kind,
                 name,
@@ -374,57 +464,40 @@ pub fn read_jsonl(name: &str, input: impl BufRead, mut progress: impl FnMut(u64)
                 focus,
                 district_code,
                 district_level,
-            } => {
-                if let Some(version) = expected_version {
-                    seed.expected_versions.insert(id.clone(), version);
-                }
-                seed.entities.push((
-                    location,
-                    RawEntity {
-                        id,
-                        kind,
-                        name,
-                        name_en,
-                        aliases,
-                        description,
-                        established,
-                        legal_form,
-                        area,
-                        focus,
-                        district_code,
-                        district_level,
-                    },
-                ));
-            }
-            Line::Relation {
-                expected_version,
-                status: _,
-                confidence: _,
-                rule: _,
+            },
+            expected_version,
+        ),
+        Line::Relation {
+            expected_version,
+            status: _,
+            confidence: _,
+            rule: _,
+            kind,
+            source,
+            target,
+            year,
+            evidence,
+        } => JsonlRecord::Relation(
+            RawRelation {
                 kind,
                 source,
                 target,
                 year,
-                evidence,
-            } => {
-                if let Some(version) = expected_version {
-                    seed.expected_versions
-                        .insert(format!("{source}/{kind}/{target}"), version);
-                }
-                seed.relations.push((
-                    location,
-                    RawRelation {
-                        kind,
-                        source,
-                        target,
-                        year,
-                        evidence: raw_evidence(evidence),
-                    },
-                ));
-            }
-        }
+                evidence: raw_evidence(evidence),
+            },
+            expected_version,
+        ),
+    })
+}
+
+/// Whether a line says it is a relation (`"type": "relation"`), read without reading the rest of it.
+pub fn is_relation_line(bytes: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Tag<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: std::borrow::Cow<'a, str>,
     }
-    seed
+    serde_json::from_slice::<Tag>(bytes).is_ok_and(|tag| tag.kind == "relation")
 }
 
 /// After a JSON Lines import, documents keep the `file` they were exported with rather than the

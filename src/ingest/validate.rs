@@ -6,6 +6,7 @@
 //! the seed validator would reject.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt;
@@ -285,7 +286,71 @@ pub fn validate_seed_with(seed: &Seed, known: &[Entity]) -> Report {
         error(location, message.clone());
     }
 
-    // Documents.
+    let (documents, document_index) = judge_documents(seed, &mut error);
+    let quotes = Quotes::new(&documents, &document_index);
+    let quote_found = |id: &str, quote: &str| quotes.found(id, quote);
+
+    // Entities, one by one.
+    let mut entities: Vec<(Location, Entity)> = Vec::new();
+    for (location, raw) in &seed.entities {
+        let (entity, problems) = judge_entity(raw);
+        for problem in problems {
+            error(location, problem);
+        }
+        entities.extend(entity.map(|entity| (location.clone(), entity)));
+    }
+
+    // Relations, one by one.
+    let mut relations: Vec<(Location, Relation)> = Vec::new();
+    for (location, raw) in &seed.relations {
+        let (relation, problems) = judge_relation(raw, quote_found);
+        for problem in problems {
+            error(location, problem);
+        }
+        relations.extend(relation.map(|relation| (location.clone(), relation)));
+    }
+
+    // The graph as a whole.
+    for (location, message) in check_graph(&entities, &relations, known) {
+        diagnostics.push(Diagnostic {
+            location: location.clone(),
+            severity: Severity::Error,
+            message,
+        });
+    }
+    let mut degree: FxHashMap<&str, usize> = FxHashMap::default();
+    for (_, relation) in &relations {
+        *degree.entry(&relation.source).or_default() += 1;
+        *degree.entry(&relation.target).or_default() += 1;
+    }
+    for (location, entity) in &entities {
+        if !degree.contains_key(entity.id.as_str()) {
+            diagnostics.push(Diagnostic {
+                location: location.clone(),
+                severity: Severity::Warning,
+                message: format!("entity `{}` ({}) has no relation", entity.id, entity.name),
+            });
+        }
+    }
+
+    drop(quotes);
+    diagnostics.sort();
+    let graph = diagnostics
+        .iter()
+        .all(|d| d.severity != Severity::Error)
+        .then(|| GraphData {
+            documents,
+            entities: entities.into_iter().map(|(_, e)| e).collect(),
+            relations: relations.into_iter().map(|(_, r)| r).collect(),
+        });
+    Report { diagnostics, graph }
+}
+
+/// The documents of a seed that have a text, with an index by id; reports what is wrong with each.
+pub fn judge_documents(
+    seed: &Seed,
+    error: &mut impl FnMut(&Location, String),
+) -> (Vec<(Document, String)>, HashMap<String, usize>) {
     let mut documents: Vec<(Document, String)> = Vec::new();
     let mut document_index: HashMap<String, usize> = HashMap::new();
     for (location, raw) in &seed.documents {
@@ -337,79 +402,64 @@ pub fn validate_seed_with(seed: &Seed, known: &[Entity]) -> Report {
         };
         documents.push((document, text.clone()));
     }
-    // Most quotes of large imports are whole lines: look those up in a set before searching the text.
-    let lines: Vec<FxHashSet<&str>> = documents
-        .iter()
-        .map(|(_, text)| text.lines().collect())
-        .collect();
-    let quote_found = |id: &str, quote: &str| {
-        document_index.get(id).map(|&i| {
-            !quote.trim().is_empty()
-                && (lines[i].contains(quote) || quote_occurs_in(quote, &documents[i].1))
-        })
-    };
+    (documents, document_index)
+}
 
-    // Entities, one by one.
-    let mut entities: Vec<(Location, Entity)> = Vec::new();
-    for (location, raw) in &seed.entities {
-        match entity_from_raw(raw) {
-            Ok(entity) => {
-                for problem in check_entity(&entity) {
-                    error(location, problem);
-                }
-                entities.push((location.clone(), entity));
-            }
-            Err(problem) => error(location, problem),
-        }
-    }
+/// Finds quotes in the documents' texts.
+pub struct Quotes<'a> {
+    documents: &'a [(Document, String)],
+    index: &'a HashMap<String, usize>,
+    /// Each document's lines: most quotes of large imports are whole lines, looked up here before
+    /// the text is searched.
+    lines: Vec<FxHashSet<&'a str>>,
+}
 
-    // Relations, one by one.
-    let mut relations: Vec<(Location, Relation)> = Vec::new();
-    for (location, raw) in &seed.relations {
-        match relation_from_raw(raw) {
-            Ok(relation) => {
-                for problem in check_relation(&relation, quote_found) {
-                    error(location, problem);
-                }
-                relations.push((location.clone(), relation));
-            }
-            Err(problem) => error(location, problem),
-        }
-    }
-
-    // The graph as a whole.
-    for (location, message) in check_graph(&entities, &relations, known) {
-        diagnostics.push(Diagnostic {
-            location: location.clone(),
-            severity: Severity::Error,
-            message,
-        });
-    }
-    let mut degree: FxHashMap<&str, usize> = FxHashMap::default();
-    for (_, relation) in &relations {
-        *degree.entry(&relation.source).or_default() += 1;
-        *degree.entry(&relation.target).or_default() += 1;
-    }
-    for (location, entity) in &entities {
-        if !degree.contains_key(entity.id.as_str()) {
-            diagnostics.push(Diagnostic {
-                location: location.clone(),
-                severity: Severity::Warning,
-                message: format!("entity `{}` ({}) has no relation", entity.id, entity.name),
-            });
-        }
-    }
-
-    diagnostics.sort();
-    let graph = diagnostics
-        .iter()
-        .all(|d| d.severity != Severity::Error)
-        .then(|| GraphData {
+impl<'a> Quotes<'a> {
+    pub fn new(documents: &'a [(Document, String)], index: &'a HashMap<String, usize>) -> Self {
+        let lines = documents
+            .iter()
+            .map(|(_, text)| text.lines().collect())
+            .collect();
+        Quotes {
             documents,
-            entities: entities.into_iter().map(|(_, e)| e).collect(),
-            relations: relations.into_iter().map(|(_, r)| r).collect(),
-        });
-    Report { diagnostics, graph }
+            index,
+            lines,
+        }
+    }
+
+    /// Whether `quote` occurs in the document `id`; `None` when there is no such document.
+    pub fn found(&self, id: &str, quote: &str) -> Option<bool> {
+        self.index.get(id).map(|&i| {
+            !quote.trim().is_empty()
+                && (self.lines[i].contains(quote) || quote_occurs_in(quote, &self.documents[i].1))
+        })
+    }
+}
+
+/// An entity as written, judged on its own: the entity (unless it cannot even be read) and every
+/// problem with it.
+pub fn judge_entity(raw: &RawEntity) -> (Option<Entity>, Vec<String>) {
+    match entity_from_raw(raw) {
+        Ok(entity) => {
+            let problems = check_entity(&entity);
+            (Some(entity), problems)
+        }
+        Err(problem) => (None, vec![problem]),
+    }
+}
+
+/// A relation as written, judged on its own (see [`check_relation`]).
+pub fn judge_relation(
+    raw: &RawRelation,
+    quote_found: impl Fn(&str, &str) -> Option<bool>,
+) -> (Option<Relation>, Vec<String>) {
+    match relation_from_raw(raw) {
+        Ok(relation) => {
+            let problems = check_relation(&relation, quote_found);
+            (Some(relation), problems)
+        }
+        Err(problem) => (None, vec![problem]),
+    }
 }
 
 /// The rules that need more than one record: unique ids, unique names, endpoints that exist, and a
@@ -421,90 +471,171 @@ pub fn check_graph<'a, L>(
     known: &'a [Entity],
 ) -> Vec<(&'a L, String)> {
     let mut problems = Vec::new();
-    let mut by_id: FxHashMap<&str, &Entity> = FxHashMap::default();
-    by_id.reserve(entities.len() + known.len());
+    let mut rules = GraphRules::default();
     for (location, entity) in entities {
-        if by_id.insert(&entity.id, entity).is_some() {
-            problems.push((location, format!("duplicate entity id `{}`", entity.id)));
-        }
+        problems.extend(rules.add_entity(entity).map(|p| (location, p)));
     }
     for entity in known {
-        by_id.entry(&entity.id).or_insert(entity);
+        rules.add_known(entity);
     }
-    let mut claimed: FxHashMap<String, &str> = FxHashMap::default();
     for (location, entity) in entities {
-        let mut names: Vec<String> = entity.names().map(name_key).collect();
-        names.sort_unstable();
-        names.dedup();
-        for name in names {
-            match claimed.get(&name) {
-                Some(&other) if other != entity.id => problems.push((
-                    location,
-                    format!(
-                        "name or alias «{name}» of `{}` is already claimed by `{other}`",
-                        entity.id
-                    ),
-                )),
-                Some(_) => {}
-                None => {
-                    claimed.insert(name, &entity.id);
-                }
-            }
-        }
+        problems.extend(rules.claim_names(entity).into_iter().map(|p| (location, p)));
     }
-    // (source, kind, target) of every relation seen, borrowed: no id is formatted unless reported.
-    let mut relation_ids: FxHashSet<(&str, RelationKind, &str)> = FxHashSet::default();
-    relation_ids.reserve(relations.len());
     for (location, relation) in relations {
-        let (source, kind, target) = (
-            relation.source.as_str(),
-            relation.kind,
-            relation.target.as_str(),
-        );
-        if !relation_ids.insert((source, kind, target)) {
-            problems.push((
-                location,
-                format!(
-                    "duplicate relation `{}`: add its evidence to the first one",
-                    relation.id()
-                ),
-            ));
-        }
-        if kind.is_symmetric() && source != target && relation_ids.contains(&(target, kind, source))
-        {
-            problems.push((
-                location,
-                format!(
-                    "relation `{}` repeats `{}`: {kind} is stored once",
-                    relation.id(),
-                    crate::model::relation_id(target, kind, source),
-                ),
-            ));
-        }
-        for end in [&relation.source, &relation.target] {
-            if !by_id.contains_key(end.as_str()) {
-                problems.push((
-                    location,
-                    format!(
-                        "relation `{}` points to unknown entity `{end}`",
-                        relation.id()
-                    ),
-                ));
-            }
-        }
-        let (Some(source), Some(target)) = (
-            by_id.get(relation.source.as_str()),
-            by_id.get(relation.target.as_str()),
-        ) else {
-            continue;
-        };
         problems.extend(
-            check_relation_ends(relation, source, target)
+            rules
+                .add_relation(relation)
                 .into_iter()
-                .map(|problem| (location, problem)),
+                .map(|p| (location, p)),
         );
     }
     problems
+}
+
+/// [`check_graph`] one record at a time, keeping only what the rules need: each id once, each
+/// entity's kind and district code and level, each name, and each relation as three numbers. All
+/// entities come first (ids, then names), then known entities, then relations.
+#[derive(Default)]
+pub struct GraphRules {
+    /// Every id met, as an entity or as a relation's end, numbered in the order met.
+    numbers: FxHashMap<Arc<str>, u32>,
+    ids: Vec<Arc<str>>,
+    /// By number: what [`check_relation_ends`] reads of an entity; `None` while no entity has the id.
+    ends: Vec<Option<EndFacts>>,
+    /// By number: whether a relation starts or ends there.
+    related: Vec<bool>,
+    /// Each name key, with the number of the entity that claimed it first.
+    claimed: FxHashMap<String, u32>,
+    relations: FxHashSet<(u32, RelationKind, u32)>,
+}
+
+/// The part of an entity that the relation-end rules read.
+struct EndFacts {
+    kind: EntityKind,
+    district_code: Option<Box<str>>,
+    district_level: Option<DistrictLevel>,
+}
+
+impl GraphRules {
+    /// Records an entity of the graph judged; a second entity with an id replaces the first (and is
+    /// reported).
+    pub fn add_entity(&mut self, entity: &Entity) -> Option<String> {
+        let number = self.number(&entity.id);
+        let facts = self.ends[number as usize].replace(EndFacts::of(entity));
+        facts.map(|_| format!("duplicate entity id `{}`", entity.id))
+    }
+
+    /// Records an entity outside the graph judged (e.g. stored already), unless the graph has it.
+    pub fn add_known(&mut self, entity: &Entity) {
+        let number = self.number(&entity.id) as usize;
+        if self.ends[number].is_none() {
+            self.ends[number] = Some(EndFacts::of(entity));
+        }
+    }
+
+    /// Whether an entity (judged or known) has this id.
+    pub fn is_entity(&self, id: &str) -> bool {
+        self.numbers
+            .get(id)
+            .is_some_and(|&n| self.ends[n as usize].is_some())
+    }
+
+    /// Whether a relation added so far starts or ends at `id`.
+    pub fn is_related(&self, id: &str) -> bool {
+        self.numbers
+            .get(id)
+            .is_some_and(|&n| self.related[n as usize])
+    }
+
+    /// Claims the entity's names and aliases; a name another entity claimed first is a problem.
+    pub fn claim_names(&mut self, entity: &Entity) -> Vec<String> {
+        let number = self.number(&entity.id);
+        let mut names: Vec<String> = entity.names().map(name_key).collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut problems = Vec::new();
+        for name in names {
+            match self.claimed.get(&name) {
+                Some(&other) if other != number => problems.push(format!(
+                    "name or alias «{name}» of `{}` is already claimed by `{}`",
+                    entity.id, self.ids[other as usize]
+                )),
+                Some(_) => {}
+                None => {
+                    self.claimed.insert(name, number);
+                }
+            }
+        }
+        problems
+    }
+
+    /// Checks a relation against the entities and the relations before it, and records it.
+    pub fn add_relation(&mut self, relation: &Relation) -> Vec<String> {
+        let mut problems = Vec::new();
+        let kind = relation.kind;
+        let (source, target) = (self.number(&relation.source), self.number(&relation.target));
+        if !self.relations.insert((source, kind, target)) {
+            problems.push(format!(
+                "duplicate relation `{}`: add its evidence to the first one",
+                relation.id()
+            ));
+        }
+        if kind.is_symmetric()
+            && source != target
+            && self.relations.contains(&(target, kind, source))
+        {
+            problems.push(format!(
+                "relation `{}` repeats `{}`: {kind} is stored once",
+                relation.id(),
+                crate::model::relation_id(&relation.target, kind, &relation.source),
+            ));
+        }
+        for (end, number) in [(&relation.source, source), (&relation.target, target)] {
+            self.related[number as usize] = true;
+            if self.ends[number as usize].is_none() {
+                problems.push(format!(
+                    "relation `{}` points to unknown entity `{end}`",
+                    relation.id()
+                ));
+            }
+        }
+        if let (Some(source), Some(target)) = (self.skeleton(source), self.skeleton(target)) {
+            problems.extend(check_relation_ends(relation, &source, &target));
+        }
+        problems
+    }
+
+    fn number(&mut self, id: &str) -> u32 {
+        if let Some(&number) = self.numbers.get(id) {
+            return number;
+        }
+        let number = self.ids.len() as u32;
+        let id: Arc<str> = id.into();
+        self.numbers.insert(id.clone(), number);
+        self.ids.push(id);
+        self.ends.push(None);
+        self.related.push(false);
+        number
+    }
+
+    /// The entity numbered `number`, with only what [`check_relation_ends`] reads.
+    fn skeleton(&self, number: u32) -> Option<Entity> {
+        let facts = self.ends[number as usize].as_ref()?;
+        let mut entity = Entity::new(&*self.ids[number as usize], facts.kind, "");
+        entity.district_code = facts.district_code.as_deref().map(str::to_owned);
+        entity.district_level = facts.district_level;
+        Some(entity)
+    }
+}
+
+impl EndFacts {
+    fn of(entity: &Entity) -> EndFacts {
+        EndFacts {
+            kind: entity.kind,
+            district_code: entity.district_code.as_deref().map(Box::from),
+            district_level: entity.district_level,
+        }
+    }
 }
 
 /// The rules a relation's kind sets on the entities at its ends: what every write must keep true of

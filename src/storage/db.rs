@@ -691,6 +691,14 @@ impl Importer {
         with_texts(&self.store, self.store.snapshot_documents()?)
     }
 
+    /// [`crate::store::Store::import_streamed`]: an import written as it is read, all or nothing.
+    pub fn import_streamed<T, E: From<StoreError>>(
+        &self,
+        write: impl FnOnce(&mut crate::store::ImportWriter<'_>) -> Result<(T, bool), E>,
+    ) -> Result<T, E> {
+        self.store.import_streamed(write)
+    }
+
     /// What [`Db::import_with_progress`] does, checking endpoints against the store instead of the
     /// index.
     pub fn import(

@@ -305,6 +305,142 @@ impl Store {
         }
     }
 
+    /// [`Store::import`] of a batch too large to hold in memory: whatever `write` hands the
+    /// [`ImportWriter`] (documents, entities and relations, in any order) is written in chunks as it
+    /// comes. All or nothing as well: when `write` fails, or returns `false` beside its result,
+    /// everything it wrote is undone.
+    pub fn import_streamed<T, E: From<StoreError>>(
+        &self,
+        write: impl FnOnce(&mut ImportWriter<'_>) -> Result<(T, bool), E>,
+    ) -> Result<T, E> {
+        let fresh = self.is_empty();
+        self.begin_import(fresh)?;
+        let mut writer = ImportWriter {
+            store: self,
+            fresh,
+            entities: Vec::new(),
+            relations: Vec::new(),
+        };
+        let written = write(&mut writer).and_then(|(outcome, keep)| match keep {
+            true => writer.flush().map(|()| (outcome, true)).map_err(E::from),
+            false => Ok((outcome, false)),
+        });
+        match written {
+            Ok((outcome, true)) => {
+                self.end_import()?;
+                Ok(outcome)
+            }
+            Ok((outcome, false)) => {
+                self.roll_back_import()?;
+                Ok(outcome)
+            }
+            Err(error) => {
+                if let Err(undo) = self.roll_back_import() {
+                    tracing::error!(
+                        "undoing a failed import failed ({undo}): it will be undone when the data \
+                         directory is next opened"
+                    );
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Clears an earlier import's leftover undo log and marks an import as in progress.
+    fn begin_import(&self, fresh: bool) -> Result<(), StoreError> {
+        self.undo.clear()?;
+        self.meta
+            .insert(IMPORT_MARKER, if fresh { IMPORT_FRESH } else { &[] })?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Makes an import's writes durable, then drops its marker and undo log.
+    fn end_import(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        self.meta.remove(IMPORT_MARKER)?;
+        self.db.flush()?;
+        self.undo.clear()?;
+        Ok(())
+    }
+
+    /// Writes documents with their texts, saving what they replace unless the store is `fresh`.
+    fn import_documents(
+        &self,
+        fresh: bool,
+        documents: &[(Document, String)],
+    ) -> Result<(), StoreError> {
+        if fresh {
+            let (mut document_batch, mut text_batch) =
+                (sled::Batch::default(), sled::Batch::default());
+            for (document, text) in documents {
+                document_batch.insert(document.id.as_bytes(), encode(document).map_err(aborted)?);
+                text_batch.insert(document.id.as_bytes(), text.as_bytes());
+            }
+            self.documents.apply_batch(document_batch)?;
+            self.texts.apply_batch(text_batch)?;
+            return Ok(());
+        }
+        let trees = (&self.documents, &self.texts, &self.undo);
+        let outcome = trees.transaction(|(tx_documents, tx_texts, undo)| {
+            for (document, text) in documents {
+                let key = document.id.as_bytes();
+                save_undo(undo, UNDO_DOCUMENTS, key, tx_documents.get(key)?)?;
+                save_undo(undo, UNDO_TEXTS, key, tx_texts.get(key)?)?;
+                tx_documents.insert(key, encode(document)?)?;
+                tx_texts.insert(key, text.as_bytes())?;
+            }
+            Ok(())
+        });
+        transaction_result(outcome)
+    }
+
+    /// Reads, changes and writes back the entity records `keys` (`change` gets each key's position
+    /// and its record, empty when there is none), as one batch; unless the store was `fresh`, as one
+    /// transaction that first saves, in the undo log, what each record was before the import.
+    fn rewrite_records(
+        &self,
+        fresh: bool,
+        keys: &[&str],
+        change: impl Fn(usize, &mut EntityRecord),
+    ) -> Result<(), StoreError> {
+        let changed = |position: usize, key: &[u8], before: Option<&[u8]>| {
+            let mut record: EntityRecord = match before {
+                Some(bytes) => decode("entities", key, bytes)?,
+                None => EntityRecord::default(),
+            };
+            change(position, &mut record);
+            Ok::<_, StoreError>(record)
+        };
+        if fresh {
+            let mut batch = sled::Batch::default();
+            for (position, key) in keys.iter().enumerate() {
+                let key = key.as_bytes();
+                let before = self.entities.get(key)?;
+                let record = changed(position, key, before.as_deref())?;
+                batch.insert(key, encode(&record).map_err(aborted)?);
+            }
+            self.entities.apply_batch(batch)?;
+            return Ok(());
+        }
+        let trees = (&self.entities, &self.undo);
+        let outcome = trees.transaction(|(tx_entities, undo)| {
+            for (position, key) in keys.iter().enumerate() {
+                let key = key.as_bytes();
+                let before = tx_entities.get(key)?;
+                let record = changed(position, key, before.as_deref())
+                    .map_err(ConflictableTransactionError::Abort)?;
+                // A record written by an earlier chunk of this import keeps its first saved value.
+                if undo.get(undo_key(UNDO_ENTITIES, key))?.is_none() {
+                    save_undo(undo, UNDO_ENTITIES, key, before)?;
+                }
+                tx_entities.insert(key, encode(&record)?)?;
+            }
+            Ok(())
+        });
+        transaction_result(outcome)
+    }
+
     fn import_chunks(
         &self,
         documents: &[(Document, String)],
@@ -717,6 +853,69 @@ impl Store {
 
 /// Whether sled failed to open only because another handle still holds the directory's lock (sled
 /// wraps the OS error, so the kind may be `Other` with the OS error in the message).
+/// What [`Store::import_streamed`] hands its caller: takes entities and relations one by one and
+/// writes them in chunks (relations grouped by source, so that each record of a chunk is read and
+/// written once).
+pub struct ImportWriter<'a> {
+    store: &'a Store,
+    fresh: bool,
+    entities: Vec<Entity>,
+    relations: Vec<Relation>,
+}
+
+/// Relations per chunk of a streamed import.
+const RELATION_CHUNK: usize = 4 * IMPORT_CHUNK;
+
+impl ImportWriter<'_> {
+    /// Writes documents with their texts.
+    pub fn documents(&mut self, documents: &[(Document, String)]) -> Result<(), StoreError> {
+        self.store.import_documents(self.fresh, documents)
+    }
+
+    /// Writes an entity (keeping the relations its record has).
+    pub fn entity(&mut self, entity: Entity) -> Result<(), StoreError> {
+        self.entities.push(entity);
+        if self.entities.len() >= IMPORT_CHUNK {
+            self.flush_entities()?;
+        }
+        Ok(())
+    }
+
+    /// Writes a relation into its source's record (replacing one of the same kind and target).
+    pub fn relation(&mut self, relation: Relation) -> Result<(), StoreError> {
+        self.relations.push(relation);
+        if self.relations.len() >= RELATION_CHUNK {
+            self.flush_relations()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        self.flush_entities()?;
+        self.flush_relations()
+    }
+
+    fn flush_entities(&mut self) -> Result<(), StoreError> {
+        let entities = std::mem::take(&mut self.entities);
+        let keys: Vec<&str> = entities.iter().map(|e| e.id.as_str()).collect();
+        self.store.rewrite_records(self.fresh, &keys, |i, record| {
+            record.entity = Some(entities[i].clone());
+        })
+    }
+
+    fn flush_relations(&mut self) -> Result<(), StoreError> {
+        let mut relations = std::mem::take(&mut self.relations);
+        relations.sort_by(|a, b| a.source.cmp(&b.source));
+        let groups: Vec<&[Relation]> = relations.chunk_by(|a, b| a.source == b.source).collect();
+        let keys: Vec<&str> = groups.iter().map(|g| g[0].source.as_str()).collect();
+        self.store.rewrite_records(self.fresh, &keys, |i, record| {
+            for relation in groups[i] {
+                put_relation(record, relation);
+            }
+        })
+    }
+}
+
 fn is_lock_contention(error: &std::io::Error) -> bool {
     error.kind() == std::io::ErrorKind::WouldBlock
         || error.to_string().contains("could not acquire lock")
@@ -853,6 +1052,14 @@ fn put_relation(record: &mut EntityRecord, relation: &Relation) {
     }
 }
 
+/// The key under which the undo log keeps `key` of `tree`.
+fn undo_key(tree: u8, key: &[u8]) -> Vec<u8> {
+    let mut undo_key = Vec::with_capacity(key.len() + 1);
+    undo_key.push(tree);
+    undo_key.extend_from_slice(key);
+    undo_key
+}
+
 /// Saves, in an import's undo log, the value a key held before the import (`None`: absent).
 fn save_undo(
     undo: &TransactionalTree,
@@ -860,9 +1067,7 @@ fn save_undo(
     key: &[u8],
     before: Option<sled::IVec>,
 ) -> TxResult<()> {
-    let mut undo_key = Vec::with_capacity(key.len() + 1);
-    undo_key.push(tree);
-    undo_key.extend_from_slice(key);
+    let undo_key = undo_key(tree, key);
     let value = match before {
         None => vec![0],
         Some(bytes) => {

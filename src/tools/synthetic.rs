@@ -4,8 +4,11 @@
 //!
 //! Deterministic: the same parameters give the same graph, byte for byte.
 
-use std::collections::HashSet;
+use std::io::{self, Write};
 
+use rustc_hash::FxHashSet;
+
+use crate::interchange;
 use crate::model::{DistrictLevel, Document, Entity, EntityKind, Evidence, Relation, RelationKind};
 use crate::validate::GraphData;
 
@@ -56,289 +59,404 @@ const MIX: [(EntityKind, u32); 9] = [
 /// How many entities one synthetic document covers.
 const ENTITIES_PER_DOCUMENT: usize = 2_000;
 
+/// A generated graph, compact: an entity is its index (its id, name and record follow from its kind
+/// and index), a relation is (source, kind, target) (its quote follows from those). A million
+/// entities and five million relations take about 70 MB; [`Synthetic::write_jsonl`] writes the
+/// JSON Lines export from it record by record.
+pub struct Synthetic {
+    kinds: Vec<EntityKind>,
+    /// Code and level of each district; districts are the first entities.
+    districts: Vec<(String, DistrictLevel)>,
+    /// In the order generated, which is the order of the quotes within each document.
+    relations: Vec<(u32, RelationKind, u32)>,
+    documents: usize,
+}
+
 /// Generates a graph. Relation quotes are lines of the synthetic documents, so the result validates.
 pub fn generate(params: Params) -> GraphData {
-    let mut rng = Rng(params.seed ^ 0x5eed_1e55_0f1a_7e00);
-    let mut entities: Vec<Entity> = Vec::with_capacity(params.entities);
-    let mut relations: Vec<Relation> = Vec::new();
-    let mut seen: HashSet<(u32, RelationKind, u32)> = HashSet::new();
-    let documents = params.entities.div_ceil(ENTITIES_PER_DOCUMENT).max(1);
-    let mut lines: Vec<Vec<String>> = vec![Vec::new(); documents];
+    Synthetic::generate(params).graph()
+}
 
-    // Districts: provinces, prefecture cities, counties; about 3,000 at a million entities.
-    let (provinces, cities, counties) = district_shape(params.entities);
-    let mut leaf_districts: Vec<u32> = Vec::new();
-    for p in 0..provinces {
-        let province_code = format!("{:02}0000", 11 + p);
-        let province = push_district(&mut entities, &province_code, DistrictLevel::Province);
-        for c in 0..cities {
-            let city_code = format!("{:02}{:02}00", 11 + p, 1 + c);
-            let city = push_district(&mut entities, &city_code, DistrictLevel::PrefectureCity);
-            let row = format!("{city_code}\tcity {city_code}\tPREFECTURE_CITY\t{province_code}");
-            add(
-                &mut relations,
-                &mut seen,
-                &mut lines,
-                &entities,
-                city,
-                RelationKind::LocatedIn,
-                province,
-                row,
-            );
-            for k in 0..counties {
-                let county_code = format!("{:02}{:02}{:02}", 11 + p, 1 + c, 1 + k);
-                let county = push_district(&mut entities, &county_code, DistrictLevel::County);
-                let row = format!("{county_code}\tcounty {county_code}\tCOUNTY\t{city_code}");
-                add(
-                    &mut relations,
-                    &mut seen,
-                    &mut lines,
-                    &entities,
-                    county,
-                    RelationKind::LocatedIn,
-                    city,
-                    row,
-                );
-                leaf_districts.push(county);
-            }
-        }
-    }
-
-    // Other entities, by kind mix; each located in a county (popular counties attract more).
-    let mut by_kind: Vec<(EntityKind, Vec<u32>)> =
-        MIX.iter().map(|&(k, _)| (k, Vec::new())).collect();
-    let mut located_targets: Vec<u32> = leaf_districts.clone();
-    while entities.len() < params.entities {
-        let roll = rng.below(1000) as u32;
-        let mut acc = 0;
-        let slot = MIX.iter().position(|&(_, share)| {
-            acc += share;
-            roll < acc
-        });
-        let slot = slot.unwrap_or(0);
-        let kind = MIX[slot].0;
-        let id = entities.len() as u32;
-        entities.push(entity(id, kind));
-        by_kind[slot].1.push(id);
-        let county = located_targets[rng.below(located_targets.len())];
-        // Organisations are located in a district; programmes apply to one.
-        let (relation, verb) = if kind.layer() == crate::model::Layer::Policy {
-            (RelationKind::AppliesTo, "适用于")
-        } else {
-            (RelationKind::LocatedIn, "位于")
+impl Synthetic {
+    /// Generates a graph (deterministic in `params`).
+    pub fn generate(params: Params) -> Synthetic {
+        let mut rng = Rng(params.seed ^ 0x5eed_1e55_0f1a_7e00);
+        let mut graph = Synthetic {
+            kinds: Vec::with_capacity(params.entities),
+            districts: Vec::new(),
+            relations: Vec::new(),
+            documents: params.entities.div_ceil(ENTITIES_PER_DOCUMENT).max(1),
         };
-        let sentence = format!(
-            "{} {verb} {}",
-            entities[id as usize].name, entities[county as usize].name
-        );
-        add(
-            &mut relations,
-            &mut seen,
-            &mut lines,
-            &entities,
-            id,
-            relation,
-            county,
-            sentence,
-        );
-        located_targets.push(county);
-    }
-    let of = |kind: EntityKind| -> &Vec<u32> {
-        &by_kind
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .expect("every kind")
-            .1
-    };
-    let universities = of(EntityKind::University).clone();
-    let governments = of(EntityKind::Government).clone();
-    let enterprises = of(EntityKind::Enterprise).clone();
-    let institutes = of(EntityKind::ResearchInstitute).clone();
-    let labs = of(EntityKind::Lab).clone();
-    let alliances = of(EntityKind::Alliance).clone();
-    let platforms = of(EntityKind::Platform).clone();
-    let initiatives = of(EntityKind::Program).clone();
+        let mut seen: FxHashSet<(u32, RelationKind, u32)> = FxHashSet::default();
 
-    // Preferential attachment: a pool holding each entity once per relation it has.
-    let mut pool: Vec<u32> = relations.iter().map(|r| index_of(&r.target)).collect();
-    let pick = |rng: &mut Rng,
-                candidates: &[u32],
-                pool: &[u32],
-                kind: EntityKind,
-                entities: &[Entity]|
-     -> Option<u32> {
-        if candidates.is_empty() {
-            return None;
-        }
-        // Half the time follow popularity, half the time uniformly: a heavy tail without starving anyone.
-        if rng.chance(0.5) && !pool.is_empty() {
-            for _ in 0..8 {
-                let candidate = pool[rng.below(pool.len())];
-                if entities[candidate as usize].kind == kind {
-                    return Some(candidate);
+        // Districts: provinces, prefecture cities, counties; about 3,000 at a million entities.
+        let (provinces, cities, counties) = district_shape(params.entities);
+        let mut leaf_districts: Vec<u32> = Vec::new();
+        for p in 0..provinces {
+            let province_code = format!("{:02}0000", 11 + p);
+            let province = graph.push_district(province_code, DistrictLevel::Province);
+            for c in 0..cities {
+                let city_code = format!("{:02}{:02}00", 11 + p, 1 + c);
+                let city = graph.push_district(city_code, DistrictLevel::PrefectureCity);
+                graph.add(&mut seen, city, RelationKind::LocatedIn, province);
+                for k in 0..counties {
+                    let county_code = format!("{:02}{:02}{:02}", 11 + p, 1 + c, 1 + k);
+                    let county = graph.push_district(county_code, DistrictLevel::County);
+                    graph.add(&mut seen, county, RelationKind::LocatedIn, city);
+                    leaf_districts.push(county);
                 }
             }
         }
-        Some(candidates[rng.below(candidates.len())])
-    };
-    for &institute in &institutes {
-        let builders = 2 + rng.below(2);
-        for _ in 0..builders {
-            let kind = [
-                EntityKind::University,
-                EntityKind::Government,
-                EntityKind::Enterprise,
-            ][rng.below(3)];
-            let list = match kind {
-                EntityKind::University => &universities,
-                EntityKind::Government => &governments,
-                _ => &enterprises,
+
+        // Other entities, by kind mix; each located in a county (popular counties attract more).
+        let mut by_kind: Vec<(EntityKind, Vec<u32>)> =
+            MIX.iter().map(|&(k, _)| (k, Vec::new())).collect();
+        let mut located_targets: Vec<u32> = leaf_districts.clone();
+        while graph.kinds.len() < params.entities {
+            let roll = rng.below(1000) as u32;
+            let mut acc = 0;
+            let slot = MIX.iter().position(|&(_, share)| {
+                acc += share;
+                roll < acc
+            });
+            let slot = slot.unwrap_or(0);
+            let kind = MIX[slot].0;
+            let id = graph.kinds.len() as u32;
+            graph.kinds.push(kind);
+            by_kind[slot].1.push(id);
+            let county = located_targets[rng.below(located_targets.len())];
+            // Organisations are located in a district; programmes apply to one.
+            let relation = if kind.layer() == crate::model::Layer::Policy {
+                RelationKind::AppliesTo
+            } else {
+                RelationKind::LocatedIn
             };
-            if let Some(builder) = pick(&mut rng, list, &pool, kind, &entities) {
-                let sentence = format!(
-                    "{} 由 {} 联合共建",
-                    entities[institute as usize].name, entities[builder as usize].name
-                );
-                if add(
-                    &mut relations,
-                    &mut seen,
-                    &mut lines,
-                    &entities,
-                    institute,
-                    RelationKind::CoBuiltBy,
-                    builder,
-                    sentence,
-                ) {
+            graph.add(&mut seen, id, relation, county);
+            located_targets.push(county);
+        }
+        let of = |kind: EntityKind| -> Vec<u32> {
+            by_kind
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, ids)| ids.clone())
+                .unwrap_or_default()
+        };
+        let universities = of(EntityKind::University);
+        let governments = of(EntityKind::Government);
+        let enterprises = of(EntityKind::Enterprise);
+        let institutes = of(EntityKind::ResearchInstitute);
+        let labs = of(EntityKind::Lab);
+        let alliances = of(EntityKind::Alliance);
+        let platforms = of(EntityKind::Platform);
+        let initiatives = of(EntityKind::Program);
+        drop(by_kind);
+
+        // Preferential attachment: a pool holding each entity once per relation it has.
+        let mut pool: Vec<u32> = graph.relations.iter().map(|r| r.2).collect();
+        let pick = |rng: &mut Rng,
+                    candidates: &[u32],
+                    pool: &[u32],
+                    kind: EntityKind,
+                    kinds: &[EntityKind]|
+         -> Option<u32> {
+            if candidates.is_empty() {
+                return None;
+            }
+            // Half the time follow popularity, half the time uniformly: a heavy tail without starving anyone.
+            if rng.chance(0.5) && !pool.is_empty() {
+                for _ in 0..8 {
+                    let candidate = pool[rng.below(pool.len())];
+                    if kinds[candidate as usize] == kind {
+                        return Some(candidate);
+                    }
+                }
+            }
+            Some(candidates[rng.below(candidates.len())])
+        };
+        for &institute in &institutes {
+            let builders = 2 + rng.below(2);
+            for _ in 0..builders {
+                let kind = [
+                    EntityKind::University,
+                    EntityKind::Government,
+                    EntityKind::Enterprise,
+                ][rng.below(3)];
+                let list = match kind {
+                    EntityKind::University => &universities,
+                    EntityKind::Government => &governments,
+                    _ => &enterprises,
+                };
+                if let Some(builder) = pick(&mut rng, list, &pool, kind, &graph.kinds)
+                    && graph.add(&mut seen, institute, RelationKind::CoBuiltBy, builder)
+                {
                     pool.push(builder);
                 }
             }
         }
-    }
-    for &lab in &labs {
-        if let Some(base) = pick(
-            &mut rng,
-            &institutes,
-            &pool,
-            EntityKind::ResearchInstitute,
-            &entities,
-        ) {
-            let sentence = format!(
-                "{} 依托 {} 建设",
-                entities[lab as usize].name, entities[base as usize].name
-            );
-            if add(
-                &mut relations,
-                &mut seen,
-                &mut lines,
-                &entities,
-                lab,
-                RelationKind::ReliesOn,
-                base,
-                sentence,
-            ) {
+        for &lab in &labs {
+            if let Some(base) = pick(
+                &mut rng,
+                &institutes,
+                &pool,
+                EntityKind::ResearchInstitute,
+                &graph.kinds,
+            ) && graph.add(&mut seen, lab, RelationKind::ReliesOn, base)
+            {
                 pool.push(base);
             }
         }
-    }
-    // Fill up to the requested number of relations with a mix of the other kinds.
-    let target = (params.entities as f64 * params.relations_per_entity) as usize;
-    let mut attempts = 0usize;
-    while relations.len() < target && attempts < target * 4 {
-        attempts += 1;
-        let (kind, sources, targets, target_kind, verb) = match rng.below(6) {
-            0 => (
-                RelationKind::CooperatesWith,
-                &enterprises,
-                &enterprises,
-                EntityKind::Enterprise,
-                "与",
-            ),
-            1 => (
-                RelationKind::CooperatesWith,
-                &enterprises,
-                &universities,
-                EntityKind::University,
-                "与",
-            ),
-            2 => (
-                RelationKind::MemberOf,
-                &enterprises,
-                &alliances,
-                EntityKind::Alliance,
-                "加入",
-            ),
-            3 => (
-                RelationKind::ResponsibleFor,
-                &governments,
-                &initiatives,
-                EntityKind::Program,
-                "牵头",
-            ),
-            4 => (
-                RelationKind::PartOf,
-                &institutes,
-                &platforms,
-                EntityKind::Platform,
-                "属于",
-            ),
-            _ => (
-                RelationKind::Supports,
-                &governments,
-                &platforms,
-                EntityKind::Platform,
-                "支持",
-            ),
-        };
-        if sources.is_empty() {
-            continue;
+        // Fill up to the requested number of relations with a mix of the other kinds.
+        let target = (params.entities as f64 * params.relations_per_entity) as usize;
+        let mut attempts = 0usize;
+        while graph.relations.len() < target && attempts < target * 4 {
+            attempts += 1;
+            let (kind, sources, targets, target_kind) = match rng.below(6) {
+                0 => (
+                    RelationKind::CooperatesWith,
+                    &enterprises,
+                    &enterprises,
+                    EntityKind::Enterprise,
+                ),
+                1 => (
+                    RelationKind::CooperatesWith,
+                    &enterprises,
+                    &universities,
+                    EntityKind::University,
+                ),
+                2 => (
+                    RelationKind::MemberOf,
+                    &enterprises,
+                    &alliances,
+                    EntityKind::Alliance,
+                ),
+                3 => (
+                    RelationKind::ResponsibleFor,
+                    &governments,
+                    &initiatives,
+                    EntityKind::Program,
+                ),
+                4 => (
+                    RelationKind::PartOf,
+                    &institutes,
+                    &platforms,
+                    EntityKind::Platform,
+                ),
+                _ => (
+                    RelationKind::Supports,
+                    &governments,
+                    &platforms,
+                    EntityKind::Platform,
+                ),
+            };
+            if sources.is_empty() {
+                continue;
+            }
+            let source = sources[rng.below(sources.len())];
+            let Some(other) = pick(&mut rng, targets, &pool, target_kind, &graph.kinds) else {
+                continue;
+            };
+            if graph.add(&mut seen, source, kind, other) {
+                pool.push(other);
+                pool.push(source);
+            }
         }
-        let source = sources[rng.below(sources.len())];
-        let Some(other) = pick(&mut rng, targets, &pool, target_kind, &entities) else {
-            continue;
-        };
-        let sentence = format!(
-            "{} {verb} {}",
-            entities[source as usize].name, entities[other as usize].name
-        );
-        if add(
-            &mut relations,
-            &mut seen,
-            &mut lines,
-            &entities,
-            source,
-            kind,
-            other,
-            sentence,
-        ) {
-            pool.push(other);
-            pool.push(source);
+        graph
+    }
+
+    /// The whole graph as records: entities in index order, relations in the order generated.
+    pub fn graph(&self) -> GraphData {
+        GraphData {
+            documents: self
+                .texts()
+                .enumerate()
+                .map(|(i, text)| (document(i), text))
+                .collect(),
+            entities: (0..self.kinds.len() as u32)
+                .map(|i| self.entity(i))
+                .collect(),
+            relations: self.relations.iter().map(|&r| self.relation(r)).collect(),
         }
     }
 
-    let documents = lines
-        .into_iter()
-        .enumerate()
-        .map(|(i, lines)| {
-            let document = Document {
-                id: format!("synthetic-{i:05}"),
-                title: format!("合成文档 {i}"),
-                title_en: Some(format!("Synthetic document {i}")),
-                publisher: Some("innograph generator".to_owned()),
-                date: Some(format!("{}", 2015 + i % 10)),
-                region: None,
-                index_no: None,
-                file: format!("sources/synthetic-{i:05}.txt"),
-                reference: false,
-            };
-            let mut text = lines.join("\n");
-            text.push('\n');
-            (document, text)
+    /// Writes the graph as [`interchange`](crate::interchange) JSON Lines, exactly the bytes the
+    /// export of [`Synthetic::graph`], sorted, would give, holding one record at a time. Returns
+    /// (documents, entities, relations) written.
+    pub fn write_jsonl(mut self, out: &mut dyn Write) -> io::Result<(usize, usize, usize)> {
+        let counts = (self.documents, self.kinds.len(), self.relations.len());
+        for (i, text) in self.texts().enumerate() {
+            interchange::write_document_line(out, &document(i), &text)?;
+        }
+        // The export's order is by id; ids are `{kind}-{index:07}`, so no id is a prefix of
+        // another and relation ids `SOURCE/KIND/TARGET` order as (source id, kind, target id).
+        let mut by_id: Vec<u32> = (0..self.kinds.len() as u32).collect();
+        by_id.sort_by_cached_key(|&i| self.id(i));
+        let mut rank = vec![0u32; by_id.len()];
+        for (position, &i) in by_id.iter().enumerate() {
+            rank[i as usize] = position as u32;
+        }
+        for &i in &by_id {
+            interchange::write_entity_line(out, &self.entity(i))?;
+        }
+        drop(by_id);
+        let mut relations = std::mem::take(&mut self.relations);
+        relations.sort_unstable_by_key(|&(source, kind, target)| {
+            (rank[source as usize], kind.as_str(), rank[target as usize])
+        });
+        for &relation in &relations {
+            interchange::write_relation_line(out, &self.relation(relation))?;
+        }
+        Ok(counts)
+    }
+
+    fn push_district(&mut self, code: String, level: DistrictLevel) -> u32 {
+        let id = self.kinds.len() as u32;
+        self.kinds.push(EntityKind::District);
+        self.districts.push((code, level));
+        id
+    }
+
+    /// Adds a relation unless it exists already. Returns whether it was added.
+    fn add(
+        &mut self,
+        seen: &mut FxHashSet<(u32, RelationKind, u32)>,
+        source: u32,
+        kind: RelationKind,
+        target: u32,
+    ) -> bool {
+        if source == target || !seen.insert((source, kind, target)) {
+            return false;
+        }
+        if kind.is_symmetric() && seen.contains(&(target, kind, source)) {
+            return false;
+        }
+        self.relations.push((source, kind, target));
+        true
+    }
+
+    /// Each document's text, one at a time: the quotes of the relations whose source is in its
+    /// block of entities, one a line, in the order generated.
+    fn texts(&self) -> impl Iterator<Item = String> + '_ {
+        // Relations ordered by document, stably (a counting sort): 4 bytes a relation.
+        let mut starts = vec![0usize; self.documents + 1];
+        for &(source, _, _) in &self.relations {
+            starts[self.document_of(source) + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut order = vec![0u32; self.relations.len()];
+        for (i, &(source, _, _)) in self.relations.iter().enumerate() {
+            let slot = &mut next[self.document_of(source)];
+            order[*slot] = i as u32;
+            *slot += 1;
+        }
+        (0..self.documents).map(move |document| {
+            let mut text = String::new();
+            for &i in &order[starts[document]..starts[document + 1]] {
+                text.push_str(&self.quote(self.relations[i as usize]));
+                text.push('\n');
+            }
+            if text.is_empty() {
+                text.push('\n');
+            }
+            text
         })
-        .collect();
-    GraphData {
-        documents,
-        entities,
-        relations,
+    }
+
+    fn document_of(&self, source: u32) -> usize {
+        (source as usize / ENTITIES_PER_DOCUMENT).min(self.documents - 1)
+    }
+
+    fn id(&self, index: u32) -> String {
+        let kind = self.kinds[index as usize];
+        let prefix = kind.as_str().to_ascii_lowercase().replace('_', "-");
+        format!("{prefix}-{index:07}")
+    }
+
+    fn name(&self, index: u32) -> String {
+        match self.districts.get(index as usize) {
+            Some((code, _)) => format!("区划{code}"),
+            None => format!("{}{index}", chinese(self.kinds[index as usize])),
+        }
+    }
+
+    fn entity(&self, index: u32) -> Entity {
+        let kind = self.kinds[index as usize];
+        let mut entity = Entity::new(self.id(index), kind, self.name(index));
+        entity.name_en = Some(format!(
+            "Synthetic {} {index}",
+            kind.as_str().to_ascii_lowercase()
+        ));
+        if let Some((code, level)) = self.districts.get(index as usize) {
+            entity.district_code = Some(code.clone());
+            entity.district_level = Some(*level);
+        }
+        entity
+    }
+
+    /// The line of a document that states the relation.
+    fn quote(&self, (source, kind, target): (u32, RelationKind, u32)) -> String {
+        let sentence = match (self.districts.get(source as usize), kind) {
+            // A district's location is a row of the division-code table.
+            (Some((code, level)), _) => {
+                let (word, level) = match level {
+                    DistrictLevel::PrefectureCity => ("city", "PREFECTURE_CITY"),
+                    _ => ("county", "COUNTY"),
+                };
+                let parent = self.districts.get(target as usize).map_or("", |d| &d.0);
+                format!("{code}\t{word} {code}\t{level}\t{parent}")
+            }
+            (None, RelationKind::CoBuiltBy) => {
+                format!("{} 由 {} 联合共建", self.name(source), self.name(target))
+            }
+            (None, RelationKind::ReliesOn) => {
+                format!("{} 依托 {} 建设", self.name(source), self.name(target))
+            }
+            (None, kind) => {
+                let verb = match kind {
+                    RelationKind::AppliesTo => "适用于",
+                    RelationKind::LocatedIn => "位于",
+                    RelationKind::CooperatesWith => "与",
+                    RelationKind::MemberOf => "加入",
+                    RelationKind::ResponsibleFor => "牵头",
+                    RelationKind::PartOf => "属于",
+                    _ => "支持",
+                };
+                format!("{} {verb} {}", self.name(source), self.name(target))
+            }
+        };
+        format!("{sentence}。")
+    }
+
+    fn relation(&self, relation: (u32, RelationKind, u32)) -> Relation {
+        let (source, kind, target) = relation;
+        Relation {
+            kind,
+            source: self.id(source),
+            target: self.id(target),
+            year: None,
+            evidence: vec![Evidence {
+                document: format!("synthetic-{:05}", self.document_of(source)),
+                quote: self.quote(relation),
+                basis: crate::model::Basis::Stated,
+            }],
+        }
+    }
+}
+
+/// The `i`th synthetic document.
+fn document(i: usize) -> Document {
+    Document {
+        id: format!("synthetic-{i:05}"),
+        title: format!("合成文档 {i}"),
+        title_en: Some(format!("Synthetic document {i}")),
+        publisher: Some("innograph generator".to_owned()),
+        date: Some(format!("{}", 2015 + i % 10)),
+        region: None,
+        index_no: None,
+        file: format!("sources/synthetic-{i:05}.txt"),
+        reference: false,
     }
 }
 
@@ -350,30 +468,6 @@ fn district_shape(entities: usize) -> (usize, usize, usize) {
         20_001..=200_000 => (34, 8, 6),
         _ => (34, 10, 8),
     }
-}
-
-fn push_district(entities: &mut Vec<Entity>, code: &str, level: DistrictLevel) -> u32 {
-    let id = entities.len() as u32;
-    let mut district = entity(id, EntityKind::District);
-    district.name = format!("区划{code}");
-    district.district_code = Some(code.to_owned());
-    district.district_level = Some(level);
-    entities.push(district);
-    id
-}
-
-fn entity(index: u32, kind: EntityKind) -> Entity {
-    let prefix = kind.as_str().to_ascii_lowercase().replace('_', "-");
-    let mut entity = Entity::new(
-        format!("{prefix}-{index:07}"),
-        kind,
-        format!("{}{index}", chinese(kind)),
-    );
-    entity.name_en = Some(format!(
-        "Synthetic {} {index}",
-        kind.as_str().to_ascii_lowercase()
-    ));
-    entity
 }
 
 fn chinese(kind: EntityKind) -> &'static str {
@@ -392,51 +486,10 @@ fn chinese(kind: EntityKind) -> &'static str {
     }
 }
 
-fn index_of(id: &str) -> u32 {
-    id.rsplit('-')
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
-/// Adds a relation unless it exists already; its evidence is `sentence`, written into the document of
-/// the source entity's block. Returns whether it was added.
-#[allow(clippy::too_many_arguments)]
-fn add(
-    relations: &mut Vec<Relation>,
-    seen: &mut HashSet<(u32, RelationKind, u32)>,
-    lines: &mut [Vec<String>],
-    entities: &[Entity],
-    source: u32,
-    kind: RelationKind,
-    target: u32,
-    sentence: String,
-) -> bool {
-    if source == target || !seen.insert((source, kind, target)) {
-        return false;
-    }
-    if kind.is_symmetric() && seen.contains(&(target, kind, source)) {
-        return false;
-    }
-    let document = (source as usize / ENTITIES_PER_DOCUMENT).min(lines.len() - 1);
-    let quote = format!("{}。", sentence);
-    lines[document].push(quote.clone());
-    relations.push(Relation {
-        kind,
-        source: entities[source as usize].id.clone(),
-        target: entities[target as usize].id.clone(),
-        year: None,
-        evidence: vec![Evidence {
-            document: format!("synthetic-{document:05}"),
-            quote,
-            basis: crate::model::Basis::Stated,
-        }],
-    });
-    true
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     #[test]
@@ -483,6 +536,32 @@ mod tests {
             .filter(|e| e.kind == EntityKind::ResearchInstitute)
             .count();
         assert_eq!(institutes_with_builders.len(), institutes);
+    }
+
+    #[test]
+    fn the_streamed_export_is_the_sorted_export_of_the_graph_and_deterministic() {
+        for (entities, seed) in [(1, 3), (2_500, 7), (25_000, 42)] {
+            let params = Params {
+                entities,
+                relations_per_entity: 5.0,
+                seed,
+            };
+            let mut graph = generate(params);
+            graph.sort();
+            let mut exported = Vec::new();
+            interchange::export(&graph, interchange::Format::JsonLines, &mut exported)
+                .expect("export");
+            let streamed = |params| {
+                let mut bytes = Vec::new();
+                Synthetic::generate(params)
+                    .write_jsonl(&mut bytes)
+                    .expect("write");
+                bytes
+            };
+            let first = streamed(params);
+            assert!(first == exported, "{entities} entities, seed {seed}");
+            assert!(first == streamed(params), "same seed, same bytes");
+        }
     }
 
     #[test]

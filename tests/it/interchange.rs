@@ -328,3 +328,110 @@ fn the_whole_graph_exports_over_http() {
         .unwrap();
     assert_eq!(response.status(), 400);
 }
+
+/// `innograph generate` into a new directory; returns the directory and its `graph.jsonl`.
+fn generated(entities: &str, seed: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let o = innograph(&[
+        "generate",
+        "--entities",
+        entities,
+        "--seed",
+        seed,
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = dir.path().join("graph.jsonl");
+    (dir, file)
+}
+
+fn export_jsonl(data: &std::path::Path) -> Vec<u8> {
+    let o = innograph(&[
+        "export",
+        "--format",
+        "jsonl",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    o.stdout
+}
+
+#[test]
+fn generate_writes_the_same_bytes_for_the_same_seed() {
+    let (_a, a) = generated("3000", "9");
+    let (_b, b) = generated("3000", "9");
+    let (_c, c) = generated("3000", "10");
+    let (a, b, c) = (
+        fs::read(a).unwrap(),
+        fs::read(b).unwrap(),
+        fs::read(c).unwrap(),
+    );
+    assert!(a == b, "same seed, different bytes");
+    assert!(a != c, "another seed, same bytes");
+}
+
+#[test]
+fn an_import_validated_in_passes_refuses_a_bad_relation_near_the_end_and_changes_nothing() {
+    let (dir, good) = generated("20000", "3");
+    let text = fs::read_to_string(&good).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let at = lines.len() - 2;
+    let mut relation: Value = serde_json::from_str(&lines[at]).unwrap();
+    assert_eq!(relation["type"], "relation");
+    relation["target"] = json!("enterprise-9999999");
+    lines[at] = relation.to_string();
+    let bad = dir.path().join("bad.jsonl");
+    fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let id = format!(
+        "{}/{}/enterprise-9999999",
+        relation["source"].as_str().unwrap(),
+        relation["kind"].as_str().unwrap()
+    );
+    let import = |file: &std::path::Path, data: &std::path::Path| {
+        innograph(&[
+            "import",
+            file.to_str().unwrap(),
+            "--stream-above",
+            "0",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+    };
+    let refused = |o: &std::process::Output| {
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(o);
+        let expected = format!(
+            "{}:{}: error: relation `{id}` points to unknown entity `enterprise-9999999`",
+            bad.display(),
+            at + 1
+        );
+        assert!(err.contains(&expected), "{err}");
+        assert!(err.contains("nothing was imported"), "{err}");
+    };
+
+    // Into a data directory that holds a graph: the records written before the error are undone.
+    let data = data_dir_with_mini();
+    let before = export_jsonl(data.path());
+    refused(&import(&bad, data.path()));
+    assert!(
+        export_jsonl(data.path()) == before,
+        "the data directory changed"
+    );
+
+    // Into a new one: it stays empty, and the good file then goes in whole.
+    let fresh = tempfile::tempdir().unwrap();
+    refused(&import(&bad, fresh.path()));
+    assert!(
+        export_jsonl(fresh.path()).is_empty(),
+        "the data directory changed"
+    );
+    let o = import(&good, fresh.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("20000 entities"), "{}", stdout(&o));
+    assert!(
+        export_jsonl(fresh.path()) == text.as_bytes(),
+        "export differs from the import"
+    );
+}
