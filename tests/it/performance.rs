@@ -71,3 +71,55 @@ fn measures_are_computed_one_by_one_and_other_layers_only_when_asked_for() {
     assert_eq!(network["betweennessSampled"], false);
     assert_eq!(network["betweennessStandardError"], 0.0);
 }
+
+/// Large entity lists answer a plain selection without a resolver object per entity; the answer is
+/// the one the resolvers give (a fragment forces them), field for field, aliases and nulls included.
+#[test]
+fn plain_entity_lists_answer_exactly_as_the_resolvers_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let fields = "id label: name nameEn kind layer __typename aliases districtLevel districtCode description focus";
+    let query = format!(
+        r#"{{
+          entity(id: "shaoxing-city") {{
+            plain: neighbors(depth: 2, direction: BOTH) {{ {fields} }}
+            resolved: neighbors(depth: 2, direction: BOTH) {{ ... on Entity {{ {fields} }} }}
+          }}
+          neighborhood(ids: ["zhejiang-university"], depth: 2) {{
+            plain: entities {{ {fields} }}
+            resolved: entities {{ {fields} community }}
+          }}
+        }}"#
+    );
+    let data = server.data(&query, json!({}));
+    let plain = data["entity"]["plain"].as_array().unwrap();
+    assert!(plain.len() > 50, "{}", plain.len());
+    assert_eq!(data["entity"]["plain"], data["entity"]["resolved"]);
+    assert!(plain.iter().any(|e| e["districtLevel"].is_string()));
+    assert!(plain.iter().any(|e| e["districtLevel"].is_null()));
+    // The second list selects a computed field as well: compare everything else.
+    let resolved: Vec<serde_json::Value> = data["neighborhood"]["resolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            e.as_object_mut().unwrap().remove("community");
+            e
+        })
+        .collect();
+    assert_eq!(data["neighborhood"]["plain"].as_array().unwrap(), &resolved);
+    // Directives are honoured (they take the resolvers' way).
+    let skipped = server.data(
+        r#"{ entity(id: "shaoxing-city") { neighbors { id name @skip(if: true) } } }"#,
+        json!({}),
+    );
+    assert!(
+        skipped["entity"]["neighbors"][0].get("name").is_none(),
+        "{skipped}"
+    );
+    assert!(
+        skipped["entity"]["neighbors"][0]["id"].is_string(),
+        "{skipped}"
+    );
+}

@@ -176,6 +176,135 @@ pub(super) fn entity_kinds(kinds: Option<&[EntityKind]>) -> Option<Vec<model::En
     kinds.map(|k| k.iter().map(|&k| k.into()).collect())
 }
 
+/// A list of entities (GraphQL `[Entity!]!`) that answers a plain selection — fields of `Entity`
+/// without arguments whose value is stored on the entity (`id`, `name`, `kind` …), with aliases, and
+/// `__typename` — by writing each entity's values directly, instead of resolving one `Entity` object
+/// (a future per field) per entity: large neighbourhoods spent most of their time there. Any other
+/// selection (arguments, directives, fragments, computed fields) goes through the usual resolvers,
+/// so answers and errors are the same either way.
+pub struct Entities(pub Vec<Arc<model::Entity>>);
+
+impl async_graphql::OutputType for Entities {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        <Vec<Entity> as async_graphql::OutputType>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<Entity> as async_graphql::OutputType>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+        <Vec<Entity> as async_graphql::OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &async_graphql::ContextSelectionSet<'_>,
+        field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+    ) -> async_graphql::ServerResult<async_graphql::Value> {
+        if let Some(plain) = PlainSelection::of(&ctx.item.node) {
+            return Ok(async_graphql::Value::List(
+                self.0.iter().map(|entity| plain.value_of(entity)).collect(),
+            ));
+        }
+        let list: Vec<Entity> = self.0.iter().cloned().map(Entity).collect();
+        async_graphql::OutputType::resolve(&list, ctx, field).await
+    }
+}
+
+/// A stored field of `Entity` that [`Entities`] writes directly.
+#[derive(Clone, Copy)]
+enum PlainField {
+    Typename,
+    Id,
+    Kind,
+    Name,
+    NameEn,
+    Aliases,
+    Description,
+    Established,
+    LegalForm,
+    Area,
+    Focus,
+    DistrictCode,
+    DistrictLevel,
+    Layer,
+}
+
+/// A selection on `Entity` made only of plain fields: each response key with its field.
+struct PlainSelection(Vec<(async_graphql::Name, PlainField)>);
+
+impl PlainSelection {
+    /// `None` when the selection holds anything but plain fields without arguments or directives.
+    fn of(set: &async_graphql::parser::types::SelectionSet) -> Option<PlainSelection> {
+        use async_graphql::parser::types::Selection;
+        let mut fields = Vec::with_capacity(set.items.len());
+        for item in &set.items {
+            let Selection::Field(field) = &item.node else {
+                return None;
+            };
+            let field = &field.node;
+            if !field.arguments.is_empty()
+                || !field.directives.is_empty()
+                || !field.selection_set.node.items.is_empty()
+            {
+                return None;
+            }
+            let plain = match field.name.node.as_str() {
+                "__typename" => PlainField::Typename,
+                "id" => PlainField::Id,
+                "kind" => PlainField::Kind,
+                "name" => PlainField::Name,
+                "nameEn" => PlainField::NameEn,
+                "aliases" => PlainField::Aliases,
+                "description" => PlainField::Description,
+                "established" => PlainField::Established,
+                "legalForm" => PlainField::LegalForm,
+                "area" => PlainField::Area,
+                "focus" => PlainField::Focus,
+                "districtCode" => PlainField::DistrictCode,
+                "districtLevel" => PlainField::DistrictLevel,
+                "layer" => PlainField::Layer,
+                _ => return None,
+            };
+            let key = field.alias.as_ref().unwrap_or(&field.name).node.clone();
+            fields.push((key, plain));
+        }
+        Some(PlainSelection(fields))
+    }
+
+    /// The entity's response object: its values in the order of the selection.
+    fn value_of(&self, entity: &model::Entity) -> async_graphql::Value {
+        use async_graphql::{InputType, Value};
+        let text = |value: &Option<String>| value.clone().map_or(Value::Null, Value::String);
+        let list =
+            |values: &[String]| Value::List(values.iter().cloned().map(Value::String).collect());
+        let mut object = async_graphql::indexmap::IndexMap::with_capacity(self.0.len());
+        for (key, field) in &self.0 {
+            let value = match field {
+                PlainField::Typename => Value::String("Entity".to_owned()),
+                PlainField::Id => Value::String(entity.id.clone()),
+                PlainField::Kind => EntityKind::from(entity.kind).to_value(),
+                PlainField::Name => Value::String(entity.name.clone()),
+                PlainField::NameEn => text(&entity.name_en),
+                PlainField::Aliases => list(&entity.aliases),
+                PlainField::Description => text(&entity.description),
+                PlainField::Established => text(&entity.established),
+                PlainField::LegalForm => text(&entity.legal_form),
+                PlainField::Area => text(&entity.area),
+                PlainField::Focus => list(&entity.focus),
+                PlainField::DistrictCode => text(&entity.district_code),
+                PlainField::DistrictLevel => entity
+                    .district_level
+                    .map_or(Value::Null, |level| DistrictLevel::from(level).to_value()),
+                PlainField::Layer => Layer::from(entity.kind.layer()).to_value(),
+            };
+            object.insert(key.clone(), value);
+        }
+        Value::Object(object)
+    }
+}
+
 /// An organisation, place or programme of the innovation ecosystem.
 pub struct Entity(pub Arc<model::Entity>);
 
@@ -263,7 +392,7 @@ impl Entity {
         #[graphql(desc = "Return only entities of these layers (default: both).")] layers: Option<
             Vec<Layer>,
         >,
-    ) -> Result<Vec<Entity>> {
+    ) -> Result<Entities> {
         let limits = ctx.data::<Limits>()?;
         let depth = limits.traversal_depth("depth", depth.unwrap_or(1))?;
         let direction = direction.unwrap_or(Direction::Out);
@@ -279,7 +408,7 @@ impl Entity {
                 limits.budget(ctx),
             )
             .map_err(super::traversal_error)?;
-        Ok(found.into_iter().map(|(e, _)| Entity(e)).collect())
+        Ok(Entities(found.into_iter().map(|(e, _)| e).collect()))
     }
 
     /// The relations of this entity over the given kinds and direction, sorted by kind, then by the
@@ -638,8 +767,8 @@ impl Path {
     }
 
     /// The entities from start to end, in order.
-    async fn entities(&self) -> Vec<Entity> {
-        self.0.entities.iter().cloned().map(Entity).collect()
+    async fn entities(&self) -> Entities {
+        Entities(self.0.entities.clone())
     }
 
     /// The relation taken at each hop, in order.
@@ -653,8 +782,8 @@ pub struct Subgraph(pub SubgraphView);
 
 #[Object]
 impl Subgraph {
-    async fn entities(&self) -> Vec<Entity> {
-        self.0.entities.iter().cloned().map(Entity).collect()
+    async fn entities(&self) -> Entities {
+        Entities(self.0.entities.clone())
     }
 
     async fn relations(&self) -> Vec<Relation> {
