@@ -23,6 +23,7 @@ pub fn apply(doc: &mut Doc<'_>) {
     section_actor_leads(doc);
     cooperates(doc, publisher, &actors);
     section_parts(doc);
+    corridor_components(doc);
     platform_then_institute(doc);
     bodies_named_after_places(doc);
     region_fallback(doc, publisher);
@@ -48,8 +49,27 @@ fn is_actor(kind: EntityKind) -> bool {
     )
 }
 
-/// The publishing body named on the document's `发布机构` line, with the region for a bare 市/县.
+/// The publishing body named on the document's `发布机构` line, with the region for a bare 市/县;
+/// without such a line, the publisher of the report's metadata if it is a government body (a
+/// journal publishing a report is not its actor).
 fn publisher(doc: &mut Doc<'_>) -> Option<usize> {
+    publisher_line(doc).or_else(|| publisher_of_metadata(doc))
+}
+
+fn publisher_of_metadata(doc: &mut Doc<'_>) -> Option<usize> {
+    let name = doc.publisher?.trim();
+    let body = super::names::SUFFIXES
+        .iter()
+        .any(|(s, k)| *k == K::Government && name.ends_with(s));
+    if !body || doc.text.contains("发布机构") {
+        return None;
+    }
+    let name = name.to_owned();
+    let offset = doc.text.find(&name).unwrap_or(0);
+    Some(doc.named(&name, K::Government, "publisher-metadata", offset))
+}
+
+fn publisher_line(doc: &mut Doc<'_>) -> Option<usize> {
     let at = doc.text.find("发布机构")? + "发布机构".len();
     let rest = doc.text[at..].trim_start_matches([':', '：', '|', ' ', '\u{3000}']);
     let value: String = rest
@@ -924,7 +944,17 @@ pub(crate) fn section_actors(doc: &mut Doc<'_>, publisher: Option<usize>) -> Vec
         }
         if let Some(actor) = actor {
             out.push((start, Actor::Body(actor)));
-            doc.openers.push((opener.0, opener.1, actor));
+            // The sentences after it in the paragraph that open with a verb have it as their
+            // subject too (我们将…。重点实施X行动。).
+            let mut end = opener.1;
+            while end < start + line.len() {
+                let rest = &text[end..start + line.len()];
+                if !super::names::starts_with_verb(rest) {
+                    break;
+                }
+                end += rest.find('。').map_or(rest.len(), |i| i + '。'.len_utf8());
+            }
+            doc.openers.push((opener.0, end, actor));
         }
     }
     out
@@ -1062,10 +1092,27 @@ fn cooperates(doc: &mut Doc<'_>, publisher: Option<usize>, actors: &[(usize, Act
     }
 }
 
+/// The report's umbrella programme: one its opening paragraph, before the first numbered heading,
+/// says the report carries out (今年重点实施“X”行动, 谋划实施“六大工程”). The programmes of the
+/// numbered parts are its parts.
+fn umbrella_programme(doc: &Doc<'_>, headings: &[Heading]) -> Option<Span> {
+    let first = headings.first().map_or(doc.text.len(), |h| h.start);
+    let before = doc.text[..first].trim_end();
+    let (opening, _) = text::line(doc.text, before.len());
+    spans_in(doc, opening, first).into_iter().find(|s| {
+        doc.ents[s.ent].kind == K::Program
+            && doc.text[..s.start]
+                .trim_end_matches(['“', '"'])
+                .ends_with("实施")
+    })
+}
+
 /// Programmes and policies named under a heading that names a programme are PART_OF it; a
-/// sub-heading's programme is part of its parent heading's.
+/// sub-heading's programme is part of its parent heading's; programmes under no programme heading
+/// are part of the report's umbrella programme, if it names one.
 fn section_parts(doc: &mut Doc<'_>) {
     let headings = text::headings(doc.text);
+    let umbrella = umbrella_programme(doc, &headings);
     let mut stack: Vec<(u8, Option<Span>)> = Vec::new();
     let policy = |d: &Doc<'_>, s: &Span| matches!(d.ents[s.ent].kind, K::Program | K::Policy);
     let mut next_heading = 0;
@@ -1084,7 +1131,8 @@ fn section_parts(doc: &mut Doc<'_>) {
                 .rev()
                 .find(|s| doc.ents[s.ent].kind == K::Program)
                 .filter(|_| !title.starts_with("附件") && !title.trim_end().ends_with('表'));
-            if let (Some(p), Some(parent)) = (programme, stack.iter().rev().find_map(|(_, p)| *p)) {
+            let parent = stack.iter().rev().find_map(|(_, p)| *p).or(umbrella);
+            if let (Some(p), Some(parent)) = (programme, parent) {
                 relations.push((p, parent, h.start));
             }
             stack.push((h.level, programme));
@@ -1097,7 +1145,12 @@ fn section_parts(doc: &mut Doc<'_>) {
         {
             continue;
         }
-        let Some(parent) = stack.iter().rev().find_map(|(_, p)| *p) else {
+        let parent = stack
+            .iter()
+            .rev()
+            .find_map(|(_, p)| *p)
+            .or(umbrella.filter(|_| next_heading > 0));
+        let Some(parent) = parent else {
             continue;
         };
         if parent.start == span.start || span.start < parent.end {
@@ -1123,6 +1176,70 @@ fn section_parts(doc: &mut Doc<'_>) {
             0.6,
             "under-programme-heading",
         );
+    }
+}
+
+/// A corridor's components: in the paragraph that names an innovation corridor (a platform named
+/// …走廊), the science cities, towns, parks and bases named after it (以建设X走廊为牵引,建设A、B两大
+/// 科技城; 推进C小镇建设) are PART_OF it, up to the next numbered item or the next corridor. A
+/// platform named before the corridor (对标某某科技城) is not; nor is a high-tech zone (an
+/// administrative platform of its own) or an institute.
+fn corridor_components(doc: &mut Doc<'_>) {
+    let headings = text::headings(doc.text);
+    let is_corridor = |d: &Doc<'_>, s: &Span| {
+        d.ents[s.ent].kind == K::Platform && d.ents[s.ent].name.ends_with("走廊")
+    };
+    let spans = doc.spans.clone();
+    for (i, corridor) in spans.iter().enumerate() {
+        if !is_corridor(doc, corridor) {
+            continue;
+        }
+        // The item the corridor is named in ends at the next heading of its level or above.
+        let (_, line_end) = text::line(doc.text, corridor.start);
+        let level = item_of(&headings, corridor.start).map_or(2, |h| h.level);
+        let item_end = headings
+            .iter()
+            .find(|h| h.start > corridor.start && h.level <= level)
+            .map_or(line_end, |h| h.start.min(line_end));
+        for part in &spans[i + 1..] {
+            if part.start >= item_end || is_corridor(doc, part) {
+                break;
+            }
+            let e = &doc.ents[part.ent];
+            if e.kind != K::Platform
+                || ["高新区", "开发区", "园区", "孵化器"]
+                    .iter()
+                    .any(|z| e.name.ends_with(z))
+                || part.ent == corridor.ent
+            {
+                continue;
+            }
+            // In a later sentence whose subject is another platform (X城加快…,启用Y园), Y is X's.
+            let (sentence_start, _) = text::sentence(doc.text, part.start, part.end);
+            let subject = spans_in(doc, sentence_start, part.start).into_iter().next();
+            if sentence_start > corridor.end
+                && subject.is_some_and(|s| {
+                    doc.ents[s.ent].kind == K::Platform
+                        && doc.text[sentence_start..s.start].trim().is_empty()
+                })
+            {
+                continue;
+            }
+            let quote = text::quote_two(
+                doc.text,
+                (corridor.start, corridor.end),
+                (part.start, part.end),
+            );
+            doc.relate(
+                R::PartOf,
+                part.ent,
+                corridor.ent,
+                quote,
+                Basis::Stated,
+                0.6,
+                "corridor-components",
+            );
+        }
     }
 }
 
@@ -1273,13 +1390,20 @@ mod tests {
     use crate::model::{Entity, EntityKind, RelationKind};
 
     fn relations(text: &str) -> Vec<(String, RelationKind, String, String)> {
+        relations_published_by(text, None)
+    }
+
+    fn relations_published_by(
+        text: &str,
+        publisher: Option<&str>,
+    ) -> Vec<(String, RelationKind, String, String)> {
         let mut district = Entity::new("qingshan-city", EntityKind::District, "青山市");
         district.district_code = Some("339900".to_owned());
         let mut county = Entity::new("baishi-county", EntityKind::District, "白石县");
         county.district_code = Some("339901".to_owned());
         let university = Entity::new("north-university", EntityKind::University, "北方大学");
         let gazetteer = Gazetteer::new([&district, &county, &university], "");
-        let raw = super::super::extract(text, Some("青山市"), &gazetteer);
+        let raw = super::super::extract(text, Some("青山市"), publisher, &gazetteer);
         let name = |id: &str| {
             raw.entities
                 .iter()
@@ -1418,5 +1542,77 @@ mod tests {
         let text = "发布机构: | 青山市科学技术局 |\n一、2025年全市科技工作要点\n深化与北方大学合作,签订合作协议。";
         let rs = relations(text);
         assert!(has(&rs, "青山市", RelationKind::CooperatesWith, "北方大学"));
+    }
+
+    #[test]
+    fn the_opening_paragraphs_programme_is_the_umbrella_of_the_numbered_ones() {
+        let text = "今年我们将全面发力,重点实施科技赋能“远航”行动。\n(一)夯实基础\n1.实施平台提能优化工程。推进“星火计划”。\n2.实施人才集聚倍增工程。";
+        let rs = relations(text);
+        for part in ["平台提能优化工程", "人才集聚倍增工程"] {
+            assert!(has(&rs, part, RelationKind::PartOf, "科技赋能“远航”行动"));
+        }
+        assert!(has(
+            &rs,
+            "星火计划",
+            RelationKind::PartOf,
+            "平台提能优化工程"
+        ));
+        assert!(!has(
+            &rs,
+            "星火计划",
+            RelationKind::PartOf,
+            "科技赋能“远航”行动"
+        ));
+        // An opening paragraph that only mentions a programme makes no umbrella.
+        let rs = relations("今年要总结“远航”行动的经验。\n1.实施平台提能优化工程。");
+        assert!(!rs.iter().any(|r| r.1 == RelationKind::PartOf));
+    }
+
+    #[test]
+    fn a_counted_programme_the_opening_carries_out_keeps_its_quotes() {
+        let text = "2025年,科技部门将谋划实施“四大工程”。\n1.主线——平台提能优化工程。总的思路是:做强平台。\n2.主体——“两个计划”。即实施“两个计划”。";
+        let rs = relations_published_by(text, Some("青山市科学技术局"));
+        assert!(has(
+            &rs,
+            "平台提能优化工程",
+            RelationKind::PartOf,
+            "“四大工程”"
+        ));
+        assert!(has(
+            &rs,
+            "青山市科学技术局",
+            RelationKind::Leads,
+            "“四大工程”"
+        ));
+        // A counted phrase outside the opening paragraph is a category, not a programme.
+        assert!(
+            !rs.iter()
+                .any(|r| r.0.contains("两个计划") || r.2.contains("两个计划"))
+        );
+    }
+
+    #[test]
+    fn a_journal_publishing_the_report_is_not_its_actor() {
+        let text = "2025年,科技部门将谋划实施“四大工程”。\n1.主线——平台提能优化工程。";
+        let rs = relations_published_by(text, Some("青山科技期刊社"));
+        assert!(!rs.iter().any(|r| r.1 == RelationKind::Leads));
+    }
+
+    #[test]
+    fn a_corridors_paragraph_names_its_components() {
+        let text = "1.打造创新平台。对标远方科技城,以建设青山科创走廊为牵引,高水平建设东湖、西岭两大科技城,推进南山小镇建设。北坡创新城加快发展,启用北坡科创园;推进白石高新区扩容。\n2.建设红岩科学城。";
+        let rs = relations(text);
+        for part in ["东湖科技城", "西岭科技城", "南山小镇", "北坡创新城"] {
+            assert!(
+                has(&rs, part, RelationKind::PartOf, "青山科创走廊"),
+                "{part}"
+            );
+        }
+        for other in ["远方科技城", "北坡科创园", "白石高新区", "红岩科学城"] {
+            assert!(
+                !has(&rs, other, RelationKind::PartOf, "青山科创走廊"),
+                "{other}"
+            );
+        }
     }
 }

@@ -55,11 +55,20 @@ pub(crate) struct Doc<'a> {
     pub district_names: Vec<(String, usize)>,
     /// Sentences whose subject is a bureau (byte range, the bureau), for its own actions.
     pub openers: Vec<(usize, usize, usize)>,
+    /// The publisher the report's metadata gives (for texts without a `发布机构` line).
+    pub publisher: Option<&'a str>,
 }
 
-/// Proposes entities and relations for `text`; `region` is the reporting region as written.
-pub fn extract(text: &str, region: Option<&str>, gazetteer: &Gazetteer) -> Raw {
+/// Proposes entities and relations for `text`; `region` is the reporting region and `publisher`
+/// the publishing body as the report's metadata write them.
+pub fn extract(
+    text: &str,
+    region: Option<&str>,
+    publisher: Option<&str>,
+    gazetteer: &Gazetteer,
+) -> Raw {
     let mut doc = Doc::new(text, gazetteer);
+    doc.publisher = publisher;
     doc.find_mentions();
     doc.find_regions(region);
     forms::apply(&mut doc);
@@ -85,6 +94,7 @@ impl<'a> Doc<'a> {
             relations: Vec::new(),
             district_names: Vec::new(),
             openers: Vec::new(),
+            publisher: None,
         }
     }
 

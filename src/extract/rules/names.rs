@@ -859,6 +859,9 @@ pub fn quoted_programmes(text: &str) -> Vec<Candidate> {
         "科技日",
         "大赛",
     ];
+    let first_heading = super::text::headings(text)
+        .first()
+        .map_or(text.len(), |h| h.start);
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(open) = text[from..].find('“') {
@@ -882,10 +885,18 @@ pub fn quoted_programmes(text: &str) -> Vec<Candidate> {
         {
             continue;
         }
-        if ENDINGS.iter().any(|e| inner.ends_with(e)) && !is_generic(inner, "") {
+        // A counted name in quotes that the opening paragraph carries out (谋划实施“六大工程”) is the
+        // umbrella of the report's numbered programmes; its quotes are part of its name.
+        let umbrella = open < first_heading && text[..open].ends_with("实施") && is_counted(inner);
+        if ENDINGS.iter().any(|e| inner.ends_with(e)) && (umbrella || !is_generic(inner, "")) {
+            let (start, end) = if umbrella {
+                (open, inner_end + '”'.len_utf8())
+            } else {
+                (inner_start, inner_end)
+            };
             out.push(Candidate {
-                start: inner_start,
-                end: inner_end,
+                start,
+                end,
                 kind: EntityKind::Program,
                 rule: "quoted-programme",
                 composed: None,
