@@ -479,8 +479,9 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
             }
             // The row's entity: a title in book marks, a mention covering the cell, or the cell.
             let inner = spans_in(doc, name_at, name_at + name.len());
+            // A heading (探索…新路径) names no entity; what its row builds is still placed.
             let ent = if let Some(s) = inner.iter().find(|s| doc.ents[s.ent].kind == K::Policy) {
-                s.ent
+                Some(s.ent)
             } else if let Some(s) = inner
                 .iter()
                 .find(|s| s.start == name_at && s.end == name_at + name.len())
@@ -493,7 +494,7 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                 {
                     doc.ents[e].kind = k;
                 }
-                e
+                Some(e)
             } else {
                 let starts_with_verb = super::names::starts_with_verb(name)
                     || [
@@ -502,32 +503,41 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                     .iter()
                     .any(|w| name.starts_with(w));
                 if starts_with_verb || name.chars().count() > 40 {
-                    continue;
-                }
-                let kind = super::names::SUFFIXES
-                    .iter()
-                    .find(|(s, _)| name.ends_with(s))
-                    .map(|(_, k)| *k)
-                    .or(table_kind)
-                    .unwrap_or(K::Platform);
-                let kind = if table_kind == Some(K::Program) {
-                    K::Program
+                    None
                 } else {
-                    kind
-                };
-                let e = doc.named(name, kind, "table-row", name_at);
-                doc.spans.push(Span {
-                    start: name_at,
-                    end: name_at + name.len(),
-                    ent: e,
-                    whole: None,
-                });
-                doc.spans.sort_by_key(|s| s.start);
-                e
+                    let kind = super::names::SUFFIXES
+                        .iter()
+                        .find(|(s, _)| name.ends_with(s))
+                        .map(|(_, k)| *k)
+                        .or(table_kind)
+                        .unwrap_or(K::Platform);
+                    let kind = if table_kind == Some(K::Program) {
+                        K::Program
+                    } else {
+                        kind
+                    };
+                    let e = doc.named(name, kind, "table-row", name_at);
+                    doc.spans.push(Span {
+                        start: name_at,
+                        end: name_at + name.len(),
+                        ent: e,
+                        whole: None,
+                    });
+                    doc.spans.sort_by_key(|s| s.start);
+                    Some(e)
+                }
             };
             let name_cell_end = raw_cells
                 .get(name_col + 1)
                 .map_or(line_start + line.len(), |c| c.0);
+            let content_end = [place_col, unit_col]
+                .into_iter()
+                .flatten()
+                .filter_map(|c| raw_cells.get(c).map(|c| c.0))
+                .filter(|&c| c > name_cell_end)
+                .min()
+                .unwrap_or(line_start + line.len());
+            row_units(doc, ent, name_at, name_cell_end, content_end);
             let row_quote = |col_at: usize, col_end: usize| -> String {
                 let head = &text[line_start..name_cell_end];
                 if col_at <= name_cell_end {
@@ -560,7 +570,8 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                             if doc.is_ecosystem(built.ent)
                                 && !matches!(k, K::District | K::University | K::Government)
                                 && !doc.ents[built.ent].existing
-                                && built.ent != ent
+                                && Some(built.ent) != ent
+                                && !doc.has_relation(R::LocatedIn, built.ent)
                             {
                                 let mid = text::quote_one(text, (built.start, built.end));
                                 let q = format!(
@@ -579,6 +590,7 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                                 );
                             }
                         }
+                        let Some(ent) = ent else { continue };
                         if doc.is_ecosystem(ent) {
                             doc.relate(
                                 R::LocatedIn,
@@ -602,7 +614,9 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                         }
                         continue;
                     }
-                    if let Some((g, _)) = resolve_unit(doc, &unit, offset, publisher) {
+                    if let Some(ent) = ent
+                        && let Some((g, _)) = resolve_unit(doc, &unit, offset, publisher)
+                    {
                         doc.relate(
                             R::ResponsibleFor,
                             g,
@@ -617,6 +631,141 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
             }
         }
     }
+}
+
+/// Endings of the units an institute, college or platform is made of, with their kind (a training
+/// unit is a platform).
+const UNIT_SUFFIXES: &[(&str, EntityKind)] = &[
+    ("研究中心", K::ResearchInstitute),
+    ("创新中心", K::ResearchInstitute),
+    ("研究院", K::ResearchInstitute),
+    ("创新院", K::ResearchInstitute),
+    ("实验室", K::Lab),
+    ("培训院", K::Platform),
+    ("服务中心", K::Platform),
+    ("工作站", K::Platform),
+    ("基地", K::Platform),
+    ("产业园", K::Platform),
+];
+
+/// Verbs that introduce what a row builds.
+const BUILD_VERBS: &[&str] = &["建设", "推进", "深化", "配套有", "建立", "组建", "布局"];
+
+/// The units a table row builds for its owner, named only by their kind of work (深化科工研究院、
+/// 产业创新院等建设; 建设芯片研究中心、管控系统研究中心; 推进企业服务中心、“人才湾”等先导项目建设):
+/// each is the owner's, named with the owner's name before its own (the bare name kept as an
+/// alias). The owner is the row's entity (its units are PART_OF it, and lie in it if it is a
+/// platform), else the base the row builds on (依托X,建设…: they RELY_ON X). An enumeration needs
+/// two items or more, each ending in a unit's suffix (or quoted); counted items (3个研究中心) are
+/// categories.
+fn row_units(doc: &mut Doc<'_>, row: Option<usize>, row_at: usize, from: usize, to: usize) {
+    let owner_kinds = |k: EntityKind| {
+        matches!(
+            k,
+            K::ResearchInstitute | K::Lab | K::University | K::Platform | K::Facility
+        )
+    };
+    let base = doc.text[from..to].find("依托").and_then(|i| {
+        let at = from + i + "依托".len();
+        spans_in(doc, at, to)
+            .into_iter()
+            .next()
+            .filter(|s| doc.text[at..s.start].trim().is_empty())
+            .map(|s| s.ent)
+    });
+    let (owner, kind) = match row.filter(|&r| owner_kinds(doc.ents[r].kind)) {
+        Some(r) => (r, R::PartOf),
+        None => match base.filter(|&b| owner_kinds(doc.ents[b].kind)) {
+            Some(b) => (b, R::ReliesOn),
+            None => return,
+        },
+    };
+    let owner_name = doc.ents[owner].name.clone();
+    for verb in BUILD_VERBS {
+        let mut at = from;
+        while let Some(i) = doc.text[at..to].find(verb) {
+            let list_start = at + i + verb.len();
+            at = list_start;
+            let list_end = list_start
+                + doc.text[list_start..to]
+                    .find(['等', ',', '，', '。', ';', '；', '|'])
+                    .unwrap_or(to - list_start);
+            let items = units(&doc.text[list_start..list_end], list_start);
+            let named: Vec<(String, usize, EntityKind)> = items
+                .iter()
+                .filter_map(|(item, offset)| {
+                    let quoted = item.starts_with('“') && item.ends_with('”');
+                    let bare = item.trim_matches(['“', '”']);
+                    let kind = UNIT_SUFFIXES
+                        .iter()
+                        .find(|(s, _)| bare.ends_with(s) && bare.len() > s.len())
+                        .map(|(_, k)| *k)
+                        .or(quoted.then_some(K::Platform))?;
+                    let counted = bare.starts_with(|c: char| {
+                        c.is_ascii_digit() || "一二三四五六七八九十两N".contains(c)
+                    }) && bare.chars().nth(1).is_some_and(|c| "个家所大".contains(c));
+                    let offset = offset + usize::from(quoted) * '“'.len_utf8();
+                    (!counted).then(|| (bare.to_owned(), offset, kind))
+                })
+                .collect();
+            if named.len() < 2 || named.len() != items.len() {
+                continue;
+            }
+            for (bare, offset, unit_kind) in named {
+                let name = if quoted_or_proper(doc, offset, &bare) {
+                    bare.clone()
+                } else {
+                    format!("{owner_name}{bare}")
+                };
+                let unit = doc.named(&name, unit_kind, "row-unit", offset);
+                if name != bare && !doc.ents[unit].aliases.contains(&bare) {
+                    doc.ents[unit].aliases.push(bare.clone());
+                }
+                let end = offset + bare.len();
+                doc.remention(offset, end, unit);
+                let (line_start, _) = text::line(doc.text, row_at);
+                let quote = format!(
+                    "{}[…]{}",
+                    doc.text[line_start..from].trim_end_matches('|').trim_end(),
+                    text::quote_one(doc.text, (offset, end))
+                );
+                let quote = if kind == R::ReliesOn {
+                    text::quote_one(doc.text, (offset, end))
+                } else {
+                    quote
+                };
+                doc.relate(
+                    kind,
+                    unit,
+                    owner,
+                    quote.clone(),
+                    Basis::Stated,
+                    0.6,
+                    "row-unit",
+                );
+                if doc.ents[owner].kind == K::Platform {
+                    doc.relate(
+                        R::LocatedIn,
+                        unit,
+                        owner,
+                        quote,
+                        Basis::Stated,
+                        0.6,
+                        "row-unit",
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Whether a unit's name stands by itself: quoted (“人才湾”), or holding a known name.
+fn quoted_or_proper(doc: &Doc<'_>, offset: usize, bare: &str) -> bool {
+    doc.text[..offset].ends_with('“')
+        || doc
+            .spans
+            .iter()
+            .any(|s| s.start >= offset && s.end <= offset + bare.len() && doc.ents[s.ent].existing)
 }
 
 /// The table row's entity at `at`, if `at` is in a table row: the first mention of the row.
@@ -1268,6 +1417,7 @@ fn region_fallback(doc: &mut Doc<'_>, publisher: Option<usize>) {
     for ent in 0..doc.ents.len() {
         let e = &doc.ents[ent];
         if !doc.is_ecosystem(ent)
+            || doc.is_retired(ent)
             || matches!(e.kind, K::District | K::University)
             || (e.kind == K::Government && Some(ent) != publisher && !placeless_body(&e.name))
             || FOREIGN.iter().any(|f| e.name.starts_with(f))
@@ -1614,5 +1764,36 @@ mod tests {
                 "{other}"
             );
         }
+    }
+
+    #[test]
+    fn a_rows_units_are_named_with_their_owner() {
+        let text = "附件1\n2025年重点平台计划情况表\n序号 | 名 称 | 主要内容 | 属 地 |\n1 | 北方大学青山研究院 | 建设材料研究中心、芯片研究中心、“人才湾”等,新建3个研究中心、2个基地。 | 白石县 |\n2 | 探索校地协同新路径 | 依托东湖实验室,建设催化研究中心、联合培养基地等。 | 白石县 |\n3 | 南山科技城 | 推进企业服务中心、交流研究中心等建设,配套有会议中心、展示研究中心等。 | 白石县 |";
+        let rs = relations(text);
+        let owner = "北方大学青山研究院";
+        for unit in ["材料研究中心", "芯片研究中心"] {
+            let name = format!("{owner}{unit}");
+            assert!(has(&rs, &name, RelationKind::PartOf, owner), "{name}");
+            assert!(has(&rs, &name, RelationKind::LocatedIn, "白石县"), "{name}");
+        }
+        assert!(has(&rs, "人才湾", RelationKind::PartOf, owner));
+        for unit in ["催化研究中心", "联合培养基地"] {
+            let name = format!("东湖实验室{unit}");
+            assert!(
+                has(&rs, &name, RelationKind::ReliesOn, "东湖实验室"),
+                "{name}"
+            );
+            assert!(has(&rs, &name, RelationKind::LocatedIn, "白石县"), "{name}");
+        }
+        // A platform's units lie in it; a list with an item of no unit's ending is no list of units.
+        assert!(has(
+            &rs,
+            "南山科技城交流研究中心",
+            RelationKind::LocatedIn,
+            "南山科技城"
+        ));
+        assert!(!rs.iter().any(|r| r.0 == "南山科技城展示研究中心"));
+        // Counted items are categories.
+        assert!(!rs.iter().any(|r| r.0.contains("3个研究中心")));
     }
 }

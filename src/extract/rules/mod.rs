@@ -57,6 +57,8 @@ pub(crate) struct Doc<'a> {
     pub openers: Vec<(usize, usize, usize)>,
     /// The publisher the report's metadata gives (for texts without a `发布机构` line).
     pub publisher: Option<&'a str>,
+    /// New entities a better reading replaced (科工研究院 by 杭电现代产业学院科工研究院): not proposed.
+    retired: Vec<usize>,
 }
 
 /// Proposes entities and relations for `text`; `region` is the reporting region and `publisher`
@@ -95,6 +97,7 @@ impl<'a> Doc<'a> {
             district_names: Vec::new(),
             openers: Vec::new(),
             publisher: None,
+            retired: Vec::new(),
         }
     }
 
@@ -199,6 +202,14 @@ impl<'a> Doc<'a> {
                 {
                     c.start = u.0;
                 }
+            }
+            // A left end cut inside a known name (海大学… of 上海大学…, where 上 reads as a
+            // preposition) moves back to the known name's start.
+            if let Some(s) = spans
+                .iter()
+                .find(|s| s.2.is_some() && s.0 < c.start && c.start < s.1 && s.1 < c.end)
+            {
+                c.start = s.0;
             }
             // A candidate inside or crossing a known name yields to it; one containing known
             // names replaces them.
@@ -367,6 +378,34 @@ impl<'a> Doc<'a> {
         });
     }
 
+    /// Replaces the mentions of `start..end` by one of `ent`; a new entity left without mentions
+    /// is retired.
+    pub fn remention(&mut self, start: usize, end: usize, ent: usize) {
+        let replaced: Vec<usize> = self
+            .spans
+            .iter()
+            .filter(|s| s.start < end && start < s.end && s.ent != ent)
+            .map(|s| s.ent)
+            .collect();
+        self.spans.retain(|s| s.end <= start || end <= s.start);
+        self.spans.push(Span {
+            start,
+            end,
+            ent,
+            whole: None,
+        });
+        self.spans.sort_by_key(|s| s.start);
+        for old in replaced {
+            if !self.ents[old].existing && !self.spans.iter().any(|s| s.ent == old) {
+                self.retired.push(old);
+            }
+        }
+    }
+
+    pub fn is_retired(&self, ent: usize) -> bool {
+        self.retired.contains(&ent)
+    }
+
     pub fn has_relation(&self, kind: RelationKind, source: usize) -> bool {
         let id = &self.ents[source].id;
         self.relations
@@ -385,10 +424,18 @@ impl<'a> Doc<'a> {
             .iter()
             .flat_map(|r| [r.source.as_str(), r.target.as_str()])
             .collect();
+        let retired: std::collections::HashSet<&str> = self
+            .retired
+            .iter()
+            .map(|&r| self.ents[r].id.as_str())
+            .collect();
         let keep: Vec<bool> = self
             .ents
             .iter()
-            .map(|e| e.kind != EntityKind::District || related.contains(e.id.as_str()))
+            .map(|e| {
+                (e.kind != EntityKind::District || related.contains(e.id.as_str()))
+                    && !retired.contains(e.id.as_str())
+            })
             .collect();
         for (ent, keep) in self.ents.into_iter().zip(keep) {
             if !keep {
