@@ -20,6 +20,7 @@ pub fn apply(doc: &mut Doc<'_>) {
     located(doc);
     leads(doc);
     let actors = section_actors(doc, publisher);
+    co_built_by_the_region(doc, &actors);
     section_actor_leads(doc);
     cooperates(doc, publisher, &actors);
     section_parts(doc);
@@ -223,14 +224,16 @@ fn resolve_unit(
         || ["各", "相关", "有关", "其他"]
             .iter()
             .any(|w| unit.starts_with(w))
-        || unit.contains('等')
+        || unit.contains(['等', '(', ')', '（', '）'])
     {
         return None;
     }
+    // A short form that depends on the report (市委人才办) is resolved with the region below.
+    let short_form = unit.starts_with(['市', '县', '区']);
     if let Some(span) = doc
         .spans
         .iter()
-        .find(|s| s.start == at && doc.text[s.start..s.end] == *unit)
+        .find(|s| s.start == at && doc.text[s.start..s.end] == *unit && !short_form)
     {
         let ent = span.ent;
         if doc.ents[ent].kind == K::Government {
@@ -253,18 +256,29 @@ fn resolve_unit(
     if unit.starts_with(['市', '县', '区']) && !unit.starts_with("市场") {
         let region = doc.regions.first()?.1.first()?.clone();
         let name = format!("{region}{}", unit.chars().skip(1).collect::<String>());
+        // 科技局 is the usual short form of 科学技术局.
+        let same = |a: &str| {
+            super::key(a).replace("科学技术局", "科技局")
+                == super::key(&name).replace("科学技术局", "科技局")
+        };
         if let Some(p) = publisher
-            && (super::key(&doc.ents[p].name) == super::key(&name)
-                || doc.ents[p]
-                    .aliases
-                    .iter()
-                    .any(|a| super::key(a) == super::key(&name)))
+            && (same(&doc.ents[p].name) || doc.ents[p].aliases.iter().any(|a| same(a)))
         {
             return Some((p, false));
         }
         return Some((doc.named(&name, K::Government, "unit-of-region", at), false));
     }
-    let division = ["处", "办公室", "党委", "纪委", "外专局", "科"]
+    // A bureau housed in the publisher, named by its usual abbreviation (外专局): the region's.
+    if let Some((_, full)) = HOUSED_BUREAUS.iter().find(|(short, _)| unit == *short) {
+        publisher?;
+        let region = doc.regions.first()?.1.first()?.clone();
+        let name = format!("{region}{full}");
+        return Some((
+            doc.named(&name, K::Government, "bureau-of-region", at),
+            true,
+        ));
+    }
+    let division = ["处", "办公室", "党委", "纪委", "科"]
         .iter()
         .any(|s| unit.ends_with(s));
     if division {
@@ -286,6 +300,9 @@ fn resolve_unit(
     }
     None
 }
+
+/// Bureaus a science and technology bureau houses, by the abbreviation 责任单位 clauses use.
+const HOUSED_BUREAUS: &[(&str, &str)] = &[("外专局", "外国专家局")];
 
 /// Splits a list of units at 、 , ， ; and gives each with its byte offset.
 fn units(list: &str, base: usize) -> Vec<(String, usize)> {
@@ -480,8 +497,19 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
             // The row's entity: a title in book marks, a mention covering the cell, or the cell.
             let inner = spans_in(doc, name_at, name_at + name.len());
             // A heading (探索…新路径) names no entity; what its row builds is still placed.
+            // A cell labelled by its category (大科学装置——“某某装置”项目) names what follows.
+            let labelled = name.find("——").and_then(|dash| {
+                let after = name_at + dash + "——".len();
+                inner
+                    .iter()
+                    .find(|s| s.start >= after && doc.is_ecosystem(s.ent))
+                    .filter(|s| doc.text[after..s.start].trim_matches('“').is_empty())
+                    .map(|s| s.ent)
+            });
             let ent = if let Some(s) = inner.iter().find(|s| doc.ents[s.ent].kind == K::Policy) {
                 Some(s.ent)
+            } else if labelled.is_some() {
+                labelled
             } else if let Some(s) = inner
                 .iter()
                 .find(|s| s.start == name_at && s.end == name_at + name.len())
@@ -845,6 +873,49 @@ fn co_built(doc: &mut Doc<'_>) {
                 Basis::Stated,
                 0.75,
                 "co-built",
+            );
+        }
+    }
+}
+
+/// 引进共建A、B等N个载体 with no builder named in its sentence, in a part of the report that is the
+/// region's (no bureau is its subject): each of A, B is CO_BUILT_BY the reporting region.
+fn co_built_by_the_region(doc: &mut Doc<'_>, actors: &[(usize, Actor)]) {
+    let mut from = 0;
+    while let Some(i) = doc.text[from..].find("引进共建") {
+        let at = from + i;
+        from = at + "引进共建".len();
+        let (s_start, s_end) = text::sentence(doc.text, at, at);
+        let (c_start, _) = text::clause(doc.text, at, at);
+        let named_builder = spans_in(doc, s_start, at)
+            .iter()
+            .any(|s| is_actor(doc.ents[s.ent].kind));
+        let bureau = matches!(actor_at(actors, at), Some(Actor::Body(_)));
+        if named_builder || bureau {
+            continue;
+        }
+        let Some(region) = doc.region_at(at) else {
+            continue;
+        };
+        let list_end = doc.text[from..s_end]
+            .find(['等', '，', ',', '。'])
+            .map_or(s_end, |i| from + i);
+        for built in spans_in(doc, from, list_end) {
+            if !matches!(
+                doc.ents[built.ent].kind,
+                K::ResearchInstitute | K::Lab | K::Platform | K::Alliance
+            ) {
+                continue;
+            }
+            let quote = doc.text[c_start..built.end].to_owned();
+            doc.relate(
+                R::CoBuiltBy,
+                built.ent,
+                region,
+                quote,
+                Basis::Stated,
+                0.6,
+                "brought-in-and-co-built",
             );
         }
     }
@@ -1401,7 +1472,8 @@ fn placeless_body(name: &str) -> bool {
 }
 
 /// Whatever the report presents as its own and no rule placed lies in the reporting region; a
-/// body only if it is the publisher (its report is the region's) or a placeless body.
+/// body only if it is the publisher (its report is the region's), a placeless body, or one whose
+/// name the rules made from the region (市科技局 of a 责任单位 clause).
 fn region_fallback(doc: &mut Doc<'_>, publisher: Option<usize>) {
     const FOREIGN: &[&str] = &[
         "国家",
@@ -1419,7 +1491,10 @@ fn region_fallback(doc: &mut Doc<'_>, publisher: Option<usize>) {
         if !doc.is_ecosystem(ent)
             || doc.is_retired(ent)
             || matches!(e.kind, K::District | K::University)
-            || (e.kind == K::Government && Some(ent) != publisher && !placeless_body(&e.name))
+            || (e.kind == K::Government
+                && Some(ent) != publisher
+                && !placeless_body(&e.name)
+                && !matches!(e.rule, "unit-of-region" | "bureau-of-region"))
             || FOREIGN.iter().any(|f| e.name.starts_with(f))
             || doc.has_relation(R::LocatedIn, ent)
         {
@@ -1795,5 +1870,76 @@ mod tests {
         assert!(!rs.iter().any(|r| r.0 == "南山科技城展示研究中心"));
         // Counted items are categories.
         assert!(!rs.iter().any(|r| r.0.contains("3个研究中心")));
+    }
+
+    #[test]
+    fn brought_in_and_co_built_with_no_builder_named_is_the_regions() {
+        let rs = relations("上半年,引进共建北方大学青山分院、东湖实验室等两个高端载体。");
+        assert!(has(
+            &rs,
+            "北方大学青山分院",
+            RelationKind::CoBuiltBy,
+            "青山市"
+        ));
+        assert!(has(&rs, "东湖实验室", RelationKind::CoBuiltBy, "青山市"));
+        // A sentence naming its builder is read by the 由/与 rule, not as the region's.
+        let rs = relations("白石县人民政府引进共建东湖实验室。");
+        assert!(!has(&rs, "东湖实验室", RelationKind::CoBuiltBy, "青山市"));
+    }
+
+    #[test]
+    fn units_of_a_clause_resolve_to_the_regions_bodies() {
+        let text = "发布机构: | 青山市科学技术局 |\n1.实施“远航计划”。做好引才。(责任单位:人才处、外专局、市科技局)";
+        let rs = relations(text);
+        assert!(has(
+            &rs,
+            "青山市外国专家局",
+            RelationKind::PartOf,
+            "青山市科学技术局"
+        ));
+        assert!(has(
+            &rs,
+            "青山市外国专家局",
+            RelationKind::ResponsibleFor,
+            "远航计划"
+        ));
+        assert!(has(
+            &rs,
+            "青山市外国专家局",
+            RelationKind::LocatedIn,
+            "青山市"
+        ));
+        // 市科技局 is the publisher, not a second bureau.
+        assert!(has(
+            &rs,
+            "青山市科学技术局",
+            RelationKind::ResponsibleFor,
+            "远航计划"
+        ));
+        assert!(!rs.iter().any(|r| r.0 == "青山市科技局"));
+    }
+
+    #[test]
+    fn a_labelled_or_bracketed_name_cell_names_the_entity() {
+        let text = "附件1\n2025年重点平台计划情况表\n序号 | 名 称 | 主要内容 | 属 地 |\n1 | 大科学装置——“东湖光源装置”项目 | 建设光源。 | 白石县 |\n2 | 北方大学-白石联合创新中心(南山实验室) | 开展研究。 | 白石县 |";
+        let raw = {
+            let mut district =
+                crate::model::Entity::new("qingshan-city", EntityKind::District, "青山市");
+            district.district_code = Some("339900".to_owned());
+            let mut county =
+                crate::model::Entity::new("baishi-county", EntityKind::District, "白石县");
+            county.district_code = Some("339901".to_owned());
+            let gazetteer = Gazetteer::new([&district, &county], "");
+            super::super::extract(text, Some("青山市"), None, &gazetteer)
+        };
+        let kind = |name: &str| raw.entities.iter().find(|e| e.name == name).map(|e| e.kind);
+        assert_eq!(kind("东湖光源装置"), Some(EntityKind::Facility));
+        assert_eq!(kind("大科学装置——“东湖光源装置”项目"), None);
+        assert_eq!(
+            kind("北方大学-白石联合创新中心(南山实验室)"),
+            Some(EntityKind::Lab)
+        );
+        let rs = relations(text);
+        assert!(has(&rs, "东湖光源装置", RelationKind::LocatedIn, "白石县"));
     }
 }

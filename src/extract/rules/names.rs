@@ -595,10 +595,15 @@ fn bracket_after(text: &str, end: usize) -> Option<usize> {
     }
     let close = rest.find([')', '）'])?;
     let inner = &rest[c.len_utf8()..close];
+    // An organisation's short name in brackets (…装置(某某所)) is not part of the name.
+    let organisation = ["所", "局", "办", "委", "司", "校"]
+        .iter()
+        .any(|s| inner.ends_with(s));
     if inner.is_empty()
         || inner.chars().count() > 10
         || !inner.chars().all(|c| c.is_alphanumeric() || c == '·')
         || inner.chars().any(|c| c.is_ascii_digit())
+        || organisation
     {
         return None;
     }
@@ -619,9 +624,18 @@ pub fn suffix_names(text: &str) -> Vec<Candidate> {
             continue;
         };
         let mut end = at + suffix.len();
+        let mut kind = kind;
         // A longer suffix continuing here (研究院 in 研究院分院) is taken at its own position.
         let start = left_end(text, at, 24);
         if let Some(after) = bracket_after(text, end) {
+            // A bracketed short name (…联合创新中心(某某实验室)) gives the kind.
+            let inner = &text[end..after];
+            if let Some((_, k)) = SUFFIXES
+                .iter()
+                .find(|(s, _)| inner.trim_end_matches([')', '）']).ends_with(s))
+            {
+                kind = k;
+            }
             end = after;
         }
         let name = &text[start..end];
