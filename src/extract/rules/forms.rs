@@ -26,6 +26,8 @@ pub fn apply(doc: &mut Doc<'_>) {
     section_parts(doc);
     corridor_components(doc);
     platform_then_institute(doc);
+    item_platform_builds(doc);
+    platform_subject_builds(doc);
     bodies_named_after_places(doc);
     region_fallback(doc, publisher);
 }
@@ -1463,6 +1465,107 @@ fn corridor_components(doc: &mut Doc<'_>) {
     }
 }
 
+/// Things a platform's numbered item builds lie in it: under 3.打造X智慧城。, a list of what it
+/// builds (推进A实验室、B装置、C中心等创新平台建设) gives A, B and C LOCATED_IN X.
+fn item_platform_builds(doc: &mut Doc<'_>) {
+    const VERBS: &[&str] = &["打造", "建设", "布局建设", "加快建设"];
+    let headings = text::headings(doc.text);
+    for (i, h) in headings.iter().enumerate() {
+        let Some(platform) = spans_in(doc, h.start, h.title_end)
+            .into_iter()
+            .rev()
+            .find(|s| doc.ents[s.ent].kind == K::Platform)
+        else {
+            continue;
+        };
+        let title = &doc.text[h.start..platform.start];
+        if !VERBS.iter().any(|v| title.ends_with(v))
+            || !doc.text[platform.end..h.title_end].trim().is_empty()
+        {
+            continue;
+        }
+        let (_, line_end) = text::line(doc.text, h.start);
+        let item_end = headings[i + 1..]
+            .iter()
+            .find(|n| n.level <= h.level)
+            .map_or(line_end, |n| n.start.min(line_end));
+        for verb in BUILD_VERBS {
+            let mut from = h.title_end;
+            while let Some(at) = doc.text[from..item_end].find(verb) {
+                let list_start = from + at + verb.len();
+                from = list_start;
+                let (_, c_end) = text::clause(doc.text, list_start, list_start);
+                let Some(etc) = doc.text[list_start..c_end.min(item_end)].find('等') else {
+                    continue;
+                };
+                let list = spans_in(doc, list_start, list_start + etc);
+                let joined = list
+                    .windows(2)
+                    .all(|w| doc.text[w[0].end..w[1].start] == *"、");
+                if list.len() < 2 || !joined || list[0].start != list_start {
+                    continue;
+                }
+                for built in list {
+                    let k = doc.ents[built.ent].kind;
+                    if !doc.is_ecosystem(built.ent) || matches!(k, K::District | K::Government) {
+                        continue;
+                    }
+                    let quote = text::quote_two(
+                        doc.text,
+                        (platform.start, platform.end),
+                        (built.start, built.end),
+                    );
+                    doc.relate(
+                        R::LocatedIn,
+                        built.ent,
+                        platform.ent,
+                        quote,
+                        Basis::Stated,
+                        0.6,
+                        "item-platform-builds",
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A sentence whose subject is a platform (X科技城加快推进…,启用Y园; X创新城Y研究院…建设) places
+/// the organisations and platforms it names, not placed by a rule before, in the platform.
+fn platform_subject_builds(doc: &mut Doc<'_>) {
+    let spans = doc.spans.clone();
+    for subject in &spans {
+        let e = &doc.ents[subject.ent];
+        if e.kind != K::Platform || !["城", "园", "区"].iter().any(|x| e.name.ends_with(x)) {
+            continue;
+        }
+        let (s_start, s_end) = text::sentence(doc.text, subject.start, subject.end);
+        let opening = doc.text[s_start..subject.start].trim();
+        if !opening.is_empty() {
+            continue;
+        }
+        for thing in spans_in(doc, subject.end, s_end) {
+            let k = doc.ents[thing.ent].kind;
+            if !matches!(k, K::ResearchInstitute | K::Lab | K::Facility | K::Platform)
+                || doc.has_relation(R::LocatedIn, thing.ent)
+                || thing.ent == subject.ent
+            {
+                continue;
+            }
+            let quote = doc.text[subject.start..thing.end].to_owned();
+            doc.relate(
+                R::LocatedIn,
+                thing.ent,
+                subject.ent,
+                quote,
+                Basis::Stated,
+                0.55,
+                "platform-subject-builds",
+            );
+        }
+    }
+}
+
 /// A body whose name neither holds a place nor is a context-dependent short form (市委人才办,
 /// 县科技局) nor names the platform it serves (X高新区科技人才局): a working group of the report's
 /// own (科创走廊专班). Bodies with a place in their name are placed by it (NAME), or not at all.
@@ -1941,5 +2044,43 @@ mod tests {
         );
         let rs = relations(text);
         assert!(has(&rs, "东湖光源装置", RelationKind::LocatedIn, "白石县"));
+    }
+
+    #[test]
+    fn a_platforms_item_and_sentence_place_what_they_build() {
+        let text = "3.打造东湖智慧城。推进南山实验室、北坡技术创新中心等创新平台建设,做强产业。\n4.完善服务。推进西岭实验室、红岩研究院等合作。";
+        let rs = relations(text);
+        assert!(has(
+            &rs,
+            "南山实验室",
+            RelationKind::LocatedIn,
+            "东湖智慧城"
+        ));
+        assert!(has(
+            &rs,
+            "北坡技术创新中心",
+            RelationKind::LocatedIn,
+            "东湖智慧城"
+        ));
+        assert!(!has(
+            &rs,
+            "西岭实验室",
+            RelationKind::LocatedIn,
+            "东湖智慧城"
+        ));
+        let text = "东湖科技城加快建设,启用东湖科创园;推进南山实验室建设。";
+        let rs = relations(text);
+        assert!(has(
+            &rs,
+            "东湖科创园",
+            RelationKind::LocatedIn,
+            "东湖科技城"
+        ));
+        assert!(!has(
+            &rs,
+            "南山实验室",
+            RelationKind::LocatedIn,
+            "东湖科技城"
+        ));
     }
 }

@@ -220,6 +220,7 @@ const STOPS: &[&str] = &[
     "挂牌",
     "牵头",
     "领衔",
+    "试行",
     "配合",
     "服务",
     "依靠",
@@ -834,6 +835,95 @@ pub fn heading_programmes(text: &str) -> Vec<Candidate> {
     out
 }
 
+/// A quoted term with a short tail naming what kind of programme it is (实施“双尖双领”项目, 推进人才
+/// “同城同享”改革, 深化“揭榜挂帅”制度): the programme, with up to four qualifying characters before
+/// the quotes (人才). The tail must be the kind alone: 等合作模式, 的模式, 新机制 are categories.
+pub fn quoted_term_programmes(text: &str) -> Vec<Candidate> {
+    const TAILS: &[&str] = &["项目", "改革", "模式", "体系", "制度", "载体"];
+    const NOT_IN_TAIL: &[&str] = &[
+        "等",
+        "的",
+        "新",
+        "级",
+        "工作",
+        "相结合",
+        "合作",
+        "长效",
+        "计划",
+        "行动",
+        "工程",
+    ];
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(close) = text[from..].find('”') {
+        let close = from + close;
+        from = close + '”'.len_utf8();
+        let tail: String = text[from..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric())
+            .take(8)
+            .collect();
+        let Some(ending) = TAILS.iter().find(|t| {
+            tail.ends_with(*t) || {
+                let n = tail.find(*t);
+                n.is_some_and(|n| n + t.len() <= tail.len() && tail[..n + t.len()].ends_with(*t))
+            }
+        }) else {
+            continue;
+        };
+        let tail_len = tail.find(ending).map_or(0, |i| i + ending.len());
+        let tail = &tail[..tail_len];
+        if NOT_IN_TAIL.iter().any(|w| tail.contains(w)) || starts_with_verb(tail) {
+            continue;
+        }
+        let Some(open) = text[..close].rfind('“') else {
+            continue;
+        };
+        let inner = &text[open + '“'.len_utf8()..close];
+        // A quoted organisation or facility (“某某装置”项目) is a project about it, not a
+        // programme; chained quotes (“甲”“乙”项目) name several things.
+        let organisation = inner.ends_with("中心")
+            || SUFFIXES
+                .iter()
+                .any(|(s, k)| k.layer() == crate::model::Layer::Ecosystem && inner.ends_with(s));
+        if !(2..=16).contains(&inner.chars().count())
+            || inner.contains(['，', ',', '。', '”', '、'])
+            || organisation
+            || text[..open].ends_with('”')
+        {
+            continue;
+        }
+        // Up to six qualifying characters before the quotes, back to a stop word; a field
+        // (科技领域“…”改革) is no qualifier.
+        let mut start = open;
+        for _ in 0..6 {
+            if stop_before(text, start) {
+                break;
+            }
+            match text[..start].chars().next_back() {
+                Some(c) if c.is_alphanumeric() => start -= c.len_utf8(),
+                _ => break,
+            }
+        }
+        let bounded = stop_before(text, start)
+            || text[..start]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric());
+        if start < open && (!bounded || text[..open].ends_with("领域")) {
+            start = open;
+        }
+        out.push(Candidate {
+            start,
+            end: from + tail.len(),
+            kind: EntityKind::Program,
+            rule: "quoted-term-programme",
+            composed: None,
+        });
+    }
+    out
+}
+
 /// 《…》 titles: policy documents.
 pub fn policy_titles(text: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
@@ -1018,5 +1108,32 @@ mod tests {
                 ("“星火”工程", EntityKind::Program),
             ]
         );
+    }
+
+    #[test]
+    fn a_quoted_term_with_its_kind_is_a_programme() {
+        let found = |text: &'static str| -> Vec<&'static str> {
+            quoted_term_programmes(text)
+                .into_iter()
+                .map(|c| &text[c.start..c.end])
+                .collect()
+        };
+        assert_eq!(found("实施“青苗护航”项目20项"), vec!["“青苗护航”项目"]);
+        assert_eq!(
+            found("推进人才“同岸共享”改革。"),
+            vec!["人才“同岸共享”改革"]
+        );
+        assert_eq!(
+            found("| 科研经费“负面清单”改革 |"),
+            vec!["科研经费“负面清单”改革"]
+        );
+        // A field is no qualifier.
+        assert_eq!(found("深化教育领域“放管服”改革"), vec!["“放管服”改革"]);
+        // Categories, projects about a facility, and chained quotes are no programmes.
+        assert!(found("探索“研发+转化”等新模式").is_empty());
+        assert!(found("形成“一年一评”的模式").is_empty());
+        assert!(found("建设“东湖光源装置”项目").is_empty());
+        assert!(found("争取“远航”“星火”项目").is_empty());
+        assert!(found("入选“微改革”省级项目库").is_empty());
     }
 }
