@@ -12,7 +12,9 @@ use RelationKind as R;
 
 pub fn apply(doc: &mut Doc<'_>) {
     let publisher = publisher(doc);
+    government_short_forms(doc);
     names_imply(doc);
+    programmes_named_after_places(doc);
     responsibility_clauses(doc, publisher);
     table_rows(doc, publisher);
     co_built(doc);
@@ -90,6 +92,73 @@ fn publisher_line(doc: &mut Doc<'_>) -> Option<usize> {
         value
     };
     Some(doc.named(&name, K::Government, "publisher-line", offset))
+}
+
+/// Short forms of the region's party committee, government and congress (市委、市政府, 省政府,
+/// 县人大), standing for the reporting region's (or its province's) bodies and lying there. Not
+/// where the text only refers to their meetings or decisions (贯彻落实省委、市委全会精神, 市委市政府
+/// 决策部署), nor inside a longer name (县委科技创新委员会).
+fn government_short_forms(doc: &mut Doc<'_>) {
+    const FORMS: &[(&str, &str, &str)] = &[
+        ("市委", "中共", "委"),
+        ("县委", "中共", "委"),
+        ("区委", "中共", "委"),
+        ("省委", "中共", "委"),
+        ("市政府", "", "人民政府"),
+        ("县政府", "", "人民政府"),
+        ("区政府", "", "人民政府"),
+        ("省政府", "", "人民政府"),
+        ("市人大", "", "人民代表大会"),
+        ("县人大", "", "人民代表大会"),
+    ];
+    const REFERENCES: &[&str] = &["全会", "精神", "决策", "部署"];
+    const INSIDE: &[&str] = &["科技", "人才", "办公室", "委员会", "常委"];
+    for (form, prefix, suffix) in FORMS {
+        let mut from = 0;
+        while let Some(i) = doc.text[from..].find(form) {
+            let at = from + i;
+            let end = at + form.len();
+            from = end;
+            let (c_start, c_end) = text::clause(doc.text, at, end);
+            let before = &doc.text[c_start..at];
+            let after = &doc.text[end..c_end];
+            let starts_name = doc.text[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+                || ["获", "与", "和", "及", "配合", "抓好"]
+                    .iter()
+                    .any(|w| before.ends_with(w));
+            if !starts_name
+                || ["贯彻", "落实"].iter().any(|w| before.contains(w))
+                || REFERENCES.iter().any(|w| after.contains(w))
+                || INSIDE.iter().any(|w| after.starts_with(w))
+                || doc.spans.iter().any(|s| s.start < end && at < s.end)
+            {
+                continue;
+            }
+            let place = if form.starts_with('省') {
+                province_of_region(doc, at)
+            } else {
+                doc.region_at(at)
+                    .filter(|&r| doc.ents[r].name.ends_with(&form[..3]))
+            };
+            let Some(place) = place else { continue };
+            let name = format!("{prefix}{}{suffix}", doc.ents[place].name);
+            let body = doc.named(&name, K::Government, "short-form-of-region", at);
+            doc.remention(at, end, body);
+            let quote = text::quote_one(doc.text, (at, end));
+            doc.relate(
+                R::LocatedIn,
+                body,
+                place,
+                quote,
+                Basis::Region,
+                0.5,
+                "short-form-of-region",
+            );
+        }
+    }
 }
 
 /// What a name implies: an institute named after a university was co-built by it; a name holding
@@ -209,6 +278,60 @@ fn names_imply(doc: &mut Doc<'_>) {
             );
         }
     }
+}
+
+/// A programme or policy whose name holds a district (5·31某县科技日, 《某省科学技术进步条例》)
+/// APPLIES_TO the finest one; one the text calls the province's (省X计划, 全省X工程) applies to
+/// the province of the reporting region.
+fn programmes_named_after_places(doc: &mut Doc<'_>) {
+    let spans = doc.spans.clone();
+    for span in &spans {
+        if doc.ents[span.ent].kind.layer() != crate::model::Layer::Policy {
+            continue;
+        }
+        let surface = span_text(doc, span).to_owned();
+        let finest = doc
+            .districts_in(&surface, span.start)
+            .into_iter()
+            .max_by_key(|&d| doc.level(d));
+        let before = &doc.text[..span.start];
+        let provincial = ["全省", "省"].iter().any(|p| {
+            before.ends_with(p) && !before[..before.len() - p.len()].ends_with(['市', '县', '区'])
+        });
+        let (district, quote) = match finest {
+            Some(d) => (Some(d), surface.clone()),
+            None if provincial => (
+                province_of_region(doc, span.start),
+                text::quote_one(doc.text, (span.start, span.end)),
+            ),
+            None => (None, String::new()),
+        };
+        if let Some(d) = district {
+            doc.relate(
+                R::AppliesTo,
+                span.ent,
+                d,
+                quote,
+                Basis::Name,
+                0.6,
+                "programme-named-after-place",
+            );
+        }
+    }
+}
+
+/// The province the reporting region at `at` belongs to (by its division code).
+fn province_of_region(doc: &mut Doc<'_>, at: usize) -> Option<usize> {
+    let region = doc.region_at(at)?;
+    let code = doc.ents[region].district_code.clone()?;
+    let province = format!("{}0000", code.get(..2)?);
+    let known = doc
+        .gazetteer
+        .names()
+        .map(|(_, k)| k)
+        .find(|k| k.kind == K::District && k.district_code.as_deref() == Some(&province))?
+        .clone();
+    Some(doc.known(&known, at))
 }
 
 /// A unit a responsibility clause or cell names: a known body, the publisher's division, a
@@ -2081,6 +2204,46 @@ mod tests {
             "南山实验室",
             RelationKind::LocatedIn,
             "东湖科技城"
+        ));
+    }
+
+    #[test]
+    fn short_forms_of_the_regions_bodies() {
+        let rs = relations("市委、市政府高规格召开大会;配合市人大制定条例。");
+        assert!(has(&rs, "中共青山市委", RelationKind::LocatedIn, "青山市"));
+        assert!(has(
+            &rs,
+            "青山市人民政府",
+            RelationKind::LocatedIn,
+            "青山市"
+        ));
+        assert!(has(
+            &rs,
+            "青山市人民代表大会",
+            RelationKind::LocatedIn,
+            "青山市"
+        ));
+        // References to their meetings and decisions, and longer names, are no mentions.
+        let rs = relations(
+            "贯彻落实省委、市委全会精神,坚决贯彻市委市政府决策部署;依托县委科技创新委员会。",
+        );
+        assert!(rs.is_empty(), "{rs:?}");
+    }
+
+    #[test]
+    fn programmes_named_after_places_apply_there() {
+        let rs = relations("办好“5·31白石科技日”。出台《青山市科技创新若干政策》。");
+        assert!(has(
+            &rs,
+            "5·31白石科技日",
+            RelationKind::AppliesTo,
+            "白石县"
+        ));
+        assert!(has(
+            &rs,
+            "青山市科技创新若干政策",
+            RelationKind::AppliesTo,
+            "青山市"
         ));
     }
 }
