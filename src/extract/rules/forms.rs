@@ -13,6 +13,7 @@ use RelationKind as R;
 pub fn apply(doc: &mut Doc<'_>) {
     let publisher = publisher(doc);
     government_short_forms(doc);
+    centres_of_institutes(doc);
     names_imply(doc);
     programmes_named_after_places(doc);
     responsibility_clauses(doc, publisher);
@@ -146,7 +147,8 @@ fn government_short_forms(doc: &mut Doc<'_>) {
             let Some(place) = place else { continue };
             let name = format!("{prefix}{}{suffix}", doc.ents[place].name);
             let body = doc.named(&name, K::Government, "short-form-of-region", at);
-            doc.remention(at, end, body);
+            let replaced = doc.remention(at, end, body);
+            doc.retire(replaced);
             let quote = text::quote_one(doc.text, (at, end));
             doc.relate(
                 R::LocatedIn,
@@ -158,6 +160,56 @@ fn government_short_forms(doc: &mut Doc<'_>) {
                 "short-form-of-region",
             );
         }
+    }
+}
+
+/// An institute's or laboratory's name followed at once by a centre's (某某研究院新药创制中心): the
+/// centre is the institute's, PART_OF it, named with both.
+fn centres_of_institutes(doc: &mut Doc<'_>) {
+    let spans = doc.spans.clone();
+    for (i, institute) in spans.iter().enumerate() {
+        if !matches!(doc.ents[institute.ent].kind, K::ResearchInstitute | K::Lab) {
+            continue;
+        }
+        let tail: String = doc.text[institute.end..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric())
+            .take(10)
+            .collect();
+        let Some(centre) = tail.find("中心").map(|i| &tail[..i + "中心".len()]) else {
+            continue;
+        };
+        let end = institute.end + centre.len();
+        let next_is_name = doc.text[end..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric);
+        let crosses = spans[i + 1..].iter().any(|s| s.start < end && s.end > end);
+        if centre.chars().count() < 4
+            || centre.contains(['等', '个', '和', '与', '及'])
+            || next_is_name
+            || crosses
+            || super::names::starts_with_verb(centre)
+        {
+            continue;
+        }
+        let name = doc.text[institute.start..end].to_owned();
+        let ent = doc.named(
+            &name,
+            K::ResearchInstitute,
+            "centre-of-institute",
+            institute.start,
+        );
+        doc.remention(institute.start, end, ent);
+        doc.relate(
+            R::PartOf,
+            ent,
+            institute.ent,
+            name,
+            Basis::Name,
+            0.6,
+            "centre-of-institute",
+        );
     }
 }
 
@@ -173,7 +225,11 @@ fn names_imply(doc: &mut Doc<'_>) {
     let spans = doc.spans.clone();
     for span in &spans {
         let kind = doc.ents[span.ent].kind;
-        if kind == K::District || !doc.is_ecosystem(span.ent) {
+        // A centre of an institute takes its builder and place from the institute.
+        if kind == K::District
+            || !doc.is_ecosystem(span.ent)
+            || doc.ents[span.ent].rule == "centre-of-institute"
+        {
             continue;
         }
         // A name spelled in parts is matched whole and quoted by the phrase holding its parts.
@@ -255,6 +311,37 @@ fn names_imply(doc: &mut Doc<'_>) {
                     "name-holds-whole",
                 );
                 rest_from = name.len();
+            } else if let Some((whole, whole_kind)) =
+                unknown_whole(surface, kind).filter(|_| span.whole.is_none())
+            {
+                // A whole the graph does not know yet, named by its own suffix (某地光源|某站).
+                let ent = doc.named(whole, whole_kind, "name-holds-whole", span.start);
+                doc.relate(
+                    R::PartOf,
+                    span.ent,
+                    ent,
+                    surface.to_owned(),
+                    Basis::Name,
+                    0.6,
+                    "name-holds-whole",
+                );
+                if let Some(d) = doc
+                    .districts_in(whole, span.start)
+                    .into_iter()
+                    .filter(|&d| doc.level(d) >= 1)
+                    .max_by_key(|&d| doc.level(d))
+                {
+                    doc.relate(
+                        R::LocatedIn,
+                        ent,
+                        d,
+                        surface.to_owned(),
+                        Basis::Name,
+                        0.6,
+                        "place-in-name",
+                    );
+                }
+                rest_from = super::key(whole).len();
             }
         }
         // A district's name inside (after the university's): the finest one.
@@ -332,6 +419,33 @@ fn province_of_region(doc: &mut Doc<'_>, at: usize) -> Option<usize> {
         .find(|k| k.kind == K::District && k.district_code.as_deref() == Some(&province))?
         .clone();
     Some(doc.known(&known, at))
+}
+
+/// The whole a facility's or platform's name starts with, named by a suffix of its own (a light
+/// source's beam station: 某地光源|某地线站): the shortest such prefix of four characters or more
+/// that is no category, with a named part after it.
+fn unknown_whole(surface: &str, kind: EntityKind) -> Option<(&str, EntityKind)> {
+    if !matches!(kind, K::Facility | K::Platform) {
+        return None;
+    }
+    let suffixes = super::names::SUFFIXES;
+    surface
+        .char_indices()
+        .skip(3)
+        .map(|(i, c)| i + c.len_utf8())
+        .filter(|&end| end < surface.len())
+        .find_map(|end| {
+            let prefix = &surface[..end];
+            let rest = &surface[end..];
+            let (suffix, k) = suffixes
+                .iter()
+                .find(|(s, k)| prefix.ends_with(s) && matches!(k, K::Facility | K::Platform))?;
+            let rest_named =
+                rest.chars().count() >= 3 && suffixes.iter().any(|(s, _)| rest.ends_with(s));
+            let core = prefix.strip_suffix(suffix).unwrap_or(prefix);
+            let specific = super::names::without_generic_words(core).chars().count() >= 2;
+            (rest_named && specific && !prefix.contains('、')).then_some((prefix, *k))
+        })
 }
 
 /// A unit a responsibility clause or cell names: a known body, the publisher's division, a
@@ -875,7 +989,8 @@ fn row_units(doc: &mut Doc<'_>, row: Option<usize>, row_at: usize, from: usize, 
                     doc.ents[unit].aliases.push(bare.clone());
                 }
                 let end = offset + bare.len();
-                doc.remention(offset, end, unit);
+                let replaced = doc.remention(offset, end, unit);
+                doc.retire(replaced);
                 let (line_start, _) = text::line(doc.text, row_at);
                 let quote = format!(
                     "{}[…]{}",
@@ -2245,5 +2360,34 @@ mod tests {
             RelationKind::AppliesTo,
             "青山市"
         ));
+    }
+
+    #[test]
+    fn a_centre_named_after_its_institute_is_part_of_it() {
+        let rs = relations("支持南山研究院新药研发中心、北坡实验室建设。");
+        assert!(has(
+            &rs,
+            "南山研究院新药研发中心",
+            RelationKind::PartOf,
+            "南山研究院"
+        ));
+        // A count after an institute's name is no centre.
+        let rs = relations("建设南山研究院等三个研究中心。");
+        assert!(!rs.iter().any(|r| r.0.contains("三个")));
+    }
+
+    #[test]
+    fn a_station_of_an_unknown_facility_is_part_of_it() {
+        let rs = relations("完成白石光源青山线站建设。");
+        assert!(has(
+            &rs,
+            "白石光源青山线站",
+            RelationKind::PartOf,
+            "白石光源"
+        ));
+        assert!(has(&rs, "白石光源", RelationKind::LocatedIn, "白石县"));
+        // A category is no whole.
+        let rs = relations("建设科创大走廊展示馆。");
+        assert!(!rs.iter().any(|r| r.1 == RelationKind::PartOf));
     }
 }

@@ -379,9 +379,9 @@ impl<'a> Doc<'a> {
         });
     }
 
-    /// Replaces the mentions of `start..end` by one of `ent`; a new entity left without mentions
-    /// is retired.
-    pub fn remention(&mut self, start: usize, end: usize, ent: usize) {
+    /// Replaces the mentions of `start..end` by one of `ent`; gives the new entities left without
+    /// mentions (for the caller to retire, if the better reading replaces them).
+    pub fn remention(&mut self, start: usize, end: usize, ent: usize) -> Vec<usize> {
         let replaced: Vec<usize> = self
             .spans
             .iter()
@@ -396,11 +396,15 @@ impl<'a> Doc<'a> {
             whole: None,
         });
         self.spans.sort_by_key(|s| s.start);
-        for old in replaced {
-            if !self.ents[old].existing && !self.spans.iter().any(|s| s.ent == old) {
-                self.retired.push(old);
-            }
-        }
+        replaced
+            .into_iter()
+            .filter(|&old| !self.ents[old].existing && !self.spans.iter().any(|s| s.ent == old))
+            .collect()
+    }
+
+    /// Entities a better reading replaced: not proposed.
+    pub fn retire(&mut self, ents: Vec<usize>) {
+        self.retired.extend(ents);
     }
 
     pub fn is_retired(&self, ent: usize) -> bool {

@@ -419,7 +419,7 @@ fn is_counted(prefix: &str) -> bool {
 
 /// Whether a name is only a category: counted, collective, or generic words and a suffix.
 pub fn is_generic(name: &str, suffix: &str) -> bool {
-    let Some(mut rest) = name.strip_suffix(suffix) else {
+    let Some(rest) = name.strip_suffix(suffix) else {
         return true;
     };
     if is_counted(rest) {
@@ -458,7 +458,12 @@ pub fn is_generic(name: &str, suffix: &str) -> bool {
     {
         return true;
     }
-    // Strip generic words from the left, longest first, until something specific remains.
+    without_generic_words(rest).is_empty()
+}
+
+/// What remains of a name's part before its suffix once generic words are stripped from its left,
+/// longest first (科创大 → 大).
+pub fn without_generic_words(mut rest: &str) -> &str {
     'outer: while !rest.is_empty() {
         let mut best: Option<&str> = None;
         for w in GENERIC {
@@ -472,7 +477,7 @@ pub fn is_generic(name: &str, suffix: &str) -> bool {
         }
         break;
     }
-    rest.is_empty()
+    rest
 }
 
 fn is_name_char(c: char) -> bool {
