@@ -101,6 +101,8 @@ fn publisher_line(doc: &mut Doc<'_>) -> Option<usize> {
 /// 决策部署), nor inside a longer name (县委科技创新委员会).
 fn government_short_forms(doc: &mut Doc<'_>) {
     const FORMS: &[(&str, &str, &str)] = &[
+        ("市委人才办", "中共", "委人才工作领导小组办公室"),
+        ("县委人才办", "中共", "委人才工作领导小组办公室"),
         ("市委", "中共", "委"),
         ("县委", "中共", "委"),
         ("区委", "中共", "委"),
@@ -113,6 +115,33 @@ fn government_short_forms(doc: &mut Doc<'_>) {
         ("县人大", "", "人民代表大会"),
     ];
     const REFERENCES: &[&str] = &["全会", "精神", "决策", "部署"];
+    // A new body named with a short form (县委科技创新委员会) is the region's, or unresolved.
+    let spans = doc.spans.clone();
+    for span in spans {
+        let e = &doc.ents[span.ent];
+        let Some(rest) = ["市委", "县委", "区委"]
+            .iter()
+            .find_map(|f| e.name.strip_prefix(f).map(|r| (&f[..3], r.to_owned())))
+            .filter(|(_, r)| !r.is_empty())
+        else {
+            continue;
+        };
+        if e.existing || e.kind != K::Government {
+            continue;
+        }
+        let (level, rest) = rest;
+        let region = doc
+            .region_at(span.start)
+            .filter(|&r| doc.ents[r].name.ends_with(level));
+        let Some(region) = region else {
+            doc.retire(vec![span.ent]);
+            continue;
+        };
+        let name = format!("中共{}委{rest}", doc.ents[region].name);
+        let body = doc.named(&name, K::Government, "short-form-of-region", span.start);
+        let replaced = doc.remention(span.start, span.end, body);
+        doc.retire(replaced);
+    }
     const INSIDE: &[&str] = &["科技", "人才", "办公室", "委员会", "常委"];
     for (form, prefix, suffix) in FORMS {
         let mut from = 0;
@@ -134,15 +163,19 @@ fn government_short_forms(doc: &mut Doc<'_>) {
                 || ["贯彻", "落实"].iter().any(|w| before.contains(w))
                 || REFERENCES.iter().any(|w| after.contains(w))
                 || INSIDE.iter().any(|w| after.starts_with(w))
-                || doc.spans.iter().any(|s| s.start < end && at < s.end)
+                || doc
+                    .spans
+                    .iter()
+                    .any(|s| s.start < end && at < s.end && doc.ents[s.ent].existing)
             {
                 continue;
             }
-            let place = if form.starts_with('省') {
+            let level = form.chars().next().map_or(String::new(), String::from);
+            let place = if level == "省" {
                 province_of_region(doc, at)
             } else {
                 doc.region_at(at)
-                    .filter(|&r| doc.ents[r].name.ends_with(&form[..3]))
+                    .filter(|&r| doc.ents[r].name.ends_with(level.as_str()))
             };
             let Some(place) = place else { continue };
             let name = format!("{prefix}{}{suffix}", doc.ents[place].name);
@@ -325,6 +358,18 @@ fn names_imply(doc: &mut Doc<'_>) {
                     0.6,
                     "name-holds-whole",
                 );
+                // A body of a platform (某高新区科技人才局) also lies in it.
+                if kind == K::Government {
+                    doc.relate(
+                        R::LocatedIn,
+                        span.ent,
+                        ent,
+                        surface.to_owned(),
+                        Basis::Name,
+                        0.6,
+                        "name-holds-whole",
+                    );
+                }
                 if let Some(d) = doc
                     .districts_in(whole, span.start)
                     .into_iter()
@@ -421,11 +466,11 @@ fn province_of_region(doc: &mut Doc<'_>, at: usize) -> Option<usize> {
     Some(doc.known(&known, at))
 }
 
-/// The whole a facility's or platform's name starts with, named by a suffix of its own (a light
-/// source's beam station: 某地光源|某地线站): the shortest such prefix of four characters or more
+/// The whole a facility's, platform's or body's name starts with, named by a suffix of its own (a
+/// light source's beam station: 某地光源|某地线站; 某地高新区|科技人才局): the shortest such prefix of four characters or more
 /// that is no category, with a named part after it.
 fn unknown_whole(surface: &str, kind: EntityKind) -> Option<(&str, EntityKind)> {
-    if !matches!(kind, K::Facility | K::Platform) {
+    if !matches!(kind, K::Facility | K::Platform | K::Government) {
         return None;
     }
     let suffixes = super::names::SUFFIXES;
@@ -467,13 +512,14 @@ fn resolve_unit(
     {
         return None;
     }
-    // A short form that depends on the report (市委人才办) is resolved with the region below.
+    // A short form that depends on the report (市科技局) is resolved with the region below,
+    // unless a rule has resolved it already (市委人才办).
     let short_form = unit.starts_with(['市', '县', '区']);
-    if let Some(span) = doc
-        .spans
-        .iter()
-        .find(|s| s.start == at && doc.text[s.start..s.end] == *unit && !short_form)
-    {
+    if let Some(span) = doc.spans.iter().find(|s| {
+        s.start == at
+            && doc.text[s.start..s.end] == *unit
+            && (!short_form || doc.ents[s.ent].rule == "short-form-of-region")
+    }) {
         let ent = span.ent;
         if doc.ents[ent].kind == K::Government {
             return Some((ent, false));
@@ -923,8 +969,8 @@ const BUILD_VERBS: &[&str] = &["建设", "推进", "深化", "配套有", "建�
 /// each is the owner's, named with the owner's name before its own (the bare name kept as an
 /// alias). The owner is the row's entity (its units are PART_OF it, and lie in it if it is a
 /// platform), else the base the row builds on (依托X,建设…: they RELY_ON X). An enumeration needs
-/// two items or more, each ending in a unit's suffix (or quoted); counted items (3个研究中心) are
-/// categories.
+/// two items or more; its items ending in a unit's suffix (or quoted) are units, the others
+/// (人才工作室) are not named; counted items (3个研究中心) are categories.
 fn row_units(doc: &mut Doc<'_>, row: Option<usize>, row_at: usize, from: usize, to: usize) {
     let owner_kinds = |k: EntityKind| {
         matches!(
@@ -975,7 +1021,7 @@ fn row_units(doc: &mut Doc<'_>, row: Option<usize>, row_at: usize, from: usize, 
                     (!counted).then(|| (bare.to_owned(), offset, kind))
                 })
                 .collect();
-            if named.len() < 2 || named.len() != items.len() {
+            if items.len() < 2 || named.is_empty() {
                 continue;
             }
             for (bare, offset, unit_kind) in named {
@@ -2201,14 +2247,20 @@ mod tests {
             );
             assert!(has(&rs, &name, RelationKind::LocatedIn, "白石县"), "{name}");
         }
-        // A platform's units lie in it; a list with an item of no unit's ending is no list of units.
+        // A platform's units lie in it; items of no unit's ending are not named.
         assert!(has(
             &rs,
             "南山科技城交流研究中心",
             RelationKind::LocatedIn,
             "南山科技城"
         ));
-        assert!(!rs.iter().any(|r| r.0 == "南山科技城展示研究中心"));
+        assert!(has(
+            &rs,
+            "南山科技城展示研究中心",
+            RelationKind::PartOf,
+            "南山科技城"
+        ));
+        assert!(!rs.iter().any(|r| r.0.contains("会议中心")));
         // Counted items are categories.
         assert!(!rs.iter().any(|r| r.0.contains("3个研究中心")));
     }
@@ -2389,5 +2441,44 @@ mod tests {
         // A category is no whole.
         let rs = relations("建设科创大走廊展示馆。");
         assert!(!rs.iter().any(|r| r.1 == RelationKind::PartOf));
+    }
+
+    #[test]
+    fn bodies_named_with_a_short_form_are_the_regions_or_none() {
+        let text = "附件3\n2025年重大政策计划情况表\n序号 | 名称 | 属地 |\n1 | 出台《青山市人才新政》 | 市委人才办、 市科技局 |";
+        let rs = relations(text);
+        assert!(has(
+            &rs,
+            "中共青山市委人才工作领导小组办公室",
+            RelationKind::ResponsibleFor,
+            "青山市人才新政"
+        ));
+        assert!(
+            !rs.iter()
+                .any(|r| r.0 == "市委人才办" || r.0 == "青山市委人才办")
+        );
+        // 县委… in a city's report names no body the text identifies.
+        let rs = relations("依托县委科技创新委员会建设东湖科学城。");
+        assert!(
+            !rs.iter()
+                .any(|r| r.2.contains("委员会") || r.0.contains("委员会"))
+        );
+    }
+
+    #[test]
+    fn a_body_of_an_unknown_platform_is_part_of_it_and_in_it() {
+        let rs = relations("南山高新区科技人才局牵头推进。");
+        assert!(has(
+            &rs,
+            "南山高新区科技人才局",
+            RelationKind::PartOf,
+            "南山高新区"
+        ));
+        assert!(has(
+            &rs,
+            "南山高新区科技人才局",
+            RelationKind::LocatedIn,
+            "南山高新区"
+        ));
     }
 }
