@@ -1535,8 +1535,9 @@ fn section_actor_leads(doc: &mut Doc<'_>) {
     }
 }
 
-/// A与B、C合作/对接/签订…协议: COOPERATES_WITH from the sentence's actor (or the publisher, whose
-/// report it is) to each partner named individually.
+/// A与B、C合作/对接/签订…协议: COOPERATES_WITH from the sentence's actor (the region where the
+/// sentence says the cooperation is 校地, university–locality; else the section's actor or the
+/// publisher, whose report it is) to each partner named individually.
 fn cooperates(doc: &mut Doc<'_>, publisher: Option<usize>, actors: &[(usize, Actor)]) {
     let mut from = 0;
     while let Some(i) = doc.text[from..].find('与') {
@@ -1567,11 +1568,17 @@ fn cooperates(doc: &mut Doc<'_>, publisher: Option<usize>, actors: &[(usize, Act
         if partners.is_empty() {
             continue;
         }
+        // University–locality cooperation (校地合作, 校地全面合作协议) is the region's.
+        let locality = doc.text[s_start..s_end]
+            .contains("校地")
+            .then(|| doc.region_at(at))
+            .flatten();
         let actor = spans_in(doc, s_start, at)
             .into_iter()
             .rev()
             .find(|s| is_actor(doc.ents[s.ent].kind) && doc.ents[s.ent].kind != K::District)
             .map(|s| s.ent)
+            .or(locality)
             .or_else(|| match actor_at(actors, at) {
                 Some(Actor::Body(b)) => Some(b),
                 Some(Actor::Region) => doc.region_at(at),
@@ -2479,6 +2486,19 @@ mod tests {
             "南山高新区科技人才局",
             RelationKind::LocatedIn,
             "南山高新区"
+        ));
+    }
+
+    #[test]
+    fn university_locality_cooperation_is_the_regions() {
+        let text = "发布机构: | 青山市科学技术局 |\n2024年,市科技局加快改革。\n1.深化与北方大学合作,签订校地全面合作协议。";
+        let rs = relations(text);
+        assert!(has(&rs, "青山市", RelationKind::CooperatesWith, "北方大学"));
+        assert!(!has(
+            &rs,
+            "青山市科学技术局",
+            RelationKind::CooperatesWith,
+            "北方大学"
         ));
     }
 }

@@ -189,6 +189,7 @@ impl<'a> Doc<'a> {
         candidates.extend(names::policy_titles(text));
         candidates.extend(names::quoted_programmes(text));
         candidates.extend(names::quoted_term_programmes(text));
+        candidates.extend(names::carried_out_programmes(text));
         candidates.extend(names::heading_programmes(text));
         candidates.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
         for mut c in candidates {

@@ -931,6 +931,105 @@ pub fn quoted_term_programmes(text: &str) -> Vec<Candidate> {
     out
 }
 
+/// What a report carries out (实施企业家素质提升工程, 实施“某某”专项培育行动): after 实施 or 启动实施,
+/// the longest run of the clause, up to a list mark or the next quoted name, that ends in a
+/// programme word, even where words inside would stop a name found by its suffix (提升, 培育,
+/// 建设). Not a verb or a category, no figures outside quotes.
+pub fn carried_out_programmes(text: &str) -> Vec<Candidate> {
+    const ENDINGS: &[&str] = &["工程", "行动", "计划", "专项"];
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find("实施") {
+        let start = from + i + "实施".len();
+        from = start;
+        let mut end = start;
+        let mut quotes = 0;
+        for (j, c) in text[start..].char_indices() {
+            if matches!(
+                c,
+                '、' | '，'
+                    | ','
+                    | '。'
+                    | '；'
+                    | ';'
+                    | '('
+                    | '（'
+                    | '等'
+                    | '\n'
+                    | '|'
+                    | '《'
+                    | '》'
+            ) {
+                break;
+            }
+            if c == '“' {
+                quotes += 1;
+                if quotes > 1 {
+                    break;
+                }
+            }
+            end = start + j + c.len_utf8();
+            if end - start > 60 {
+                break;
+            }
+        }
+        let run = &text[start..end];
+        let Some(name_end) = run
+            .char_indices()
+            .map(|(j, c)| j + c.len_utf8())
+            .rfind(|&j| ENDINGS.iter().any(|e| run[..j].ends_with(e)))
+        else {
+            continue;
+        };
+        let mut name = &run[..name_end];
+        // A closing quote right after belongs to the name (“某某行动”).
+        let mut stop = start + name_end;
+        if name.starts_with('“') && text[stop..].starts_with('”') {
+            stop += '”'.len_utf8();
+            name = &text[start..stop];
+        }
+        let suffix = ENDINGS
+            .iter()
+            .find(|e| name.ends_with(*e))
+            .copied()
+            .unwrap_or("");
+        let unquoted: String = {
+            let mut inside = false;
+            name.chars()
+                .filter(|&c| {
+                    if c == '“' || c == '”' {
+                        inside = c == '“';
+                        return false;
+                    }
+                    !inside
+                })
+                .collect()
+        };
+        let n = name.chars().count();
+        // A name wholly in quotes is the quoted term's (quoted_programmes).
+        let wholly_quoted = name.starts_with('“') && name.ends_with('”');
+        if !(4..=20).contains(&n)
+            || wholly_quoted
+            || name.contains(['和', '及', '各'])
+            || starts_with_verb(name)
+            || name.starts_with(['对', '为', '与', '以', '了'])
+            || unquoted.chars().any(|c| c.is_ascii_digit())
+            || is_generic(name, suffix)
+            || is_counted(name)
+        {
+            continue;
+        }
+        out.push(Candidate {
+            start,
+            end: start + name.len(),
+            kind: EntityKind::Program,
+            rule: "carried-out-programme",
+            composed: None,
+        });
+    }
+    out
+}
+
 /// 《…》 titles: policy documents.
 pub fn policy_titles(text: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
@@ -1142,5 +1241,29 @@ mod tests {
         assert!(found("建设“东湖光源装置”项目").is_empty());
         assert!(found("争取“远航”“星火”项目").is_empty());
         assert!(found("入选“微改革”省级项目库").is_empty());
+    }
+
+    #[test]
+    fn what_a_report_carries_out_is_named_from_the_verb() {
+        let found = |text: &'static str| -> Vec<&'static str> {
+            carried_out_programmes(text)
+                .into_iter()
+                .map(|c| &text[c.start..c.end])
+                .collect()
+        };
+        assert_eq!(
+            found("实施青年人才素质提升工程,培育队伍。"),
+            vec!["青年人才素质提升工程"]
+        );
+        assert_eq!(
+            found("实施“白石工匠”专项培育行动、“金领”培养工程"),
+            vec!["“白石工匠”专项培育行动"]
+        );
+        // Categories, figures, lists of kinds, titles and whole quoted names are left to others.
+        assert!(found("实施标志性工程10项").is_empty());
+        assert!(found("实施对园区授信100亿元新三年计划").is_empty());
+        assert!(found("实施国家和省级各类人才计划").is_empty());
+        assert!(found("实施《青山市三年行动计划》").is_empty());
+        assert!(found("实施“远航计划”").is_empty());
     }
 }
