@@ -715,9 +715,10 @@ fn responsibility_clauses(doc: &mut Doc<'_>, publisher: Option<usize>) {
     }
 }
 
-/// Annex tables: a header row naming a name column and a 属地 or 责任单位 column; each row's name
-/// is an entity (the table's title gives the kind where the name's suffix does not), located in its
-/// 属地 district, or the responsibility of the unit the cell names.
+/// Annex tables (cells between bars, or tab-separated): a header row naming a name column and a 属地
+/// or 责任单位 column; each row's name is an entity (the table's title gives the kind where the
+/// name's suffix does not), located in its 属地 district, the responsibility of the unit the cell
+/// names, and CO_BUILT_BY each unit a 共建单位 cell names.
 fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
     let text = doc.text;
     let lines: Vec<(usize, &str)> = {
@@ -733,8 +734,10 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
     let mut i = 0;
     while i < lines.len() {
         let (_, line) = lines[i];
+        // Cells are separated by bars, or by tabs in a table pasted from a spreadsheet.
+        let sep = if line.contains('|') { '|' } else { '\t' };
         let cells: Vec<String> = line
-            .split('|')
+            .split(sep)
             .map(|c| c.split_whitespace().collect())
             .collect();
         let name_col = cells.iter().position(|c| c.ends_with("名称"));
@@ -742,6 +745,7 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
         let unit_col = cells
             .iter()
             .position(|c| c == "责任单位" || c == "牵头单位");
+        let builders_col = cells.iter().position(|c| c == "共建单位");
         let (Some(name_col), true) = (name_col, place_col.is_some() || unit_col.is_some()) else {
             i += 1;
             continue;
@@ -757,12 +761,12 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
             None
         };
         i += 1;
-        while i < lines.len() && lines[i].1.contains('|') {
+        while i < lines.len() && lines[i].1.contains(sep) {
             let (line_start, line) = lines[i];
             i += 1;
             let raw_cells: Vec<(usize, &str)> = {
                 let mut at = 0;
-                line.split('|')
+                line.split(sep)
                     .map(|c| {
                         let start = at;
                         at += c.len() + 1;
@@ -859,11 +863,46 @@ fn table_rows(doc: &mut Doc<'_>, publisher: Option<usize>) {
                     format!("{head}[…]{}", &text[col_at - 1..col_end])
                 }
             };
+            // A 共建单位 cell names who co-built what the row builds.
+            if let (Some(col), Some(built)) = (builders_col, ent)
+                && matches!(
+                    doc.ents[built].kind,
+                    K::ResearchInstitute | K::Lab | K::Platform | K::Alliance
+                )
+                && let Some(&(c_at, c)) = raw_cells.get(col)
+            {
+                let c_end = c_at + c.len() + usize::from(text[c_at + c.len()..].starts_with(sep));
+                let quote = row_quote(c_at, c_end);
+                for (unit, offset) in units(c, c_at) {
+                    let named = doc
+                        .spans
+                        .iter()
+                        .find(|s| s.start == offset && text[s.start..s.end] == unit)
+                        .map(|s| s.ent)
+                        .or_else(|| {
+                            let known = doc.gazetteer.lookup(&unit).cloned()?;
+                            Some(doc.known(&known, offset))
+                        })
+                        .filter(|&b| is_actor(doc.ents[b].kind) && doc.ents[b].kind != K::District)
+                        .or_else(|| resolve_unit(doc, &unit, offset, publisher).map(|(g, _)| g));
+                    if let Some(builder) = named {
+                        doc.relate(
+                            R::CoBuiltBy,
+                            built,
+                            builder,
+                            quote.clone(),
+                            Basis::Stated,
+                            0.7,
+                            "table-builders-column",
+                        );
+                    }
+                }
+            }
             for col in [place_col, unit_col].into_iter().flatten() {
                 let Some(&(c_at, c)) = raw_cells.get(col) else {
                     continue;
                 };
-                let c_end = c_at + c.len() + usize::from(text[c_at + c.len()..].starts_with('|'));
+                let c_end = c_at + c.len() + usize::from(text[c_at + c.len()..].starts_with(sep));
                 let quote = row_quote(c_at, c_end);
                 for (unit, offset) in units(c, c_at) {
                     if unit.is_empty() {
@@ -1040,7 +1079,9 @@ fn row_units(doc: &mut Doc<'_>, row: Option<usize>, row_at: usize, from: usize, 
                 let (line_start, _) = text::line(doc.text, row_at);
                 let quote = format!(
                     "{}[…]{}",
-                    doc.text[line_start..from].trim_end_matches('|').trim_end(),
+                    doc.text[line_start..from]
+                        .trim_end_matches(['|', '\t'])
+                        .trim_end(),
                     text::quote_one(doc.text, (offset, end))
                 );
                 let quote = if kind == R::ReliesOn {
@@ -1207,7 +1248,7 @@ fn co_built_by_the_region(doc: &mut Doc<'_>, actors: &[(usize, Actor)]) {
     }
 }
 
-/// 依托X(建设Y) and 以X为核心/为牵引/为依托/为支撑: the subject RELIES_ON X; 以X为核心/为重点
+/// 依托X(建设Y), Y依托X建设 and 以X为核心/为牵引/为依托/为支撑: the subject RELIES_ON X; 以X为核心/为重点
 /// inside a platform's item also places X in it.
 fn relies_on(doc: &mut Doc<'_>) {
     let headings = text::headings(doc.text);
@@ -1286,8 +1327,19 @@ fn relies_on(doc: &mut Doc<'_>) {
             .into_iter()
             .filter(|s| doc.is_ecosystem(s.ent) && doc.ents[s.ent].kind != K::District)
             .collect();
-        let subject = build
-            .and_then(|b| spans_in(doc, b, s_end).into_iter().next().map(|s| s.ent))
+        // Y依托X建设: the subject named right before 依托, in its clause.
+        let (c_start, _) = text::clause(doc.text, at, at);
+        let before = spans_in(doc, c_start, at)
+            .into_iter()
+            .last()
+            .filter(|s| {
+                s.end == at && doc.is_ecosystem(s.ent) && doc.ents[s.ent].kind != K::District
+            })
+            .map(|s| s.ent);
+        let subject = before
+            .or_else(|| {
+                build.and_then(|b| spans_in(doc, b, s_end).into_iter().next().map(|s| s.ent))
+            })
             .or_else(|| row_entity(doc, at));
         let Some(subject) = subject else { continue };
         for o in objects {
@@ -2500,5 +2552,24 @@ mod tests {
             RelationKind::CooperatesWith,
             "北方大学"
         ));
+    }
+
+    #[test]
+    fn tab_separated_tables_and_their_builders_column() {
+        let text = "附件:2025年新建创新平台一览表\n序号\t平台名称\t共建单位\t属地\n1\t东湖实验室\t北方大学\t白石县\n2\t南山研究院\t各有关单位\t白石县";
+        let rs = relations(text);
+        assert!(has(&rs, "东湖实验室", RelationKind::CoBuiltBy, "北方大学"));
+        assert!(has(&rs, "东湖实验室", RelationKind::LocatedIn, "白石县"));
+        assert!(has(&rs, "南山研究院", RelationKind::LocatedIn, "白石县"));
+        assert!(
+            !rs.iter()
+                .any(|r| r.0 == "南山研究院" && r.1 == RelationKind::CoBuiltBy)
+        );
+    }
+
+    #[test]
+    fn a_subject_relies_on_what_it_is_built_on() {
+        let rs = relations("东湖实验室依托北方大学建设,聚焦新材料。");
+        assert!(has(&rs, "东湖实验室", RelationKind::ReliesOn, "北方大学"));
     }
 }
