@@ -366,7 +366,11 @@ impl<'a> Doc<'a> {
         confidence: f64,
         rule: &'static str,
     ) {
-        if source == target || quote.trim().is_empty() {
+        if source == target
+            || quote.trim().is_empty()
+            || self.is_retired(source)
+            || self.is_retired(target)
+        {
             return;
         }
         self.relations.push(RelationProposal {
