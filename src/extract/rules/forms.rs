@@ -1,7 +1,9 @@
-//! Relations from the forms reports use: what a name implies (NAME), 责任单位 clauses, annex table
-//! rows with a 属地 or 责任单位 column, 由…共建 / 与…共建, 依托 and 以…为核心, 落户 / 位于, 牵头,
-//! 与…合作 / 对接, programmes under a programme heading, and the reporting region for the rest
-//! (REGION).
+//! Relations from the forms reports use: what a name implies (NAME), short forms of the region's
+//! bodies (市委, 市政府), 责任单位 clauses, annex table rows with a 属地, 责任单位 or 共建单位 column
+//! and the units a row builds, 由…共建 / 与…共建 / 引进共建, 依托 and 以…为核心, 落户 / 位于, 牵头,
+//! 与…合作 / 对接 (校地 cooperation is the region's), programmes under a programme heading or the
+//! report's umbrella programme, a corridor's components, what a platform's item or sentence builds,
+//! and the reporting region for the rest (REGION).
 
 use super::text::{self, Heading};
 use super::{Doc, Span};
