@@ -113,7 +113,12 @@ impl Raw {
 
 /// Extracts proposals from `report` with the offline rules, linking names to `gazetteer`.
 pub fn extract(report: &Report, gazetteer: &Gazetteer) -> Proposals {
-    let raw = rules::extract(&report.text, report.region.as_deref(), gazetteer);
+    let raw = rules::extract(
+        &report.text,
+        report.region.as_deref(),
+        report.publisher.as_deref(),
+        gazetteer,
+    );
     verify(report, raw)
 }
 
@@ -123,7 +128,12 @@ pub fn extract_with_model(
     gazetteer: &Gazetteer,
     config: &llm::LlmConfig,
 ) -> Result<Proposals, String> {
-    let rules = rules::extract(&report.text, report.region.as_deref(), gazetteer);
+    let rules = rules::extract(
+        &report.text,
+        report.region.as_deref(),
+        report.publisher.as_deref(),
+        gazetteer,
+    );
     let model = llm::propose(report, gazetteer, config)?;
     Ok(verify(report, rules.merge(model)))
 }

@@ -55,11 +55,22 @@ pub(crate) struct Doc<'a> {
     pub district_names: Vec<(String, usize)>,
     /// Sentences whose subject is a bureau (byte range, the bureau), for its own actions.
     pub openers: Vec<(usize, usize, usize)>,
+    /// The publisher the report's metadata gives (for texts without a `发布机构` line).
+    pub publisher: Option<&'a str>,
+    /// New entities a better reading replaced (科工研究院 by 杭电现代产业学院科工研究院): not proposed.
+    retired: Vec<usize>,
 }
 
-/// Proposes entities and relations for `text`; `region` is the reporting region as written.
-pub fn extract(text: &str, region: Option<&str>, gazetteer: &Gazetteer) -> Raw {
+/// Proposes entities and relations for `text`; `region` is the reporting region and `publisher`
+/// the publishing body as the report's metadata write them.
+pub fn extract(
+    text: &str,
+    region: Option<&str>,
+    publisher: Option<&str>,
+    gazetteer: &Gazetteer,
+) -> Raw {
     let mut doc = Doc::new(text, gazetteer);
+    doc.publisher = publisher;
     doc.find_mentions();
     doc.find_regions(region);
     forms::apply(&mut doc);
@@ -85,6 +96,8 @@ impl<'a> Doc<'a> {
             relations: Vec::new(),
             district_names: Vec::new(),
             openers: Vec::new(),
+            publisher: None,
+            retired: Vec::new(),
         }
     }
 
@@ -175,6 +188,8 @@ impl<'a> Doc<'a> {
         candidates.extend(names::shared_suffix_names(text));
         candidates.extend(names::policy_titles(text));
         candidates.extend(names::quoted_programmes(text));
+        candidates.extend(names::quoted_term_programmes(text));
+        candidates.extend(names::carried_out_programmes(text));
         candidates.extend(names::heading_programmes(text));
         candidates.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
         for mut c in candidates {
@@ -189,6 +204,14 @@ impl<'a> Doc<'a> {
                 {
                     c.start = u.0;
                 }
+            }
+            // A left end cut inside a known name (海大学… of 上海大学…, where 上 reads as a
+            // preposition) moves back to the known name's start.
+            if let Some(s) = spans
+                .iter()
+                .find(|s| s.2.is_some() && s.0 < c.start && c.start < s.1 && s.1 < c.end)
+            {
+                c.start = s.0;
             }
             // A candidate inside or crossing a known name yields to it; one containing known
             // names replaces them.
@@ -343,7 +366,11 @@ impl<'a> Doc<'a> {
         confidence: f64,
         rule: &'static str,
     ) {
-        if source == target || quote.trim().is_empty() {
+        if source == target
+            || quote.trim().is_empty()
+            || self.is_retired(source)
+            || self.is_retired(target)
+        {
             return;
         }
         self.relations.push(RelationProposal {
@@ -355,6 +382,38 @@ impl<'a> Doc<'a> {
             confidence,
             rule: rule.to_owned(),
         });
+    }
+
+    /// Replaces the mentions of `start..end` by one of `ent`; gives the new entities left without
+    /// mentions (for the caller to retire, if the better reading replaces them).
+    pub fn remention(&mut self, start: usize, end: usize, ent: usize) -> Vec<usize> {
+        let replaced: Vec<usize> = self
+            .spans
+            .iter()
+            .filter(|s| s.start < end && start < s.end && s.ent != ent)
+            .map(|s| s.ent)
+            .collect();
+        self.spans.retain(|s| s.end <= start || end <= s.start);
+        self.spans.push(Span {
+            start,
+            end,
+            ent,
+            whole: None,
+        });
+        self.spans.sort_by_key(|s| s.start);
+        replaced
+            .into_iter()
+            .filter(|&old| !self.ents[old].existing && !self.spans.iter().any(|s| s.ent == old))
+            .collect()
+    }
+
+    /// Entities a better reading replaced: not proposed.
+    pub fn retire(&mut self, ents: Vec<usize>) {
+        self.retired.extend(ents);
+    }
+
+    pub fn is_retired(&self, ent: usize) -> bool {
+        self.retired.contains(&ent)
     }
 
     pub fn has_relation(&self, kind: RelationKind, source: usize) -> bool {
@@ -375,10 +434,18 @@ impl<'a> Doc<'a> {
             .iter()
             .flat_map(|r| [r.source.as_str(), r.target.as_str()])
             .collect();
+        let retired: std::collections::HashSet<&str> = self
+            .retired
+            .iter()
+            .map(|&r| self.ents[r].id.as_str())
+            .collect();
         let keep: Vec<bool> = self
             .ents
             .iter()
-            .map(|e| e.kind != EntityKind::District || related.contains(e.id.as_str()))
+            .map(|e| {
+                (e.kind != EntityKind::District || related.contains(e.id.as_str()))
+                    && !retired.contains(e.id.as_str())
+            })
             .collect();
         for (ent, keep) in self.ents.into_iter().zip(keep) {
             if !keep {

@@ -28,6 +28,7 @@ pub const SUFFIXES: &[(&str, EntityKind)] = &[
     ("管委会", EntityKind::Government),
     ("专家委员会", EntityKind::Alliance),
     ("研究委员会", EntityKind::Alliance),
+    ("委员会", EntityKind::Government),
     ("全国重点实验室", EntityKind::Lab),
     ("实验室", EntityKind::Lab),
     ("研究院", EntityKind::ResearchInstitute),
@@ -42,6 +43,7 @@ pub const SUFFIXES: &[(&str, EntityKind)] = &[
     ("集团", EntityKind::Enterprise),
     ("大学", EntityKind::University),
     ("学院", EntityKind::University),
+    ("新产业平台", EntityKind::Platform),
     ("高新区", EntityKind::Platform),
     ("开发区", EntityKind::Platform),
     ("科技城", EntityKind::Platform),
@@ -220,6 +222,7 @@ const STOPS: &[&str] = &[
     "挂牌",
     "牵头",
     "领衔",
+    "试行",
     "配合",
     "服务",
     "依靠",
@@ -418,7 +421,7 @@ fn is_counted(prefix: &str) -> bool {
 
 /// Whether a name is only a category: counted, collective, or generic words and a suffix.
 pub fn is_generic(name: &str, suffix: &str) -> bool {
-    let Some(mut rest) = name.strip_suffix(suffix) else {
+    let Some(rest) = name.strip_suffix(suffix) else {
         return true;
     };
     if is_counted(rest) {
@@ -457,7 +460,12 @@ pub fn is_generic(name: &str, suffix: &str) -> bool {
     {
         return true;
     }
-    // Strip generic words from the left, longest first, until something specific remains.
+    without_generic_words(rest).is_empty()
+}
+
+/// What remains of a name's part before its suffix once generic words are stripped from its left,
+/// longest first (科创大 → 大).
+pub fn without_generic_words(mut rest: &str) -> &str {
     'outer: while !rest.is_empty() {
         let mut best: Option<&str> = None;
         for w in GENERIC {
@@ -471,7 +479,7 @@ pub fn is_generic(name: &str, suffix: &str) -> bool {
         }
         break;
     }
-    rest.is_empty()
+    rest
 }
 
 fn is_name_char(c: char) -> bool {
@@ -595,10 +603,15 @@ fn bracket_after(text: &str, end: usize) -> Option<usize> {
     }
     let close = rest.find([')', '）'])?;
     let inner = &rest[c.len_utf8()..close];
+    // An organisation's short name in brackets (…装置(某某所)) is not part of the name.
+    let organisation = ["所", "局", "办", "委", "司", "校"]
+        .iter()
+        .any(|s| inner.ends_with(s));
     if inner.is_empty()
         || inner.chars().count() > 10
         || !inner.chars().all(|c| c.is_alphanumeric() || c == '·')
         || inner.chars().any(|c| c.is_ascii_digit())
+        || organisation
     {
         return None;
     }
@@ -619,9 +632,18 @@ pub fn suffix_names(text: &str) -> Vec<Candidate> {
             continue;
         };
         let mut end = at + suffix.len();
+        let mut kind = kind;
         // A longer suffix continuing here (研究院 in 研究院分院) is taken at its own position.
         let start = left_end(text, at, 24);
         if let Some(after) = bracket_after(text, end) {
+            // A bracketed short name (…联合创新中心(某某实验室)) gives the kind.
+            let inner = &text[end..after];
+            if let Some((_, k)) = SUFFIXES
+                .iter()
+                .find(|(s, _)| inner.trim_end_matches([')', '）']).ends_with(s))
+            {
+                kind = k;
+            }
             end = after;
         }
         let name = &text[start..end];
@@ -820,6 +842,194 @@ pub fn heading_programmes(text: &str) -> Vec<Candidate> {
     out
 }
 
+/// A quoted term with a short tail naming what kind of programme it is (实施“双尖双领”项目, 推进人才
+/// “同城同享”改革, 深化“揭榜挂帅”制度): the programme, with up to four qualifying characters before
+/// the quotes (人才). The tail must be the kind alone: 等合作模式, 的模式, 新机制 are categories.
+pub fn quoted_term_programmes(text: &str) -> Vec<Candidate> {
+    const TAILS: &[&str] = &["项目", "改革", "模式", "体系", "制度", "载体"];
+    const NOT_IN_TAIL: &[&str] = &[
+        "等",
+        "的",
+        "新",
+        "级",
+        "工作",
+        "相结合",
+        "合作",
+        "长效",
+        "计划",
+        "行动",
+        "工程",
+    ];
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(close) = text[from..].find('”') {
+        let close = from + close;
+        from = close + '”'.len_utf8();
+        let tail: String = text[from..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric())
+            .take(8)
+            .collect();
+        let Some(ending) = TAILS.iter().find(|t| {
+            tail.ends_with(*t) || {
+                let n = tail.find(*t);
+                n.is_some_and(|n| n + t.len() <= tail.len() && tail[..n + t.len()].ends_with(*t))
+            }
+        }) else {
+            continue;
+        };
+        let tail_len = tail.find(ending).map_or(0, |i| i + ending.len());
+        let tail = &tail[..tail_len];
+        if NOT_IN_TAIL.iter().any(|w| tail.contains(w)) || starts_with_verb(tail) {
+            continue;
+        }
+        let Some(open) = text[..close].rfind('“') else {
+            continue;
+        };
+        let inner = &text[open + '“'.len_utf8()..close];
+        // A quoted organisation or facility (“某某装置”项目) is a project about it, not a
+        // programme; chained quotes (“甲”“乙”项目) name several things.
+        let organisation = inner.ends_with("中心")
+            || SUFFIXES
+                .iter()
+                .any(|(s, k)| k.layer() == crate::model::Layer::Ecosystem && inner.ends_with(s));
+        if !(2..=16).contains(&inner.chars().count())
+            || inner.contains(['，', ',', '。', '”', '、'])
+            || organisation
+            || text[..open].ends_with('”')
+        {
+            continue;
+        }
+        // Up to six qualifying characters before the quotes, back to a stop word; a field
+        // (科技领域“…”改革) is no qualifier.
+        let mut start = open;
+        for _ in 0..6 {
+            if stop_before(text, start) {
+                break;
+            }
+            match text[..start].chars().next_back() {
+                Some(c) if c.is_alphanumeric() => start -= c.len_utf8(),
+                _ => break,
+            }
+        }
+        let bounded = stop_before(text, start)
+            || text[..start]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric());
+        if start < open && (!bounded || text[..open].ends_with("领域")) {
+            start = open;
+        }
+        out.push(Candidate {
+            start,
+            end: from + tail.len(),
+            kind: EntityKind::Program,
+            rule: "quoted-term-programme",
+            composed: None,
+        });
+    }
+    out
+}
+
+/// What a report carries out (实施企业家素质提升工程, 实施“某某”专项培育行动): after 实施 or 启动实施,
+/// the longest run of the clause, up to a list mark or the next quoted name, that ends in a
+/// programme word, even where words inside would stop a name found by its suffix (提升, 培育,
+/// 建设). Not a verb or a category, no figures outside quotes.
+pub fn carried_out_programmes(text: &str) -> Vec<Candidate> {
+    const ENDINGS: &[&str] = &["工程", "行动", "计划", "专项"];
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find("实施") {
+        let start = from + i + "实施".len();
+        from = start;
+        let mut end = start;
+        let mut quotes = 0;
+        for (j, c) in text[start..].char_indices() {
+            if matches!(
+                c,
+                '、' | '，'
+                    | ','
+                    | '。'
+                    | '；'
+                    | ';'
+                    | '('
+                    | '（'
+                    | '等'
+                    | '\n'
+                    | '|'
+                    | '《'
+                    | '》'
+            ) {
+                break;
+            }
+            if c == '“' {
+                quotes += 1;
+                if quotes > 1 {
+                    break;
+                }
+            }
+            end = start + j + c.len_utf8();
+            if end - start > 60 {
+                break;
+            }
+        }
+        let run = &text[start..end];
+        let Some(name_end) = run
+            .char_indices()
+            .map(|(j, c)| j + c.len_utf8())
+            .rfind(|&j| ENDINGS.iter().any(|e| run[..j].ends_with(e)))
+        else {
+            continue;
+        };
+        let mut name = &run[..name_end];
+        // A closing quote right after belongs to the name (“某某行动”).
+        let mut stop = start + name_end;
+        if name.starts_with('“') && text[stop..].starts_with('”') {
+            stop += '”'.len_utf8();
+            name = &text[start..stop];
+        }
+        let suffix = ENDINGS
+            .iter()
+            .find(|e| name.ends_with(*e))
+            .copied()
+            .unwrap_or("");
+        let unquoted: String = {
+            let mut inside = false;
+            name.chars()
+                .filter(|&c| {
+                    if c == '“' || c == '”' {
+                        inside = c == '“';
+                        return false;
+                    }
+                    !inside
+                })
+                .collect()
+        };
+        let n = name.chars().count();
+        // A name wholly in quotes is the quoted term's (quoted_programmes).
+        let wholly_quoted = name.starts_with('“') && name.ends_with('”');
+        if !(4..=20).contains(&n)
+            || wholly_quoted
+            || name.contains(['和', '及', '各'])
+            || starts_with_verb(name)
+            || name.starts_with(['对', '为', '与', '以', '了'])
+            || unquoted.chars().any(|c| c.is_ascii_digit())
+            || is_generic(name, suffix)
+            || is_counted(name)
+        {
+            continue;
+        }
+        out.push(Candidate {
+            start,
+            end: start + name.len(),
+            kind: EntityKind::Program,
+            rule: "carried-out-programme",
+            composed: None,
+        });
+    }
+    out
+}
+
 /// 《…》 titles: policy documents.
 pub fn policy_titles(text: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
@@ -859,6 +1069,9 @@ pub fn quoted_programmes(text: &str) -> Vec<Candidate> {
         "科技日",
         "大赛",
     ];
+    let first_heading = super::text::headings(text)
+        .first()
+        .map_or(text.len(), |h| h.start);
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(open) = text[from..].find('“') {
@@ -882,10 +1095,18 @@ pub fn quoted_programmes(text: &str) -> Vec<Candidate> {
         {
             continue;
         }
-        if ENDINGS.iter().any(|e| inner.ends_with(e)) && !is_generic(inner, "") {
+        // A counted name in quotes that the opening paragraph carries out (谋划实施“六大工程”) is the
+        // umbrella of the report's numbered programmes; its quotes are part of its name.
+        let umbrella = open < first_heading && text[..open].ends_with("实施") && is_counted(inner);
+        if ENDINGS.iter().any(|e| inner.ends_with(e)) && (umbrella || !is_generic(inner, "")) {
+            let (start, end) = if umbrella {
+                (open, inner_end + '”'.len_utf8())
+            } else {
+                (inner_start, inner_end)
+            };
             out.push(Candidate {
-                start: inner_start,
-                end: inner_end,
+                start,
+                end,
                 kind: EntityKind::Program,
                 rule: "quoted-programme",
                 composed: None,
@@ -993,5 +1214,56 @@ mod tests {
                 ("“星火”工程", EntityKind::Program),
             ]
         );
+    }
+
+    #[test]
+    fn a_quoted_term_with_its_kind_is_a_programme() {
+        let found = |text: &'static str| -> Vec<&'static str> {
+            quoted_term_programmes(text)
+                .into_iter()
+                .map(|c| &text[c.start..c.end])
+                .collect()
+        };
+        assert_eq!(found("实施“青苗护航”项目20项"), vec!["“青苗护航”项目"]);
+        assert_eq!(
+            found("推进人才“同岸共享”改革。"),
+            vec!["人才“同岸共享”改革"]
+        );
+        assert_eq!(
+            found("| 科研经费“负面清单”改革 |"),
+            vec!["科研经费“负面清单”改革"]
+        );
+        // A field is no qualifier.
+        assert_eq!(found("深化教育领域“放管服”改革"), vec!["“放管服”改革"]);
+        // Categories, projects about a facility, and chained quotes are no programmes.
+        assert!(found("探索“研发+转化”等新模式").is_empty());
+        assert!(found("形成“一年一评”的模式").is_empty());
+        assert!(found("建设“东湖光源装置”项目").is_empty());
+        assert!(found("争取“远航”“星火”项目").is_empty());
+        assert!(found("入选“微改革”省级项目库").is_empty());
+    }
+
+    #[test]
+    fn what_a_report_carries_out_is_named_from_the_verb() {
+        let found = |text: &'static str| -> Vec<&'static str> {
+            carried_out_programmes(text)
+                .into_iter()
+                .map(|c| &text[c.start..c.end])
+                .collect()
+        };
+        assert_eq!(
+            found("实施青年人才素质提升工程,培育队伍。"),
+            vec!["青年人才素质提升工程"]
+        );
+        assert_eq!(
+            found("实施“白石工匠”专项培育行动、“金领”培养工程"),
+            vec!["“白石工匠”专项培育行动"]
+        );
+        // Categories, figures, lists of kinds, titles and whole quoted names are left to others.
+        assert!(found("实施标志性工程10项").is_empty());
+        assert!(found("实施对园区授信100亿元新三年计划").is_empty());
+        assert!(found("实施国家和省级各类人才计划").is_empty());
+        assert!(found("实施《青山市三年行动计划》").is_empty());
+        assert!(found("实施“远航计划”").is_empty());
     }
 }
