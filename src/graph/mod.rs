@@ -32,7 +32,7 @@ pub use filter::{
 };
 pub use measures::{
     BETWEENNESS_SAMPLE, Centrality, CollaborationTie, EXACT_BETWEENNESS_LIMIT, Measure,
-    MeasureBase, MeasureInput, MeasureKind, Measures,
+    MeasureBase, MeasureInput, MeasureKind, Measures, betweenness_sources,
 };
 pub use paths::PathRules;
 
