@@ -428,6 +428,10 @@ pub struct Api {
 struct Parsed {
     document: ExecutableDocument,
     validated: bool,
+    /// Only lookups of entities by id and their stored fields ([`is_lookup`]): executed at once on
+    /// the connection's own task, without the hand-off to the blocking pool (which costs more than
+    /// such a request itself).
+    lookup: bool,
 }
 
 /// Query texts whose parsed documents [`Api`] keeps; when full, it starts again empty.
@@ -466,8 +470,10 @@ impl Api {
         if let Some(parsed) = self.parsed_cache().get(query) {
             return Ok(parsed.clone());
         }
+        let document = async_graphql::parser::parse_query(query)?;
         let parsed = Parsed {
-            document: async_graphql::parser::parse_query(query)?,
+            lookup: is_lookup(&document),
+            document,
             validated: false,
         };
         let mut cache = self.parsed_cache();
@@ -492,11 +498,17 @@ impl Api {
         via_get: bool,
         caller: Option<Caller>,
     ) -> Outcome {
-        let (request, validated, introspection) =
-            match self.prepare(params, via_get, caller.as_ref()) {
-                Ok(prepared) => prepared,
-                Err(outcome) => return outcome,
-            };
+        let (
+            request,
+            Prepared {
+                validated,
+                introspection,
+                lookup,
+            },
+        ) = match self.prepare(params, via_get, caller.as_ref()) {
+            Ok(prepared) => prepared,
+            Err(outcome) => return outcome,
+        };
         let query = (!validated).then(|| request.query.clone());
         let schema = if validated {
             &self.validated_schema
@@ -509,6 +521,9 @@ impl Api {
         let schema = schema.clone();
         let turns = self.turns.clone();
         let run = async move {
+            if lookup {
+                return Some(schema.execute(request).await);
+            }
             // Waiting for a turn counts against the timeout too.
             let _turn = turns.acquire_owned().await.ok()?;
             let handle = tokio::runtime::Handle::current();
@@ -577,7 +592,7 @@ impl Api {
         params: RequestParams,
         via_get: bool,
         caller: Option<&Caller>,
-    ) -> Result<(async_graphql::Request, bool, bool), Outcome> {
+    ) -> Result<(async_graphql::Request, Prepared), Outcome> {
         let bad = |message: &str| Outcome::BadRequest(error_body("BAD_REQUEST", message));
         let query = match params.query {
             Some(Value::String(query)) => query,
@@ -625,6 +640,7 @@ impl Api {
         let Parsed {
             document,
             validated,
+            lookup,
         } = match self.parse(&query) {
             Ok(parsed) => parsed,
             Err(error) => {
@@ -684,8 +700,87 @@ impl Api {
         if let Some(caller) = caller {
             request = request.data(caller.clone());
         }
-        Ok((request, validated, introspective))
+        Ok((
+            request,
+            Prepared {
+                validated,
+                introspection: introspective,
+                lookup,
+            },
+        ))
     }
+}
+
+/// What [`Api::prepare`] found out about a request besides the request itself.
+struct Prepared {
+    /// The text passed full validation before.
+    validated: bool,
+    /// It asks for introspection.
+    introspection: bool,
+    /// See [`Parsed::lookup`].
+    lookup: bool,
+}
+
+/// The fields a lookup may select: `entity(id:)` at the root, and stored fields of the entity.
+const LOOKUP_FIELDS: &[&str] = &[
+    "__typename",
+    "id",
+    "kind",
+    "name",
+    "nameEn",
+    "aliases",
+    "description",
+    "established",
+    "legalForm",
+    "area",
+    "focus",
+    "districtCode",
+    "districtLevel",
+    "layer",
+];
+
+/// At most this many fields in a document that runs inline as a lookup.
+const LOOKUP_MAX_FIELDS: usize = 64;
+
+/// Whether a document is only queries of `entity(id: …)` with stored fields (no fragments, no
+/// directives, at most [`LOOKUP_MAX_FIELDS`] fields): work of a few microseconds whatever its
+/// variables, which may run on the connection's task.
+fn is_lookup(document: &ExecutableDocument) -> bool {
+    use async_graphql::parser::types::Selection;
+    if !document.fragments.is_empty() {
+        return false;
+    }
+    let mut fields = 0;
+    // Every selection set with whether it is the root's.
+    let mut sets: Vec<(&async_graphql::parser::types::SelectionSet, bool)> = Vec::new();
+    for (_, operation) in document.operations.iter() {
+        if operation.node.ty != OperationType::Query || !operation.node.directives.is_empty() {
+            return false;
+        }
+        sets.push((&operation.node.selection_set.node, true));
+    }
+    while let Some((set, root)) = sets.pop() {
+        for item in &set.items {
+            let Selection::Field(field) = &item.node else {
+                return false;
+            };
+            let field = &field.node;
+            fields += 1;
+            if fields > LOOKUP_MAX_FIELDS || !field.directives.is_empty() {
+                return false;
+            }
+            let name = field.name.node.as_str();
+            if root {
+                if name != "entity" || field.arguments.len() != 1 {
+                    return false;
+                }
+                sets.push((&field.selection_set.node, false));
+            } else if !LOOKUP_FIELDS.contains(&name) || !field.arguments.is_empty() {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Checks a query text before anything parses it: its size, how deep its brackets nest (strings and
@@ -871,4 +966,39 @@ fn error_json(error: ServerError, request_error: bool, limits: &Limits) -> Value
         }
     }
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_lookup;
+
+    fn lookup(query: &str) -> bool {
+        is_lookup(&async_graphql::parser::parse_query(query).unwrap())
+    }
+
+    #[test]
+    fn only_entity_lookups_of_stored_fields_run_inline() {
+        assert!(lookup(
+            "query($id: ID!) { entity(id: $id) { id name kind } }"
+        ));
+        assert!(lookup(
+            r#"{ a: entity(id: "x") { id __typename } b: entity(id: "y") { nameEn layer } }"#
+        ));
+        // Traversals, computed fields, lists of everything, fragments, directives, mutations: no.
+        assert!(!lookup(r#"{ entity(id: "x") { neighbors { id } } }"#));
+        assert!(!lookup(r#"{ entity(id: "x") { pageRank } }"#));
+        assert!(!lookup("{ entities { totalCount } }"));
+        assert!(!lookup(r#"{ entity(id: "x") { ... on Entity { id } } }"#));
+        assert!(!lookup(
+            r#"{ entity(id: "x") { ...F } } fragment F on Entity { id }"#
+        ));
+        assert!(!lookup(r#"{ entity(id: "x") { id @include(if: true) } }"#));
+        assert!(!lookup(r#"mutation { deleteEntity(id: "x") }"#));
+        assert!(!lookup("{ __typename }"));
+        // Many aliased lookups are not small any more.
+        let many: String = (0..70)
+            .map(|i| format!(r#"e{i}: entity(id: "x") {{ id }} "#))
+            .collect();
+        assert!(!lookup(&format!("{{ {many} }}")));
+    }
 }
