@@ -123,3 +123,50 @@ fn plain_entity_lists_answer_exactly_as_the_resolvers_do() {
         "{skipped}"
     );
 }
+
+/// Relation lists likewise: a plain selection (ids, kinds, ends with stored fields) answers as the
+/// resolvers do, including the stored id of a symmetric relation shown facing away from an entity.
+#[test]
+fn plain_relation_lists_answer_exactly_as_the_resolvers_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let fields =
+        "id kind year inferred bases __typename from: source { id name layer } target { id kind }";
+    let query = format!(
+        r#"{{
+          entity(id: "shaoxing-city") {{
+            plain: relations {{ {fields} }}
+            resolved: relations {{ ... on Relation {{ {fields} }} }}
+          }}
+          neighborhood(ids: ["zhejiang-university"], depth: 2) {{
+            plain: relations {{ {fields} }}
+            resolved: relations {{ ... on Relation {{ {fields} }} }}
+          }}
+        }}"#
+    );
+    let data = server.data(&query, json!({}));
+    for list in ["entity", "neighborhood"] {
+        let plain = data[list]["plain"].as_array().unwrap();
+        assert!(plain.len() > 20, "{list}: {}", plain.len());
+        assert_eq!(data[list]["plain"], data[list]["resolved"], "{list}");
+    }
+    // 绍兴市's COOPERATES_WITH relations face away from it, with the id they are stored under.
+    let facing: Vec<&serde_json::Value> = data["entity"]["plain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "COOPERATES_WITH")
+        .collect();
+    assert!(!facing.is_empty());
+    for relation in facing {
+        assert_eq!(relation["from"]["id"], "shaoxing-city", "{relation}");
+    }
+    assert!(
+        data["entity"]["plain"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "COOPERATES_WITH"
+                && !r["id"].as_str().unwrap().starts_with("shaoxing-city/"))
+    );
+}

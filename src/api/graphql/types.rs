@@ -420,7 +420,7 @@ impl Entity {
         #[graphql(default_with = "Some(Direction::Both)")] direction: Option<Direction>,
         #[graphql(name = "where")] where_: Option<RelationWhere>,
         as_of: Option<i32>,
-    ) -> Result<Vec<Relation>> {
+    ) -> Result<Relations> {
         let direction = direction.unwrap_or(Direction::Both);
         let where_ = where_.unwrap_or_default();
         let time = time_filter(as_of, where_.years)?;
@@ -432,7 +432,7 @@ impl Entity {
         let (source, target) = where_.ends(&index, "where", None)?;
         let document = where_.checked_document(&index, "where.document")?;
         let views = index.relations_of(&self.0.id, timed_step(kinds.as_deref(), direction, time));
-        Ok(views
+        let views = views
             .into_iter()
             .filter(|v| {
                 document.as_deref().is_none_or(|d| {
@@ -445,8 +445,8 @@ impl Entity {
             .map(|v| facing_away(v, &self.0.id))
             .filter(|v| source.as_ref().is_none_or(|f| f.matches_id(&v.source.id)))
             .filter(|v| target.as_ref().is_none_or(|f| f.matches_id(&v.target.id)))
-            .map(Relation)
-            .collect())
+            .collect::<Vec<_>>();
+        Ok(Relations(views))
     }
 
     /// The same relations as `relations`, a page at a time (Relay), for entities with many.
@@ -469,15 +469,19 @@ impl Entity {
             .page_size("first", first.unwrap_or(50))?;
         let all = self
             .relations(ctx, relations, direction, where_, as_of)
-            .await?;
-        let page = paginate(all, |r| r.0.id(), after.as_deref(), first)?;
+            .await?
+            .0;
+        let page = paginate(all, |r| r.id(), after.as_deref(), first)?;
         Ok(RelationConnection {
             total_count: page.total,
             page_info: page.info,
             edges: page
                 .items
                 .into_iter()
-                .map(|(cursor, node)| RelationEdge { cursor, node })
+                .map(|(cursor, node)| RelationEdge {
+                    cursor,
+                    node: Relation(node),
+                })
                 .collect(),
         })
     }
@@ -573,6 +577,134 @@ impl Entity {
 /// A directed, typed tie between two entities, with the evidence that states it.
 pub struct Relation(pub RelationView);
 
+/// A list of relations (GraphQL `[Relation!]!`) that answers a plain selection — `id`, `kind`,
+/// `year`, `inferred`, `bases`, `__typename`, and `source`/`target` with a plain entity selection
+/// (see [`Entities`]) — by writing values directly; any other selection goes through the resolvers.
+pub struct Relations(pub Vec<RelationView>);
+
+impl async_graphql::OutputType for Relations {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        <Vec<Relation> as async_graphql::OutputType>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<Relation> as async_graphql::OutputType>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+        <Vec<Relation> as async_graphql::OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &async_graphql::ContextSelectionSet<'_>,
+        field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+    ) -> async_graphql::ServerResult<async_graphql::Value> {
+        if let Some(plain) = PlainRelationSelection::of(&ctx.item.node) {
+            let db = ctx
+                .data::<Arc<crate::db::Db>>()
+                .map_err(|e| e.into_server_error(field.pos))?;
+            let index = db.read();
+            return Ok(async_graphql::Value::List(
+                self.0
+                    .iter()
+                    .map(|view| plain.value_of(view, &index))
+                    .collect(),
+            ));
+        }
+        let list: Vec<Relation> = self.0.iter().cloned().map(Relation).collect();
+        async_graphql::OutputType::resolve(&list, ctx, field).await
+    }
+}
+
+/// A field of `Relation` that [`Relations`] writes directly.
+enum PlainRelationField {
+    Typename,
+    Id,
+    Kind,
+    Source(PlainSelection),
+    Target(PlainSelection),
+    Year,
+    Inferred,
+    Bases,
+}
+
+/// A selection on `Relation` made only of plain fields.
+struct PlainRelationSelection(Vec<(async_graphql::Name, PlainRelationField)>);
+
+impl PlainRelationSelection {
+    fn of(set: &async_graphql::parser::types::SelectionSet) -> Option<PlainRelationSelection> {
+        use async_graphql::parser::types::Selection;
+        let mut fields = Vec::with_capacity(set.items.len());
+        for item in &set.items {
+            let Selection::Field(field) = &item.node else {
+                return None;
+            };
+            let field = &field.node;
+            if !field.arguments.is_empty() || !field.directives.is_empty() {
+                return None;
+            }
+            let nested = &field.selection_set.node;
+            let leaf = nested.items.is_empty();
+            let plain = match field.name.node.as_str() {
+                "__typename" if leaf => PlainRelationField::Typename,
+                "id" if leaf => PlainRelationField::Id,
+                "kind" if leaf => PlainRelationField::Kind,
+                "year" if leaf => PlainRelationField::Year,
+                "inferred" if leaf => PlainRelationField::Inferred,
+                "bases" if leaf => PlainRelationField::Bases,
+                "source" if !leaf => PlainRelationField::Source(PlainSelection::of(nested)?),
+                "target" if !leaf => PlainRelationField::Target(PlainSelection::of(nested)?),
+                _ => return None,
+            };
+            let key = field.alias.as_ref().unwrap_or(&field.name).node.clone();
+            fields.push((key, plain));
+        }
+        Some(PlainRelationSelection(fields))
+    }
+
+    fn value_of(&self, view: &RelationView, index: &graph::GraphIndex) -> async_graphql::Value {
+        use async_graphql::{InputType, Value};
+        let mut object = async_graphql::indexmap::IndexMap::with_capacity(self.0.len());
+        for (key, field) in &self.0 {
+            let value = match field {
+                PlainRelationField::Typename => Value::String("Relation".to_owned()),
+                PlainRelationField::Id => Value::String(stored_id(view, index)),
+                PlainRelationField::Kind => RelationKind::from(view.edge.kind).to_value(),
+                PlainRelationField::Source(entity) => entity.value_of(&view.source),
+                PlainRelationField::Target(entity) => entity.value_of(&view.target),
+                PlainRelationField::Year => view.edge.year.map_or(Value::Null, Value::from),
+                PlainRelationField::Inferred => Value::Boolean(!view.edge.is_stated()),
+                PlainRelationField::Bases => Value::List(
+                    view.edge
+                        .basis_list()
+                        .into_iter()
+                        .map(|basis| Basis::from(basis).to_value())
+                        .collect(),
+                ),
+            };
+            object.insert(key.clone(), value);
+        }
+        Value::Object(object)
+    }
+}
+
+/// The ends of a relation in the order it is stored: a symmetric relation shown facing away from an
+/// entity may be stored the other way round.
+fn stored_ends(view: &RelationView, index: &graph::GraphIndex) -> (String, String) {
+    let (source, target) = (&view.source.id, &view.target.id);
+    if view.edge.kind.is_symmetric() && index.relation(source, view.edge.kind, target).is_none() {
+        return (target.clone(), source.clone());
+    }
+    (source.clone(), target.clone())
+}
+
+/// The id a relation is stored under (see [`stored_ends`]).
+fn stored_id(view: &RelationView, index: &graph::GraphIndex) -> String {
+    let (source, target) = stored_ends(view, index);
+    model::relation_id(&source, view.edge.kind, &target)
+}
+
 /// A symmetric relation seen from `entity`: the other entity as the far end (COOPERATES_WITH is stored
 /// once, in either order).
 fn facing_away(view: graph::RelationView, entity: &str) -> graph::RelationView {
@@ -590,16 +722,7 @@ fn facing_away(view: graph::RelationView, entity: &str) -> graph::RelationView {
 impl Relation {
     /// The ends in the order the relation is stored (a symmetric one may be shown the other way).
     fn stored_ends(&self, ctx: &Context<'_>) -> Result<(String, String)> {
-        let (source, target) = (&self.0.source.id, &self.0.target.id);
-        if self.0.edge.kind.is_symmetric()
-            && db(ctx)?
-                .read()
-                .relation(source, self.0.edge.kind, target)
-                .is_none()
-        {
-            return Ok((target.clone(), source.clone()));
-        }
-        Ok((source.clone(), target.clone()))
+        Ok(stored_ends(&self.0, &db(ctx)?.read()))
     }
 
     /// The id it is stored under.
@@ -772,8 +895,8 @@ impl Path {
     }
 
     /// The relation taken at each hop, in order.
-    async fn relations(&self) -> Vec<Relation> {
-        self.0.relations.iter().cloned().map(Relation).collect()
+    async fn relations(&self) -> Relations {
+        Relations(self.0.relations.clone())
     }
 }
 
@@ -786,8 +909,8 @@ impl Subgraph {
         Entities(self.0.entities.clone())
     }
 
-    async fn relations(&self) -> Vec<Relation> {
-        self.0.relations.iter().cloned().map(Relation).collect()
+    async fn relations(&self) -> Relations {
+        Relations(self.0.relations.clone())
     }
 
     /// True when the subgraph stops short of what was asked (see `reason`).
