@@ -30,7 +30,14 @@ SCENARIOS = (
     ("shortest_path", "shortest path"),
 )
 CONNECTIONS = (1, 64)
-ENGINES = (("networkx", "NetworkX"), ("igraph", "igraph"), ("kuzu", "Kuzu"))
+# Keys of peers.json's "engines" and their row labels. Kuzu runs in two relation models
+# (benches/peers/README.md); records of runs before the second model have no "kuzu-per-kind".
+ENGINES = (
+    ("networkx", "NetworkX"),
+    ("igraph", "igraph"),
+    ("kuzu", "Kuzu (one rel table, kind property)"),
+    ("kuzu-per-kind", "Kuzu (one rel table per kind)"),
+)
 # The in-process operations that answer the peers' queries (same starts, pairs and kinds).
 PEER_OPERATION = {"two_hop": "two_hop_peer_query", "path": "shortest_path_peer_query"}
 
@@ -285,7 +292,7 @@ def peer_cell(s: Size, engine: str, query: str):
         return None
     text = median_p99(result.get("median_us"), result.get("p99_us"))
     notes = []
-    if engine == "kuzu" and number(result.get("queries")) is not None:
+    if engine.startswith("kuzu") and number(result.get("queries")) is not None:
         notes.append(f"{fmt_int(result['queries'])} queries")
     if number(result.get("mismatches")):
         notes.append(f"⚠ {fmt_int(result['mismatches'])} mismatches")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The national benchmark, end to end: generate, import, in-process bench, HTTP under wrk, peers
-# (NetworkX, igraph, Kuzu), at each size; then one markdown table (stdout and OUT/report.md).
+# (NetworkX, igraph, Kuzu in two models), at each size; then one markdown table (stdout and
+# OUT/report.md).
 #
 #   benches/national/run.sh [--sizes 10000,100000,1000000] [--out DIR] [--bin PATH]
 #                           [--skip-peers] [--quick] [--reuse-bench]
@@ -29,7 +30,7 @@ SKIP_PEERS=0
 QUICK=0
 REUSE_BENCH=0
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; }
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; }
 die() { printf '\nrun.sh: error: %s\n' "$*" >&2; exit 1; }
 say() { printf '%s\n' "$*" >&2; }
 step() { printf '\n== [%s] %s\n' "$1" "$2" >&2; }
@@ -400,7 +401,7 @@ EOF
   step "$n" "HTTP (wrk, ${DURATION} s per run)"
   timed http_s http "$d"
   if [[ $SKIP_PEERS == 0 ]]; then
-    step "$n" "peers (NetworkX, igraph, Kuzu)"
+    step "$n" "peers (NetworkX, igraph, Kuzu: two models)"
     timed peers_s peers "$d"
   fi
   STEP_S[total_s]=$(elapsed "$size_t0" "$(now)")

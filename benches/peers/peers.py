@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Peer benchmark: innograph's 2-hop and shortest-path queries on NetworkX, igraph and Kuzu.
 
+Kuzu runs in two models: `kuzu`, one REL table whose `kind` property the queries filter, and
+`kuzu-per-kind`, one REL table per relation kind that the queries name by label alternation.
+
 Reads a graph written by `innograph generate` (JSON Lines) and a queries file written by
 innograph's bench command, loads the graph into each engine in this process, and times every
 individual query from an id string to the final answer (a set of ids, or a path of ids).
@@ -26,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-ENGINES = ("networkx", "igraph", "kuzu")
+ENGINES = ("networkx", "igraph", "kuzu", "kuzu-per-kind")
+# The Python module behind each engine (both Kuzu models are the kuzu package).
+MODULES = {"networkx": "networkx", "igraph": "igraph", "kuzu": "kuzu", "kuzu-per-kind": "kuzu"}
 WORK_MARKER = ".innograph-peers-work"
 
 
@@ -290,9 +295,17 @@ def rel_filter(kinds: list[str] | None) -> str:
     return " (r, n | WHERE " + " OR ".join(f"r.kind = {cypher_string(k)}" for k in kinds) + ")"
 
 
+def cypher_name(name: str) -> str:
+    """A Cypher identifier (a table name), quoted with backticks."""
+    return "`" + name.replace("`", "``") + "`"
+
+
 class KuzuEngine:
-    """Kuzu (embedded): node table Entity(id, kind), rel table R(FROM Entity TO Entity, kind),
-    bulk-loaded with COPY FROM CSV files written into the work directory; queried in Cypher."""
+    """Kuzu (embedded), one relation table: node table Entity(id, kind), rel table
+    R(FROM Entity TO Entity, kind), bulk-loaded with COPY FROM CSV files written into the work
+    directory; queried in Cypher with the kinds as a filter on `r.kind`.
+
+    Subclasses change the relation model by overriding `write_relations` and `rel_pattern`."""
 
     name = "kuzu"
 
@@ -301,7 +314,7 @@ class KuzuEngine:
 
         self.kuzu = kuzu
         self.graph = graph
-        self.work = work
+        self.work = work / self.name
         self.buffer_mb = buffer_mb
         self.db = None
         self.conn = None
@@ -310,10 +323,10 @@ class KuzuEngine:
         self.path_statement = None
         self.known: dict[str, int] = graph.index
 
-    def write_csv(self) -> tuple[Path, Path]:
-        """Write entities.csv (id, kind) and relations.csv (from, to, kind) into the work dir."""
+    def write_entities(self) -> Path:
+        """Write entities.csv (id, kind) into the work directory."""
         g = self.graph
-        nodes, rels = self.work / "entities.csv", self.work / "relations.csv"
+        nodes = self.work / "entities.csv"
         with nodes.open("w", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(("id", "kind"))
@@ -321,6 +334,13 @@ class KuzuEngine:
             writer.writerows(
                 (entity_id, names[k] if k >= 0 else "") for entity_id, k in zip(g.ids, g.entity_kind)
             )
+        return nodes
+
+    def write_relations(self) -> list[tuple[str, str, Path]]:
+        """Write the relation CSV files; returns (table name, property columns, file) per REL
+        table. Here: one file relations.csv (from, to, kind) for the table R."""
+        g = self.graph
+        rels = self.work / "relations.csv"
         with rels.open("w", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(("from", "to", "kind"))
@@ -328,39 +348,55 @@ class KuzuEngine:
             writer.writerows(
                 (ids[s], ids[d], names[k]) for s, d, k in zip(g.src, g.dst, g.rel_kind)
             )
-        return nodes, rels
+        return [("R", ", kind STRING", rels)]
+
+    def rel_pattern(self, kinds: list[str] | None, bounds: str) -> str | None:
+        """The inside of the recursive relationship pattern, `bounds` being `*1..2` or
+        `* SHORTEST 1..12`; `None` when no table can match (the answers are then empty). Here
+        always the table R with a filter on the kind property."""
+        return f":R{bounds}{rel_filter(kinds)}"
 
     def load(self) -> None:
         started = time.perf_counter()
-        nodes, rels = self.write_csv()
+        self.work.mkdir()
+        nodes = self.write_entities()
+        tables = self.write_relations()
         self.csv_s = time.perf_counter() - started
         self.db = self.kuzu.Database(
             str(self.work / "kuzu.db"), buffer_pool_size=self.buffer_mb << 20
         )
         self.conn = self.kuzu.Connection(self.db)
         self.conn.execute("CREATE NODE TABLE Entity(id STRING PRIMARY KEY, kind STRING)")
-        self.conn.execute("CREATE REL TABLE R(FROM Entity TO Entity, kind STRING)")
+        for table, columns, _ in tables:
+            self.conn.execute(
+                f"CREATE REL TABLE {cypher_name(table)}(FROM Entity TO Entity{columns})"
+            )
         self.conn.execute(f"COPY Entity FROM '{nodes}' (HEADER=true)")
-        self.conn.execute(f"COPY R FROM '{rels}' (HEADER=true)")
+        for table, _, rels in tables:
+            self.conn.execute(f"COPY {cypher_name(table)} FROM '{rels}' (HEADER=true)")
 
     def prepare(self, queries: Queries) -> None:
         """Prepare both statements once. The Python API calls prepare-then-execute deprecated in
-        favour of execute(text, parameters), which parses and plans on every call (~1 ms more)."""
-        two_hop_query = (
-            f"MATCH (a:Entity {{id: $id}})-[:R*1..2{rel_filter(queries.two_hop_kinds)}]-(b:Entity) "
-            "WHERE b.id <> $id RETURN DISTINCT b.id"
-        )
-        path_query = (
-            "MATCH p = (a:Entity {id: $a})"
-            f"-[:R* SHORTEST 1..{queries.max_length}{rel_filter(queries.path_kinds)}]-"
-            "(b:Entity {id: $b}) RETURN properties(nodes(p), 'id')"
-        )
+        favour of execute(text, parameters), which parses and plans on every call (~1 ms more).
+        A statement stays `None` when its kinds name no table: its answers are then empty."""
+        two_hop = self.rel_pattern(queries.two_hop_kinds, "*1..2")
+        path = self.rel_pattern(queries.path_kinds, f"* SHORTEST 1..{queries.max_length}")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            self.two_hop_statement = self.conn.prepare(two_hop_query)
-            self.path_statement = self.conn.prepare(path_query)
+            if two_hop is not None:
+                self.two_hop_statement = self.conn.prepare(
+                    f"MATCH (a:Entity {{id: $id}})-[{two_hop}]-(b:Entity) "
+                    "WHERE b.id <> $id RETURN DISTINCT b.id"
+                )
+            if path is not None:
+                self.path_statement = self.conn.prepare(
+                    f"MATCH p = (a:Entity {{id: $a}})-[{path}]-(b:Entity {{id: $b}}) "
+                    "RETURN properties(nodes(p), 'id')"
+                )
 
     def two_hop(self, start: str) -> set[str]:
+        if self.two_hop_statement is None:
+            return set()
         rows = self.conn.execute(self.two_hop_statement, {"id": start}).get_all()
         return {row[0] for row in rows}
 
@@ -368,14 +404,54 @@ class KuzuEngine:
         if a == b:
             # Kuzu's SHORTEST needs a lower bound of 1; innograph answers [a] for a known id.
             return [a] if a in self.known else None
+        if self.path_statement is None:
+            return None
         rows = self.conn.execute(self.path_statement, {"a": a, "b": b}).get_all()
         return rows[0][0] if rows else None
 
     def close(self) -> None:
+        """Close the database and delete this model's files (the next model needs the disk)."""
         self.two_hop_statement = self.path_statement = None
         self.conn.close()
         self.db.close()
         self.conn = self.db = None
+        shutil.rmtree(self.work)
+
+
+class KuzuPerKindEngine(KuzuEngine):
+    """Kuzu (embedded), one relation table per kind: node table Entity(id, kind) and one rel
+    table `K`(FROM Entity TO Entity) per relation kind K of the graph, each bulk-loaded from its
+    own CSV file; queried with label alternation `[:K1|K2*1..2]`, and without a label (every
+    table) when the kinds are null."""
+
+    name = "kuzu-per-kind"
+
+    def write_relations(self) -> list[tuple[str, str, Path]]:
+        """Write relations-N.csv (from, to) for the N-th relation kind, in one pass."""
+        g = self.graph
+        paths = [self.work / f"relations-{code}.csv" for code in range(len(g.rel_kinds))]
+        files = [path.open("w", newline="") for path in paths]
+        try:
+            writers = [csv.writer(out) for out in files]
+            for writer in writers:
+                writer.writerow(("from", "to"))
+            ids = g.ids
+            for s, d, k in zip(g.src, g.dst, g.rel_kind):
+                writers[k].writerow((ids[s], ids[d]))
+        finally:
+            for out in files:
+                out.close()
+        return [(name, "", path) for name, path in zip(g.rel_kinds, paths)]
+
+    def rel_pattern(self, kinds: list[str] | None, bounds: str) -> str | None:
+        """The alternation of the kinds' tables (`None` when no kind has a table), or no label
+        at all for every kind: an unlabelled recursive pattern follows every rel table."""
+        if kinds is None:
+            return bounds
+        tables = [name for name in self.graph.rel_kinds if name in kinds]
+        if not tables:
+            return None
+        return ":" + "|".join(cypher_name(name) for name in tables) + bounds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,11 +564,11 @@ def run_engine(engine, queries: Queries, limit: int | None, repeat: int) -> dict
 
 
 def versions(engines: list[str]) -> dict:
-    """Versions of Python and of the engines that run."""
+    """Versions of Python and of the modules of the engines that run."""
     found = {"python": platform.python_version()}
     for name in engines:
-        module = __import__(name)
-        found[name] = module.__version__
+        module = MODULES[name]
+        found[module] = __import__(module).__version__
     return found
 
 
@@ -511,12 +587,12 @@ def print_summary(result: dict) -> None:
     g = result["graph"]
     print(f"graph: {g['entities']} entities, {g['relations']} relations, "
           f"parsed in {g['parse_s']:.1f} s", file=sys.stderr)
-    print(f"{'engine':<9} {'load s':>8} {'prep s':>8} {'rss MB':>7} "
+    print(f"{'engine':<13} {'load s':>8} {'prep s':>8} {'rss MB':>7} "
           f"{'2-hop med us':>13} {'p99':>9} {'n':>5} {'bad':>4} "
           f"{'path med us':>12} {'p99':>10} {'n':>5} {'bad':>4}", file=sys.stderr)
     for name, e in result["engines"].items():
         t, p = e["two_hop"], e["path"]
-        print(f"{name:<9} {e['load_s']:>8.2f} {e['prepare_s']:>8.2f} {e['rss_mb']:>7} "
+        print(f"{name:<13} {e['load_s']:>8.2f} {e['prepare_s']:>8.2f} {e['rss_mb']:>7} "
               f"{t['median_us']!s:>13} {t['p99_us']!s:>9} {t['queries']:>5} {t['mismatches']!s:>4} "
               f"{p['median_us']!s:>12} {p['p99_us']!s:>10} {p['queries']:>5} {p['mismatches']!s:>4}",
               file=sys.stderr)
@@ -528,13 +604,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--graph", type=Path, required=True, help="graph.jsonl from innograph generate")
     parser.add_argument("--queries", type=Path, required=True, help="queries JSON from innograph bench")
     parser.add_argument("--engines", default=",".join(ENGINES),
-                        help="comma-separated subset of networkx,igraph,kuzu (default: all)")
+                        help=f"comma-separated subset of {','.join(ENGINES)} (default: all)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/innograph-peers-work"),
-                        help="scratch directory for Kuzu, deleted and recreated")
+                        help="scratch directory for Kuzu (one subdirectory per model), "
+                        "deleted and recreated")
     parser.add_argument("--out", type=Path, required=True, help="where to write the JSON result")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs after one warm-up")
     parser.add_argument("--kuzu-max-queries", type=int, default=None,
-                        help="run only the first K queries of each list on Kuzu (default: all)")
+                        help="run only the first K queries of each list on both Kuzu models "
+                        "(default: all)")
     parser.add_argument("--kuzu-buffer-mb", type=int, default=4096,
                         help="Kuzu buffer pool size in MiB (default 4096)")
     args = parser.parse_args(argv)
@@ -548,7 +626,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     queries = read_queries(args.queries)
-    if "kuzu" in args.engines:
+    if any(name.startswith("kuzu") for name in args.engines):
         fresh_work_dir(args.work)
 
     gc.disable()
@@ -577,7 +655,8 @@ def main(argv: list[str] | None = None) -> None:
         elif name == "igraph":
             engine, limit = IgraphEngine(graph), None
         else:
-            engine = KuzuEngine(graph, args.work, args.kuzu_buffer_mb)
+            kuzu_class = KuzuEngine if name == "kuzu" else KuzuPerKindEngine
+            engine = kuzu_class(graph, args.work, args.kuzu_buffer_mb)
             limit = args.kuzu_max_queries
         result["engines"][name] = run_engine(engine, queries, limit, args.repeat)
 
