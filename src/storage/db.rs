@@ -89,6 +89,8 @@ pub struct Db {
     measures: Mutex<MeasureState>,
     /// Signalled when measures are stored.
     measures_ready: std::sync::Condvar,
+    /// Held while a measure base is looked up or built (see [`Db::measure_input`]).
+    measure_bases_built: Mutex<()>,
     /// Every change made through the API, as it becomes durable and visible (for subscriptions).
     changes: tokio::sync::broadcast::Sender<Arc<ChangeRecord>>,
 }
@@ -106,6 +108,7 @@ impl Db {
             writer: Mutex::new(()),
             measures: Mutex::new(MeasureState::default()),
             measures_ready: std::sync::Condvar::new(),
+            measure_bases_built: Mutex::new(()),
             changes: tokio::sync::broadcast::channel(1024).0,
         })
     }
@@ -196,6 +199,11 @@ impl Db {
     /// Copies the input of one measure out of the index, with the base of the index's generation
     /// (shared by the measures of that generation).
     fn measure_input(&self, index: &GraphIndex, key: LayerKey, kind: MeasureKind) -> MeasureInput {
+        // One thread builds a generation's base; the others wait for it rather than build it again.
+        let _building = self
+            .measure_bases_built
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let cached = {
             let state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
             state
