@@ -255,7 +255,7 @@ bench_in_process() { # D
 }
 
 http() { # D
-  local d=$1 port base t0 t1 code cold scenario conn threads url out
+  local d=$1 port base cold scenario conn threads url out
   local -a extra
   "${UTIL[@]}" bodies --queries "$d/queries.json" --dir "$d/bodies"
   rm -rf "$d/wrk" "$d/http.json" "$d/http-check.json"
@@ -263,19 +263,8 @@ http() { # D
   port=$(free_port)
   base="http://127.0.0.1:$port"
 
-  t0=$(now)
-  "$BIN" serve --data-dir "$d/data" --listen "127.0.0.1:$port" --rate-limit 0 \
-    >"$d/serve.log" 2>&1 &
-  SERVER_PID=$!
-  while :; do
-    code=$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "$base/healthz" || true)
-    [[ $code == 200 ]] && break
-    alive "$SERVER_PID" || { tail -n 20 "$d/serve.log" >&2; die "the server exited before /healthz answered (log: $d/serve.log)"; }
-    [[ $(elapsed "$t0" "$(now)" | cut -d. -f1) -lt 1800 ]] || die "no /healthz 200 within 1800 s"
-    sleep 0.02
-  done
-  t1=$(now)
-  cold=$(elapsed "$t0" "$t1")
+  launch "$d" "$port" "$d/serve.log"
+  cold=$LAUNCH_S
   say "serve → /healthz 200 in $cold s (port $port, pid $SERVER_PID)"
   "${UTIL[@]}" http-record --dir "$d" --cold-start-s "$cold" --port "$port"
 
@@ -320,9 +309,47 @@ EOF
 
   "${UTIL[@]}" http-record --dir "$d" --pid "$SERVER_PID"
   stop_server
+  restart "$d" "$port"
   if grep -q '"non2xx": [1-9]\|"socket_errors": [1-9]' "$d"/wrk/*.json; then
     WARNINGS+=("size ${d##*/}: wrk saw non-2xx responses or socket errors (see the table and $d/wrk/)")
   fi
+}
+
+LAUNCH_S=""
+launch() { # D PORT LOG: starts the server on D's data directory, sets SERVER_PID, and LAUNCH_S to the
+  # seconds from launch to the first /healthz 200
+  local d=$1 port=$2 log=$3 t0 code
+  t0=$(now)
+  "$BIN" serve --data-dir "$d/data" --listen "127.0.0.1:$port" --rate-limit 0 >"$log" 2>&1 &
+  SERVER_PID=$!
+  while :; do
+    code=$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "http://127.0.0.1:$port/healthz" || true)
+    [[ $code == 200 ]] && break
+    alive "$SERVER_PID" || { tail -n 20 "$log" >&2; die "the server exited before /healthz answered (log: $log)"; }
+    [[ $(elapsed "$t0" "$(now)" | cut -d. -f1) -lt 1800 ]] || die "no /healthz 200 within 1800 s"
+    sleep 0.02
+  done
+  LAUNCH_S=$(elapsed "$t0" "$(now)")
+}
+
+restart() { # D PORT: launch → /healthz 200 again, with the index snapshot that the clean stop after the
+  # load wrote, then with it moved aside (the index rebuilt from the store); the snapshot is put back
+  local d=$1 port=$2 snapshot="$d/data/index.snapshot" with without
+  if [[ ! -f $snapshot ]]; then
+    NOTES+=("size ${d##*/}: no index snapshot after a clean stop, restart times not measured")
+    return 0
+  fi
+  launch "$d" "$port" "$d/restart-snapshot.log"
+  with=$LAUNCH_S
+  stop_server
+  mv "$snapshot" "$snapshot.aside"
+  launch "$d" "$port" "$d/restart-rebuild.log"
+  without=$LAUNCH_S
+  stop_server
+  rm -f "$snapshot"
+  mv "$snapshot.aside" "$snapshot"
+  say "restart → /healthz 200: $with s with the index snapshot, $without s rebuilding the index"
+  "${UTIL[@]}" http-record --dir "$d" --restart-snapshot-s "$with" --restart-rebuild-s "$without"
 }
 
 busy_warning() { # D: say so when other processes used the CPU just before the load

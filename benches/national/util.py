@@ -9,7 +9,8 @@ and the records of wrk runs and of the HTTP part. Every record is a JSON file un
     util.py bodies --queries queries.json --dir OUT/N/bodies
     util.py check --url http://127.0.0.1:PORT --queries queries.json --dir OUT/N/bodies --out FILE
     util.py wrk-record --in WRK_OUTPUT --scenario S --threads T --connections C --duration D --out FILE
-    util.py http-record --dir OUT/N --out OUT/N/http.json [--cold-start-s X] [--pid PID] [--port P] [--cpu-busy]
+    util.py http-record --dir OUT/N --out OUT/N/http.json [--cold-start-s X] [--restart-snapshot-s X]
+        [--restart-rebuild-s X] [--pid PID] [--port P] [--cpu-busy]
 """
 
 from __future__ import annotations
@@ -356,6 +357,10 @@ def http_record(args) -> int:
     record = read_json(directory / "http.json") or {}
     if args.cold_start_s is not None:
         record["cold_start_s"] = args.cold_start_s
+    if args.restart_snapshot_s is not None:
+        record["restart_snapshot_s"] = args.restart_snapshot_s
+    if args.restart_rebuild_s is not None:
+        record["restart_rebuild_s"] = args.restart_rebuild_s
     if args.pid is not None:
         record.update(proc_status(args.pid))
     if args.port is not None:
@@ -422,6 +427,10 @@ def main() -> int:
     p.add_argument("--dir", required=True)
     p.add_argument("--out")
     p.add_argument("--cold-start-s", type=float)
+    p.add_argument("--restart-snapshot-s", type=float,
+                   help="launch → /healthz 200 of a restart with the index snapshot")
+    p.add_argument("--restart-rebuild-s", type=float,
+                   help="launch → /healthz 200 of a restart without it (index rebuilt)")
     p.add_argument("--pid", type=int)
     p.add_argument("--port", type=int)
     p.add_argument("--cpu-busy", action="store_true",
