@@ -1305,6 +1305,8 @@ pub fn shape_subgraph(
                 crate::graph::Direction::Out,
             );
             let mut added = std::collections::HashSet::new();
+            let mut shown: std::collections::HashSet<String> =
+                relation_views.iter().map(|r| r.id()).collect();
             for entity in &view.entities {
                 for relation in index.relations_of(&entity.id, located) {
                     if relation.target.kind != EntityKind::District {
@@ -1315,7 +1317,7 @@ pub fn shape_subgraph(
                     {
                         entities.push((*relation.target).clone());
                     }
-                    if !relation_views.iter().any(|r| r.id() == relation.id()) {
+                    if shown.insert(relation.id()) {
                         relation_views.push(relation);
                     }
                     break;
