@@ -495,7 +495,7 @@ fn is_close(c: char) -> bool {
 }
 
 /// Whether a stop word ends just before byte `at` of `text`.
-fn stop_before(text: &str, at: usize) -> bool {
+pub fn stop_before(text: &str, at: usize) -> bool {
     let before = &text[..at];
     STOPS.iter().any(|w| before.ends_with(w))
 }
@@ -696,6 +696,12 @@ fn counter_len(before: &str) -> Option<usize> {
     start.map(|i| before.len() - i)
 }
 
+/// Whether `before` ends with 等 closing a list that shares the suffix after it (东湖、西山等实验室:
+/// 东湖实验室 and 西山实验室); its length.
+fn etc_len(before: &str) -> Option<usize> {
+    before.ends_with('等').then_some('等'.len_utf8())
+}
+
 /// The short names of a list (A、B、C), each a byte range of `text`; `None` unless every item is a
 /// short name (2–6 name characters) and there are at least two.
 fn list_items(text: &str, start: usize, end: usize) -> Option<Vec<(usize, usize)>> {
@@ -712,7 +718,7 @@ fn list_items(text: &str, start: usize, end: usize) -> Option<Vec<(usize, usize)
     (items.len() >= 2).then_some(items)
 }
 
-/// Names a list shares one suffix in: 镜湖、滨海两大科技城 (the list, a counter, the suffix) and
+/// Names a list shares one suffix in: 镜湖、滨海两大科技城 (the list, a counter or 等, the suffix) and
 /// 2家高新区(新昌、上虞) (a counter, the suffix, the list in brackets) give 镜湖科技城, 滨海科技城 and
 /// 新昌高新区, 上虞高新区; an item that is a name by itself (智汇芯城) stays one.
 pub fn shared_suffix_names(text: &str) -> Vec<Candidate> {
@@ -726,7 +732,10 @@ pub fn shared_suffix_names(text: &str) -> Vec<Candidate> {
             continue;
         };
         let suffix_end = at + suffix.len();
-        let Some(counter) = counter_len(&text[..at]).filter(|_| shares_suffix(*kind)) else {
+        let Some(counter) = counter_len(&text[..at])
+            .or_else(|| etc_len(&text[..at]))
+            .filter(|_| shares_suffix(*kind))
+        else {
             at = suffix_end;
             continue;
         };
@@ -1202,6 +1211,20 @@ mod tests {
         assert!(composed("实施青山、白石两大行动").is_empty());
         assert!(composed("建设六大科技城").is_empty());
         assert!(is_generic("青山茶叶6家综合体", "综合体"));
+    }
+
+    #[test]
+    fn a_list_closed_by_etc_shares_its_suffix() {
+        assert_eq!(
+            composed("鼓励松岭、北潭等实验室承担攻关任务"),
+            vec![
+                ("松岭实验室".to_owned(), "松岭、北潭等实验室"),
+                ("北潭实验室".to_owned(), "北潭等实验室"),
+            ]
+        );
+        // One item, or a programme word: no shared names.
+        assert!(composed("鼓励松岭等实验室承担任务").is_empty());
+        assert!(composed("推进松岭、北潭等行动").is_empty());
     }
 
     #[test]
