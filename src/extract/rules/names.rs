@@ -78,6 +78,7 @@ pub const SUFFIXES: &[(&str, EntityKind)] = &[
     ("工程", EntityKind::Program),
     ("专项", EntityKind::Program),
     ("品牌", EntityKind::Program),
+    ("特派团", EntityKind::Program),
     ("大赛", EntityKind::Program),
     ("交易会", EntityKind::Program),
     ("推进会", EntityKind::Program),
@@ -460,8 +461,16 @@ pub fn is_generic(name: &str, suffix: &str) -> bool {
     {
         return true;
     }
+    // A corps (科技特派团) is one body even when the words before it are generic.
+    if SPECIFIC_SUFFIXES.contains(&suffix) {
+        return false;
+    }
     without_generic_words(rest).is_empty()
 }
+
+/// Suffixes that name one body even after generic words (科技特派团: a corps the region sends out),
+/// unlike a category (科技计划).
+const SPECIFIC_SUFFIXES: &[&str] = &["特派团"];
 
 /// What remains of a name's part before its suffix once generic words are stripped from its left,
 /// longest first (科创大 → 大).
@@ -1211,6 +1220,17 @@ mod tests {
         assert!(composed("实施青山、白石两大行动").is_empty());
         assert!(composed("建设六大科技城").is_empty());
         assert!(is_generic("青山茶叶6家综合体", "综合体"));
+    }
+
+    #[test]
+    fn a_commissioner_corps_is_a_programme() {
+        assert_eq!(
+            names("组建农业科技特派团服务山区县。"),
+            vec![("农业科技特派团", EntityKind::Program)]
+        );
+        // A counted or generic phrase (各特派团), or the bare word: none.
+        assert!(names("推动各特派团下乡").is_empty());
+        assert!(names("组建特派团").is_empty());
     }
 
     #[test]
