@@ -1048,6 +1048,43 @@ pub fn carried_out_programmes(text: &str) -> Vec<Candidate> {
     out
 }
 
+/// A policy package by its version (出台人才新政3.0, 迭代科技新政2.0): a name ending in 新政 and
+/// a version number, from the left end a name reaches; the package is a policy.
+pub fn versioned_policies(text: &str) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find("新政") {
+        let at = from + i;
+        from = at + "新政".len();
+        let after = &text[from..];
+        let digits = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        if digits == 0 || !after[digits..].starts_with('.') {
+            continue;
+        }
+        let minor = &after[digits + 1..];
+        let minor_len = minor
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(minor.len());
+        if minor_len == 0 {
+            continue;
+        }
+        let start = left_end(text, at, 8);
+        if text[start..at].chars().count() < 2 {
+            continue;
+        }
+        out.push(Candidate {
+            start,
+            end: from + digits + 1 + minor_len,
+            kind: EntityKind::Policy,
+            rule: "versioned-policy",
+            composed: None,
+        });
+    }
+    out
+}
+
 /// 《…》 titles: policy documents.
 pub fn policy_titles(text: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
@@ -1220,6 +1257,25 @@ mod tests {
         assert!(composed("实施青山、白石两大行动").is_empty());
         assert!(composed("建设六大科技城").is_empty());
         assert!(is_generic("青山茶叶6家综合体", "综合体"));
+    }
+
+    #[test]
+    fn a_versioned_package_is_a_policy() {
+        assert_eq!(
+            names_with(versioned_policies, "年内出台人才新政3.0,兑现资金2亿元。"),
+            vec![("人才新政3.0", EntityKind::Policy)]
+        );
+        // No version, a version without a minor number, or no name before 新政: none.
+        assert!(names_with(versioned_policies, "落实人才新政,兑现资金").is_empty());
+        assert!(names_with(versioned_policies, "落实人才新政3条").is_empty());
+        assert!(names_with(versioned_policies, "出台新政2.0").is_empty());
+    }
+
+    fn names_with(rule: fn(&str) -> Vec<Candidate>, text: &str) -> Vec<(&str, EntityKind)> {
+        rule(text)
+            .iter()
+            .map(|c| (&text[c.start..c.end], c.kind))
+            .collect()
     }
 
     #[test]
