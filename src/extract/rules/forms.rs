@@ -35,6 +35,93 @@ pub fn apply(doc: &mut Doc<'_>) {
     platform_subject_builds(doc);
     bodies_named_after_places(doc);
     region_fallback(doc, publisher);
+    counted_collective_members(doc);
+}
+
+/// The categories a counted collective groups (三大实验室, 四大创新基地).
+const COLLECTIVE_CATEGORIES: &[&str] = &[
+    "实验室",
+    "研究院",
+    "创新中心",
+    "科技城",
+    "科学城",
+    "创新基地",
+    "基地",
+    "小镇",
+    "科创园",
+];
+
+/// The value of a counted collective's numeral (两 → 2, 五 → 5, 十 → 10), one character.
+fn numeral(c: char) -> Option<usize> {
+    "一两三四五六七八九十"
+        .chars()
+        .position(|n| n == c)
+        .map(|i| i + 1)
+        .or((c == '二').then_some(2))
+}
+
+/// A counted collective the sentence then lists (高水平建设三大实验室,支持东湖、西山等实验室…,
+/// 推动南岭实验室…): the collective (三大实验室) is a programme grouping its members, and each
+/// member named after it in the sentence whose name ends in the collective's category is PART_OF
+/// it. At least two members and no more than the count; members named before the counter
+/// (东湖、西山两大科技城) are a list sharing a suffix, not a programme.
+fn counted_collective_members(doc: &mut Doc<'_>) {
+    let text = doc.text;
+    let mut from = 0;
+    while let Some(i) = text[from..].find('大') {
+        let at = from + i;
+        from = at + '大'.len_utf8();
+        let Some((count, start)) = text[..at]
+            .chars()
+            .next_back()
+            .and_then(|c| numeral(c).map(|n| (n, at - c.len_utf8())))
+        else {
+            continue;
+        };
+        let Some(category) = COLLECTIVE_CATEGORIES
+            .iter()
+            .find(|c| text[from..].starts_with(*c))
+        else {
+            continue;
+        };
+        let end = from + category.len();
+        // The collective is the whole name: no name character right before the numeral.
+        if text[..start]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() && !super::names::stop_before(text, start))
+        {
+            continue;
+        }
+        let (_, s_end) = text::sentence(text, start, end);
+        let mut members: Vec<Span> = Vec::new();
+        for s in spans_in(doc, end, s_end) {
+            let e = &doc.ents[s.ent];
+            if e.name.ends_with(category)
+                && e.kind != K::Program
+                && !members.iter().any(|m| m.ent == s.ent)
+            {
+                members.push(s);
+            }
+        }
+        if members.len() < 2 || members.len() > count {
+            continue;
+        }
+        let name = &text[start..end];
+        let collective = doc.named(name, K::Program, "counted-collective", start);
+        for m in members {
+            let quote = text::quote_two(text, (start, end), (m.start, m.end));
+            doc.relate(
+                R::PartOf,
+                m.ent,
+                collective,
+                quote,
+                Basis::Stated,
+                0.6,
+                "counted-collective",
+            );
+        }
+    }
 }
 
 fn span_text<'t>(doc: &Doc<'t>, s: &Span) -> &'t str {
@@ -2099,6 +2186,26 @@ mod tests {
         t: &str,
     ) -> bool {
         rs.iter().any(|r| r.0 == s && r.1 == k && r.2 == t)
+    }
+
+    #[test]
+    fn a_counted_collective_groups_the_members_named_after_it() {
+        let rs = relations(
+            "高质量建设三大实验室,鼓励松岭、北潭等实验室开展联合攻关,推动云杉实验室争创省级平台。",
+        );
+        for lab in ["松岭实验室", "北潭实验室", "云杉实验室"] {
+            assert!(
+                has(&rs, lab, RelationKind::PartOf, "三大实验室"),
+                "{lab}: {rs:?}"
+            );
+        }
+        // Members named before the counter, more members than the count, or one member only.
+        let before = relations("建设松岭、北潭两大科技城,推进产业集聚。");
+        assert!(!before.iter().any(|r| r.3 == "counted-collective"));
+        let more = relations("建设两大实验室,支持松岭、北潭、云杉等实验室开展攻关。");
+        assert!(!more.iter().any(|r| r.3 == "counted-collective"));
+        let one = relations("建设两大实验室,支持云杉实验室开展攻关。");
+        assert!(!one.iter().any(|r| r.3 == "counted-collective"));
     }
 
     #[test]

@@ -187,6 +187,7 @@ impl<'a> Doc<'a> {
         let mut candidates = names::suffix_names(text);
         candidates.extend(names::shared_suffix_names(text));
         candidates.extend(names::policy_titles(text));
+        candidates.extend(names::versioned_policies(text));
         candidates.extend(names::quoted_programmes(text));
         candidates.extend(names::quoted_term_programmes(text));
         candidates.extend(names::carried_out_programmes(text));

@@ -78,6 +78,7 @@ pub const SUFFIXES: &[(&str, EntityKind)] = &[
     ("工程", EntityKind::Program),
     ("专项", EntityKind::Program),
     ("品牌", EntityKind::Program),
+    ("特派团", EntityKind::Program),
     ("大赛", EntityKind::Program),
     ("交易会", EntityKind::Program),
     ("推进会", EntityKind::Program),
@@ -460,8 +461,16 @@ pub fn is_generic(name: &str, suffix: &str) -> bool {
     {
         return true;
     }
+    // A corps (科技特派团) is one body even when the words before it are generic.
+    if SPECIFIC_SUFFIXES.contains(&suffix) {
+        return false;
+    }
     without_generic_words(rest).is_empty()
 }
+
+/// Suffixes that name one body even after generic words (科技特派团: a corps the region sends out),
+/// unlike a category (科技计划).
+const SPECIFIC_SUFFIXES: &[&str] = &["特派团"];
 
 /// What remains of a name's part before its suffix once generic words are stripped from its left,
 /// longest first (科创大 → 大).
@@ -495,7 +504,7 @@ fn is_close(c: char) -> bool {
 }
 
 /// Whether a stop word ends just before byte `at` of `text`.
-fn stop_before(text: &str, at: usize) -> bool {
+pub fn stop_before(text: &str, at: usize) -> bool {
     let before = &text[..at];
     STOPS.iter().any(|w| before.ends_with(w))
 }
@@ -696,6 +705,12 @@ fn counter_len(before: &str) -> Option<usize> {
     start.map(|i| before.len() - i)
 }
 
+/// Whether `before` ends with 等 closing a list that shares the suffix after it (东湖、西山等实验室:
+/// 东湖实验室 and 西山实验室); its length.
+fn etc_len(before: &str) -> Option<usize> {
+    before.ends_with('等').then_some('等'.len_utf8())
+}
+
 /// The short names of a list (A、B、C), each a byte range of `text`; `None` unless every item is a
 /// short name (2–6 name characters) and there are at least two.
 fn list_items(text: &str, start: usize, end: usize) -> Option<Vec<(usize, usize)>> {
@@ -712,7 +727,7 @@ fn list_items(text: &str, start: usize, end: usize) -> Option<Vec<(usize, usize)
     (items.len() >= 2).then_some(items)
 }
 
-/// Names a list shares one suffix in: 镜湖、滨海两大科技城 (the list, a counter, the suffix) and
+/// Names a list shares one suffix in: 镜湖、滨海两大科技城 (the list, a counter or 等, the suffix) and
 /// 2家高新区(新昌、上虞) (a counter, the suffix, the list in brackets) give 镜湖科技城, 滨海科技城 and
 /// 新昌高新区, 上虞高新区; an item that is a name by itself (智汇芯城) stays one.
 pub fn shared_suffix_names(text: &str) -> Vec<Candidate> {
@@ -726,7 +741,10 @@ pub fn shared_suffix_names(text: &str) -> Vec<Candidate> {
             continue;
         };
         let suffix_end = at + suffix.len();
-        let Some(counter) = counter_len(&text[..at]).filter(|_| shares_suffix(*kind)) else {
+        let Some(counter) = counter_len(&text[..at])
+            .or_else(|| etc_len(&text[..at]))
+            .filter(|_| shares_suffix(*kind))
+        else {
             at = suffix_end;
             continue;
         };
@@ -1030,6 +1048,43 @@ pub fn carried_out_programmes(text: &str) -> Vec<Candidate> {
     out
 }
 
+/// A policy package by its version (出台人才新政3.0, 迭代科技新政2.0): a name ending in 新政 and
+/// a version number, from the left end a name reaches; the package is a policy.
+pub fn versioned_policies(text: &str) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find("新政") {
+        let at = from + i;
+        from = at + "新政".len();
+        let after = &text[from..];
+        let digits = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        if digits == 0 || !after[digits..].starts_with('.') {
+            continue;
+        }
+        let minor = &after[digits + 1..];
+        let minor_len = minor
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(minor.len());
+        if minor_len == 0 {
+            continue;
+        }
+        let start = left_end(text, at, 8);
+        if text[start..at].chars().count() < 2 {
+            continue;
+        }
+        out.push(Candidate {
+            start,
+            end: from + digits + 1 + minor_len,
+            kind: EntityKind::Policy,
+            rule: "versioned-policy",
+            composed: None,
+        });
+    }
+    out
+}
+
 /// 《…》 titles: policy documents.
 pub fn policy_titles(text: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
@@ -1202,6 +1257,50 @@ mod tests {
         assert!(composed("实施青山、白石两大行动").is_empty());
         assert!(composed("建设六大科技城").is_empty());
         assert!(is_generic("青山茶叶6家综合体", "综合体"));
+    }
+
+    #[test]
+    fn a_versioned_package_is_a_policy() {
+        assert_eq!(
+            names_with(versioned_policies, "年内出台人才新政3.0,兑现资金2亿元。"),
+            vec![("人才新政3.0", EntityKind::Policy)]
+        );
+        // No version, a version without a minor number, or no name before 新政: none.
+        assert!(names_with(versioned_policies, "落实人才新政,兑现资金").is_empty());
+        assert!(names_with(versioned_policies, "落实人才新政3条").is_empty());
+        assert!(names_with(versioned_policies, "出台新政2.0").is_empty());
+    }
+
+    fn names_with(rule: fn(&str) -> Vec<Candidate>, text: &str) -> Vec<(&str, EntityKind)> {
+        rule(text)
+            .iter()
+            .map(|c| (&text[c.start..c.end], c.kind))
+            .collect()
+    }
+
+    #[test]
+    fn a_commissioner_corps_is_a_programme() {
+        assert_eq!(
+            names("组建农业科技特派团服务山区县。"),
+            vec![("农业科技特派团", EntityKind::Program)]
+        );
+        // A counted or generic phrase (各特派团), or the bare word: none.
+        assert!(names("推动各特派团下乡").is_empty());
+        assert!(names("组建特派团").is_empty());
+    }
+
+    #[test]
+    fn a_list_closed_by_etc_shares_its_suffix() {
+        assert_eq!(
+            composed("鼓励松岭、北潭等实验室承担攻关任务"),
+            vec![
+                ("松岭实验室".to_owned(), "松岭、北潭等实验室"),
+                ("北潭实验室".to_owned(), "北潭等实验室"),
+            ]
+        );
+        // One item, or a programme word: no shared names.
+        assert!(composed("鼓励松岭等实验室承担任务").is_empty());
+        assert!(composed("推进松岭、北潭等行动").is_empty());
     }
 
     #[test]
