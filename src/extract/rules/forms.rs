@@ -542,6 +542,67 @@ fn programmes_named_after_places(doc: &mut Doc<'_>) {
 }
 
 /// The province the reporting region at `at` belongs to (by its division code).
+/// Name beginnings that belong to no single reporting region: national, international and the
+/// macro-regions that span provinces.
+const BEYOND_REGION: &[&str] = &[
+    "国家",
+    "中国",
+    "中华",
+    "全国",
+    "联合国",
+    "国际",
+    "长三角",
+    "长江三角洲",
+    "长江经济带",
+    "京津冀",
+    "粤港澳",
+    "大湾区",
+    "成渝",
+];
+
+/// Whether a name is of a level above the reporting region at `at`: national, macro-regional, or
+/// its province's (省…, or the province's own name when the region lies below the province).
+fn beyond_region(doc: &Doc<'_>, name: &str, at: usize) -> bool {
+    BEYOND_REGION.iter().any(|b| name.starts_with(b))
+        || name.starts_with('省')
+        || province_names(doc, at)
+            .iter()
+            .any(|p| name.starts_with(p.as_str()))
+}
+
+/// The names of the province above the reporting region at `at` (浙江省 and 浙江, from the
+/// division table by the region's code); none when the region is a province or municipality.
+fn province_names(doc: &Doc<'_>, at: usize) -> Vec<String> {
+    let Some(code) = doc
+        .region_at(at)
+        .and_then(|region| doc.ents[region].district_code.as_deref())
+    else {
+        return Vec::new();
+    };
+    let Some(prefix) = code.get(..2) else {
+        return Vec::new();
+    };
+    let province = format!("{prefix}0000");
+    if code == province {
+        return Vec::new();
+    }
+    let mut names: Vec<String> = doc
+        .gazetteer
+        .names()
+        .filter(|(_, k)| k.kind == K::District && k.district_code.as_deref() == Some(&province))
+        .map(|(n, _)| n.to_owned())
+        .collect();
+    let stems: Vec<String> = names
+        .iter()
+        .map(|n| n.trim_end_matches('省').to_owned())
+        .filter(|stem| stem.chars().count() >= 2)
+        .collect();
+    names.extend(stems);
+    names.sort();
+    names.dedup();
+    names
+}
+
 fn province_of_region(doc: &mut Doc<'_>, at: usize) -> Option<usize> {
     let region = doc.region_at(at)?;
     let code = doc.ents[region].district_code.clone()?;
@@ -1620,7 +1681,6 @@ fn section_actor_leads(doc: &mut Doc<'_>) {
     const VERBS: &[&str] = &[
         "建立", "启动", "实施", "成立", "设立", "构建", "发布", "组建",
     ];
-    const FOREIGN: &[&str] = &["国家", "中国", "全国", "省", "浙江", "长三角"];
     for verb in VERBS {
         let mut from = 0;
         while let Some(i) = doc.text[from..].find(verb) {
@@ -1658,7 +1718,7 @@ fn section_actor_leads(doc: &mut Doc<'_>) {
                 }
                 prev = s.end;
                 let name = span_text(doc, &s).trim_start_matches(['“', '《']);
-                if FOREIGN.iter().any(|f| name.starts_with(f)) {
+                if beyond_region(doc, name, s.start) {
                     continue;
                 }
                 let quote = text::quote_one(doc.text, (at, s.end));
@@ -2010,17 +2070,6 @@ fn placeless_body(name: &str) -> bool {
 /// body only if it is the publisher (its report is the region's), a placeless body, or one whose
 /// name the rules made from the region (市科技局 of a 责任单位 clause).
 fn region_fallback(doc: &mut Doc<'_>, publisher: Option<usize>) {
-    const FOREIGN: &[&str] = &[
-        "国家",
-        "中国",
-        "中华",
-        "全国",
-        "长三角",
-        "联合国",
-        "国际",
-        "省",
-        "浙江省",
-    ];
     for ent in 0..doc.ents.len() {
         let e = &doc.ents[ent];
         if !doc.is_ecosystem(ent)
@@ -2030,7 +2079,7 @@ fn region_fallback(doc: &mut Doc<'_>, publisher: Option<usize>) {
                 && Some(ent) != publisher
                 && !placeless_body(&e.name)
                 && !matches!(e.rule, "unit-of-region" | "bureau-of-region"))
-            || FOREIGN.iter().any(|f| e.name.starts_with(f))
+            || beyond_region(doc, &e.name, e.offset)
             || doc.has_relation(R::LocatedIn, ent)
         {
             continue;
@@ -2177,6 +2226,35 @@ mod tests {
             .iter()
             .map(|r| (name(&r.source), r.kind, name(&r.target), r.rule.clone()))
             .collect()
+    }
+
+    /// A report of a city whose province the division table knows: what the province's name
+    /// begins is the province's, not the city's (whatever the province is called).
+    #[test]
+    fn names_of_the_regions_province_are_not_placed_in_the_region() {
+        let mut province = Entity::new("donghai-province", EntityKind::District, "东海省");
+        province.district_code = Some("330000".to_owned());
+        let mut city = Entity::new("qingshan-city", EntityKind::District, "青山市");
+        city.district_code = Some("339900".to_owned());
+        let gazetteer = Gazetteer::new([&province, &city], "");
+        let text = "推进东海省智能装备创新中心和青山市智能装备创新中心建设。";
+        let raw = super::super::extract(text, Some("青山市"), None, &gazetteer);
+        let id_of = |name: &str| {
+            raw.entities
+                .iter()
+                .find(|e| e.name == name)
+                .map(|e| e.id.clone())
+                .unwrap_or_else(|| panic!("{name} not proposed: {:?}", raw.entities))
+        };
+        let located = |id: &str| {
+            raw.relations
+                .iter()
+                .filter(|r| r.kind == RelationKind::LocatedIn && r.source == id)
+                .map(|r| r.target.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(located(&id_of("青山市智能装备创新中心")), ["qingshan-city"]);
+        assert!(located(&id_of("东海省智能装备创新中心")).is_empty());
     }
 
     fn has(
