@@ -1,7 +1,8 @@
 //! The in-memory graph index: the only module that imports petgraph.
 //!
-//! Built from the store at start-up ([`GraphIndex::from_snapshot`]) and updated in place on every write;
-//! never persisted (entity ids are, node indices are not). Every traversal runs here, bounded by a
+//! Built from the store at start-up ([`IndexBuilder`]), or decoded from an index snapshot
+//! ([`GraphIndex::decode`], `image.rs`), and updated in place on every write; node indices are never
+//! persisted (entity ids are; a snapshot numbers entities by their position in id order). Every traversal runs here, bounded by a
 //! [`Budget`] of depth, size and time, and returns results in a deterministic order (nearest first, then
 //! by id) so that a live index and one rebuilt after a restart answer identically.
 //!
@@ -22,6 +23,7 @@ use crate::model::{Document, Entity, EntityKind, Relation, RelationKind};
 use crate::store::Snapshot;
 
 mod filter;
+mod image;
 mod measures;
 mod names;
 mod paths;
