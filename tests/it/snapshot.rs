@@ -54,7 +54,8 @@ fn a_snapshot_of_the_stores_generation_is_used_and_equals_a_rebuild() {
 
 #[test]
 fn a_damaged_or_torn_snapshot_is_ignored_and_the_next_one_is_used() {
-    let damages: [(&str, fn(&mut Vec<u8>)); 3] = [
+    type Damage = fn(&mut Vec<u8>);
+    let damages: [(&str, Damage); 3] = [
         ("a flipped byte in the body", |bytes| {
             let middle = bytes.len() / 2;
             bytes[middle] ^= 0x10;
