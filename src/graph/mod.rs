@@ -1165,9 +1165,20 @@ impl IndexBuilder {
             self.index.remove_entity(id);
         }
         self.index.renumber();
-        for list in &mut self.index.adjacency {
-            list.sort_unstable_by_key(Adjacent::order_key);
-        }
+        // Ten million entries at a million entities: sorted on two threads, half the lists each.
+        let sort = |lists: &mut [Vec<Adjacent>]| {
+            for list in lists {
+                list.sort_unstable_by_key(Adjacent::order_key);
+            }
+        };
+        let (first, second) = {
+            let half = self.index.adjacency.len() / 2;
+            self.index.adjacency.split_at_mut(half)
+        };
+        std::thread::scope(|scope| {
+            scope.spawn(|| sort(first));
+            sort(second);
+        });
         self.index.generation += 1;
         (self.index, missing)
     }

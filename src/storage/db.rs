@@ -947,6 +947,7 @@ fn check_import(
 
 /// Builds the index in one scan of the store.
 fn load_index(store: &Store) -> Result<GraphIndex, DbError> {
+    let started = std::time::Instant::now();
     let mut builder = IndexBuilder::default();
     store.scan(|scanned| match scanned {
         Scanned::Document(document) => builder.document(document),
@@ -959,7 +960,13 @@ fn load_index(store: &Store) -> Result<GraphIndex, DbError> {
             }
         }
     })?;
+    let scanned = started.elapsed();
     let (index, missing) = builder.finish();
+    tracing::debug!(
+        scan_ms = scanned.as_millis() as u64,
+        finish_ms = (started.elapsed() - scanned).as_millis() as u64,
+        "index built"
+    );
     if !missing.is_empty() {
         tracing::warn!(
             "{} relation target(s) have no entity record and were left out of the index, e.g. `{}`",
