@@ -32,15 +32,16 @@ struct EntitySection<D, E> {
     entities: Vec<E>,
 }
 
-/// Every relation, then each entity's adjacency list (entities in id order).
+/// Every relation, then each entity's adjacency list (entities in id order); `L` is a list of
+/// `u32` (owned when decoding, borrowed when encoding).
 #[derive(Serialize, Deserialize)]
-struct RelationSection<S> {
+struct RelationSection<S, L> {
     edges: Vec<EdgeRecord<S>>,
     /// Per entity, the length of its adjacency list.
-    degrees: Vec<u32>,
+    degrees: L,
     /// The lists one after the other; each entry is an edge's position times two, plus one when the
     /// entity is the edge's target (an incoming entry).
-    adjacency: Vec<u32>,
+    adjacency: L,
 }
 
 /// An edge with its ends as positions in the entity list.
@@ -55,35 +56,56 @@ struct EdgeRecord<S> {
     bases: u8,
 }
 
+/// What a snapshot's body is encoded from, copied out of the index: shared entities and documents
+/// and plain integers, so that the copy is quick (the index's read lock is held only for it) and the
+/// encoding, the slow part, runs without the lock.
+pub struct IndexImage {
+    documents: Vec<Arc<Document>>,
+    slotted: u32,
+    entities: Vec<Arc<Entity>>,
+    /// Edges whose `documents` is a range of `slots`.
+    edges: Vec<EdgeRecord<(u32, u32)>>,
+    slots: Vec<u16>,
+    degrees: Vec<u32>,
+    adjacency: Vec<u32>,
+}
+
 impl GraphIndex {
     /// The index as the body of an index snapshot.
     pub fn encode(&self) -> Result<Vec<u8>, String> {
+        self.image()?.encode()
+    }
+
+    /// A copy of what the snapshot's body holds (see [`IndexImage`]).
+    pub fn image(&self) -> Result<IndexImage, String> {
+        let too_many = |what: &str| format!("too many {what} for a snapshot");
         let mut position = vec![u32::MAX; self.graph.node_bound()];
         for (at, &node) in self.nodes.values().enumerate() {
-            position[node.index()] = u32::try_from(at).map_err(|_| "too many entities")?;
+            position[node.index()] = u32::try_from(at).map_err(|_| too_many("entities"))?;
         }
         let mut edge_position = vec![u32::MAX; self.graph.edge_bound()];
         let mut edges = Vec::with_capacity(self.graph.edge_count());
+        let mut slots = Vec::with_capacity(self.graph.edge_count());
         for edge in self.graph.edge_indices() {
-            let (Some((source, target)), Some(data)) = (
-                self.graph.edge_endpoints(edge),
-                self.graph.edge_weight(edge),
-            ) else {
+            let (Some((source, target)), Some(data)) =
+                (self.graph.edge_endpoints(edge), self.graph.edge_weight(edge))
+            else {
                 continue;
             };
             // Room for the direction bit of adjacency entries.
-            edge_position[edge.index()] =
-                u32::try_from(edges.len()).map_err(|_| "too many relations")?;
             if edges.len() >= 1 << 31 {
-                return Err("too many relations".to_owned());
+                return Err(too_many("relations"));
             }
+            edge_position[edge.index()] = edges.len() as u32;
+            let from = u32::try_from(slots.len()).map_err(|_| too_many("evidence documents"))?;
+            slots.extend_from_slice(&data.documents);
             edges.push(EdgeRecord {
                 source: position[source.index()],
                 target: position[target.index()],
                 kind: data.kind,
                 year: data.year,
                 first_seen: data.first_seen,
-                documents: &*data.documents,
+                documents: (from, slots.len() as u32),
                 bases: data.bases,
             });
         }
@@ -91,43 +113,33 @@ impl GraphIndex {
         let mut adjacency = Vec::with_capacity(2 * edges.len());
         for &node in self.nodes.values() {
             let list = &self.adjacency[node.index()];
-            degrees.push(u32::try_from(list.len()).map_err(|_| "too many relations")?);
+            degrees.push(u32::try_from(list.len()).map_err(|_| too_many("relations"))?);
             adjacency.extend(
                 list.iter()
                     .map(|a| edge_position[a.edge.index()] << 1 | u32::from(!a.outgoing)),
             );
         }
-        let mut documents: Vec<&Document> =
-            self.document_slots.iter().map(|d| d.as_ref()).collect();
+        let mut documents = self.document_slots.clone();
         let slotted = documents.len() as u32;
         documents.extend(
             self.documents
                 .values()
                 .filter(|d| !self.slot_of.contains_key(&d.id))
-                .map(|d| d.as_ref()),
+                .cloned(),
         );
-        let entities = EntitySection {
+        Ok(IndexImage {
             documents,
             slotted,
             entities: self
                 .nodes
                 .values()
-                .map(|&n| self.graph[n].entity.as_ref())
+                .map(|&n| self.graph[n].entity.clone())
                 .collect(),
-        };
-        let relations = RelationSection {
             edges,
+            slots,
             degrees,
             adjacency,
-        };
-        let encoded = |error: postcard::Error| error.to_string();
-        let first = postcard::to_allocvec(&entities).map_err(encoded)?;
-        let mut body = Vec::with_capacity(8 + first.len() * 4);
-        body.extend_from_slice(&(first.len() as u64).to_le_bytes());
-        body.extend_from_slice(&first);
-        drop(first);
-        let body = postcard::to_extend(&relations, body).map_err(encoded)?;
-        Ok(body)
+        })
     }
 
     /// The index an [`GraphIndex::encode`]d body holds, its two sections decoded on two threads;
@@ -162,7 +174,7 @@ impl GraphIndex {
                     Ok((section, nodes))
                 },
             );
-            let relations: Result<RelationSection<Box<[u16]>>, String> =
+            let relations: Result<RelationSection<Box<[u16]>, Vec<u32>>, String> =
                 postcard::from_bytes(second).map_err(|e| e.to_string());
             let entities = entities
                 .join()
@@ -175,11 +187,46 @@ impl GraphIndex {
     }
 }
 
+impl IndexImage {
+    /// The body of an index snapshot: the entity section's length, then the two sections.
+    pub fn encode(&self) -> Result<Vec<u8>, String> {
+        let entities = EntitySection {
+            documents: self.documents.iter().map(Arc::as_ref).collect(),
+            slotted: self.slotted,
+            entities: self.entities.iter().map(Arc::as_ref).collect::<Vec<_>>(),
+        };
+        let relations = RelationSection {
+            edges: self
+                .edges
+                .iter()
+                .map(|e| EdgeRecord {
+                    source: e.source,
+                    target: e.target,
+                    kind: e.kind,
+                    year: e.year,
+                    first_seen: e.first_seen,
+                    documents: &self.slots[e.documents.0 as usize..e.documents.1 as usize],
+                    bases: e.bases,
+                })
+                .collect(),
+            degrees: &self.degrees,
+            adjacency: &self.adjacency,
+        };
+        let encoded = |error: postcard::Error| error.to_string();
+        let first = postcard::to_allocvec(&entities).map_err(encoded)?;
+        let mut body = Vec::with_capacity(8 + first.len() * 2);
+        body.extend_from_slice(&(first.len() as u64).to_le_bytes());
+        body.extend_from_slice(&first);
+        drop(first);
+        postcard::to_extend(&relations, body).map_err(encoded)
+    }
+}
+
 /// Lays out the graph from decoded sections, checking every position.
 fn assemble(
     section: EntitySection<Document, Entity>,
     nodes: BTreeMap<String, NodeIndex>,
-    relations: RelationSection<Box<[u16]>>,
+    relations: RelationSection<Box<[u16]>, Vec<u32>>,
 ) -> Result<GraphIndex, String> {
     let count = section.entities.len();
     let slotted = section.slotted as usize;

@@ -192,9 +192,9 @@ impl Db {
 
     /// Writes the index snapshot, tagged with the store's generation, unless the one on disk is
     /// already of it. The generation is read under the write lock, where store and index agree, and
-    /// the index is encoded only if no write reached it since (else [`SnapshotWritten::Deferred`]):
-    /// a snapshot never claims a generation whose writes it lacks. Holds the index's read lock while
-    /// encoding (writes wait, reads go on), not while writing the file.
+    /// the index is copied only if no write reached it since (else [`SnapshotWritten::Deferred`]): a
+    /// snapshot never claims a generation whose writes it lacks. Holds the index's read lock only
+    /// for that copy (writes wait, reads go on), not while encoding or writing the file.
     pub fn write_snapshot(&self) -> Result<SnapshotWritten, DbError> {
         let mut written = self
             .snapshot_written
@@ -216,15 +216,17 @@ impl Db {
             return Ok(SnapshotWritten::Current);
         }
         let started = std::time::Instant::now();
-        let body = {
+        let cannot = |error| DbError::Invalid(format!("the index cannot be encoded: {error}"));
+        let image = {
             let index = self.read();
             if index.generation() != index_generation {
                 return Ok(SnapshotWritten::Deferred);
             }
-            index.encode().map_err(|error| {
-                DbError::Invalid(format!("the index cannot be encoded: {error}"))
-            })?
+            index.image().map_err(cannot)?
         };
+        let copied = started.elapsed();
+        let body = image.encode().map_err(cannot)?;
+        drop(image);
         let encoded = started.elapsed();
         let bytes = snapshot::write(&self.dir, generation, &body).map_err(|error| {
             DbError::Unavailable(format!("the index snapshot cannot be written: {error}"))
@@ -233,7 +235,8 @@ impl Db {
         tracing::info!(
             generation,
             bytes,
-            encode_ms = encoded.as_millis() as u64,
+            locked_ms = copied.as_millis() as u64,
+            encode_ms = (encoded - copied).as_millis() as u64,
             took_ms = started.elapsed().as_millis() as u64,
             "index snapshot written"
         );
