@@ -87,9 +87,10 @@ impl GraphIndex {
         let mut edges = Vec::with_capacity(self.graph.edge_count());
         let mut slots = Vec::with_capacity(self.graph.edge_count());
         for edge in self.graph.edge_indices() {
-            let (Some((source, target)), Some(data)) =
-                (self.graph.edge_endpoints(edge), self.graph.edge_weight(edge))
-            else {
+            let (Some((source, target)), Some(data)) = (
+                self.graph.edge_endpoints(edge),
+                self.graph.edge_weight(edge),
+            ) else {
                 continue;
             };
             // Room for the direction bit of adjacency entries.
