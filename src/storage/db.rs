@@ -136,14 +136,18 @@ impl Db {
         let store = Store::open(dir)?;
         let generation = store.generation()?;
         let started = std::time::Instant::now();
-        let decoded = snapshot::read(dir, generation)
-            .and_then(|body| GraphIndex::decode(&body).map_err(snapshot::Rejected::Decode));
+        let mut read = std::time::Duration::ZERO;
+        let decoded = snapshot::read(dir, generation).and_then(|body| {
+            read = started.elapsed();
+            GraphIndex::decode(&body).map_err(snapshot::Rejected::Decode)
+        });
         let (index, origin) = match decoded {
             Ok(index) => {
                 tracing::info!(
                     generation,
                     entities = index.entity_count(),
                     relations = index.relation_count(),
+                    read_ms = read.as_millis() as u64,
                     took_ms = started.elapsed().as_millis() as u64,
                     "index loaded from the index snapshot"
                 );
