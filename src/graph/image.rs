@@ -58,7 +58,8 @@ struct EdgeRecord<S> {
 
 /// What a snapshot's body is encoded from, copied out of the index: shared entities and documents
 /// and plain integers, so that the copy is quick (the index's read lock is held only for it) and the
-/// encoding, the slow part, runs without the lock.
+/// encoding, the slow part, runs without the lock. Ends and adjacency entries are still the index's
+/// own node and edge indices (renumbering them reads memory at random: done by `encode`).
 pub struct IndexImage {
     documents: Vec<Arc<Document>>,
     slotted: u32,
@@ -68,6 +69,10 @@ pub struct IndexImage {
     slots: Vec<u16>,
     degrees: Vec<u32>,
     adjacency: Vec<u32>,
+    /// Node index → position in id order.
+    position: Vec<u32>,
+    /// Edge index → position in `edges`.
+    edge_position: Vec<u32>,
 }
 
 impl GraphIndex {
@@ -83,6 +88,10 @@ impl GraphIndex {
         for (at, &node) in self.nodes.values().enumerate() {
             position[node.index()] = u32::try_from(at).map_err(|_| too_many("entities"))?;
         }
+        // Room for the direction bit of adjacency entries.
+        if self.graph.edge_bound() >= 1 << 31 {
+            return Err(too_many("relations"));
+        }
         let mut edge_position = vec![u32::MAX; self.graph.edge_bound()];
         let mut edges = Vec::with_capacity(self.graph.edge_count());
         let mut slots = Vec::with_capacity(self.graph.edge_count());
@@ -93,16 +102,12 @@ impl GraphIndex {
             ) else {
                 continue;
             };
-            // Room for the direction bit of adjacency entries.
-            if edges.len() >= 1 << 31 {
-                return Err(too_many("relations"));
-            }
             edge_position[edge.index()] = edges.len() as u32;
             let from = u32::try_from(slots.len()).map_err(|_| too_many("evidence documents"))?;
             slots.extend_from_slice(&data.documents);
             edges.push(EdgeRecord {
-                source: position[source.index()],
-                target: position[target.index()],
+                source: source.index() as u32,
+                target: target.index() as u32,
                 kind: data.kind,
                 year: data.year,
                 first_seen: data.first_seen,
@@ -117,7 +122,7 @@ impl GraphIndex {
             degrees.push(u32::try_from(list.len()).map_err(|_| too_many("relations"))?);
             adjacency.extend(
                 list.iter()
-                    .map(|a| edge_position[a.edge.index()] << 1 | u32::from(!a.outgoing)),
+                    .map(|a| (a.edge.index() as u32) << 1 | u32::from(!a.outgoing)),
             );
         }
         let mut documents = self.document_slots.clone();
@@ -140,6 +145,8 @@ impl GraphIndex {
             slots,
             degrees,
             adjacency,
+            position,
+            edge_position,
         })
     }
 
@@ -201,8 +208,8 @@ impl IndexImage {
                 .edges
                 .iter()
                 .map(|e| EdgeRecord {
-                    source: e.source,
-                    target: e.target,
+                    source: self.position[e.source as usize],
+                    target: self.position[e.target as usize],
                     kind: e.kind,
                     year: e.year,
                     first_seen: e.first_seen,
@@ -211,7 +218,11 @@ impl IndexImage {
                 })
                 .collect(),
             degrees: &self.degrees,
-            adjacency: &self.adjacency,
+            adjacency: &self
+                .adjacency
+                .iter()
+                .map(|&entry| self.edge_position[(entry >> 1) as usize] << 1 | entry & 1)
+                .collect::<Vec<u32>>(),
         };
         let encoded = |error: postcard::Error| error.to_string();
         let first = postcard::to_allocvec(&entities).map_err(encoded)?;
