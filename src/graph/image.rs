@@ -60,6 +60,7 @@ struct EdgeRecord<S> {
 /// and plain integers, so that the copy is quick (the index's read lock is held only for it) and the
 /// encoding, the slow part, runs without the lock. Ends and adjacency entries are still the index's
 /// own node and edge indices (renumbering them reads memory at random: done by `encode`).
+#[derive(Default)]
 pub struct IndexImage {
     documents: Vec<Arc<Document>>,
     slotted: u32,
@@ -75,79 +76,122 @@ pub struct IndexImage {
     edge_position: Vec<u32>,
 }
 
+/// A copy of the index for a snapshot, under way ([`GraphIndex::copy_step`]).
+#[derive(Default)]
+pub struct ImageCopy {
+    image: IndexImage,
+    started: bool,
+    /// The id of the last entity copied by the last step that stopped among the entities.
+    last_id: Option<String>,
+    entities_done: bool,
+    /// The next edge index to copy, once every entity is.
+    next_edge: usize,
+}
+
+impl ImageCopy {
+    /// The copy, once [`GraphIndex::copy_step`] said it is whole.
+    pub fn finish(self) -> IndexImage {
+        self.image
+    }
+}
+
 impl GraphIndex {
     /// The index as the body of an index snapshot.
     pub fn encode(&self) -> Result<Vec<u8>, String> {
         self.image()?.encode()
     }
 
-    /// A copy of what the snapshot's body holds (see [`IndexImage`]).
+    /// A copy of what the snapshot's body holds (see [`IndexImage`]), in one go.
     pub fn image(&self) -> Result<IndexImage, String> {
+        let mut copy = ImageCopy::default();
+        while !self.copy_step(&mut copy, usize::MAX)? {}
+        Ok(copy.image)
+    }
+
+    /// Copies about `budget` more entities, adjacency entries or relations into `copy`; true once
+    /// the copy is whole. Between steps the caller may let writes in, but must then check that
+    /// none changed the index (its generation) before going on: a step resumes by position.
+    pub fn copy_step(&self, copy: &mut ImageCopy, budget: usize) -> Result<bool, String> {
         let too_many = |what: &str| format!("too many {what} for a snapshot");
-        let mut position = vec![u32::MAX; self.graph.node_bound()];
-        for (at, &node) in self.nodes.values().enumerate() {
-            position[node.index()] = u32::try_from(at).map_err(|_| too_many("entities"))?;
+        let image = &mut copy.image;
+        if !copy.started {
+            copy.started = true;
+            // Room for the direction bit of adjacency entries.
+            if self.graph.edge_bound() >= 1 << 31 || self.graph.node_bound() > u32::MAX as usize {
+                return Err(too_many("relations"));
+            }
+            image.position = vec![u32::MAX; self.graph.node_bound()];
+            image.edge_position = vec![u32::MAX; self.graph.edge_bound()];
+            image.documents = self.document_slots.clone();
+            image.slotted = image.documents.len() as u32;
+            image.documents.extend(
+                self.documents
+                    .values()
+                    .filter(|d| !self.slot_of.contains_key(&d.id))
+                    .cloned(),
+            );
+            image.entities.reserve(self.nodes.len());
+            image.degrees.reserve(self.nodes.len());
+            image.adjacency.reserve(2 * self.graph.edge_count());
+            image.edges.reserve(self.graph.edge_count());
         }
-        // Room for the direction bit of adjacency entries.
-        if self.graph.edge_bound() >= 1 << 31 {
-            return Err(too_many("relations"));
+        let mut spent = 0;
+        // Entities in id order, each with its adjacency list, from where the last step stopped.
+        use std::ops::Bound::{Excluded, Unbounded};
+        let after = match &copy.last_id {
+            Some(id) => Excluded(id.as_str()),
+            None => Unbounded,
+        };
+        let mut entities = self.nodes.range::<str, _>((after, Unbounded)).peekable();
+        if !copy.entities_done {
+            while let Some((id, &node)) = entities.next() {
+                let list = &self.adjacency[node.index()];
+                image.position[node.index()] = image.entities.len() as u32;
+                image.entities.push(self.graph[node].entity.clone());
+                image
+                    .degrees
+                    .push(u32::try_from(list.len()).map_err(|_| too_many("relations"))?);
+                image.adjacency.extend(
+                    list.iter()
+                        .map(|a| (a.edge.index() as u32) << 1 | u32::from(!a.outgoing)),
+                );
+                spent += 1 + list.len();
+                if spent >= budget && entities.peek().is_some() {
+                    copy.last_id = Some(id.clone());
+                    return Ok(false);
+                }
+            }
+            copy.entities_done = true;
         }
-        let mut edge_position = vec![u32::MAX; self.graph.edge_bound()];
-        let mut edges = Vec::with_capacity(self.graph.edge_count());
-        let mut slots = Vec::with_capacity(self.graph.edge_count());
-        for edge in self.graph.edge_indices() {
+        // Relations by edge index (holes skipped).
+        while copy.next_edge < self.graph.edge_bound() {
+            if spent >= budget {
+                return Ok(false);
+            }
+            let edge = EdgeIndex::new(copy.next_edge);
+            copy.next_edge += 1;
             let (Some((source, target)), Some(data)) = (
                 self.graph.edge_endpoints(edge),
                 self.graph.edge_weight(edge),
             ) else {
                 continue;
             };
-            edge_position[edge.index()] = edges.len() as u32;
-            let from = u32::try_from(slots.len()).map_err(|_| too_many("evidence documents"))?;
-            slots.extend_from_slice(&data.documents);
-            edges.push(EdgeRecord {
+            image.edge_position[edge.index()] = image.edges.len() as u32;
+            let from =
+                u32::try_from(image.slots.len()).map_err(|_| too_many("evidence documents"))?;
+            image.slots.extend_from_slice(&data.documents);
+            image.edges.push(EdgeRecord {
                 source: source.index() as u32,
                 target: target.index() as u32,
                 kind: data.kind,
                 year: data.year,
                 first_seen: data.first_seen,
-                documents: (from, slots.len() as u32),
+                documents: (from, image.slots.len() as u32),
                 bases: data.bases,
             });
+            spent += 1;
         }
-        let mut degrees = Vec::with_capacity(self.nodes.len());
-        let mut adjacency = Vec::with_capacity(2 * edges.len());
-        for &node in self.nodes.values() {
-            let list = &self.adjacency[node.index()];
-            degrees.push(u32::try_from(list.len()).map_err(|_| too_many("relations"))?);
-            adjacency.extend(
-                list.iter()
-                    .map(|a| (a.edge.index() as u32) << 1 | u32::from(!a.outgoing)),
-            );
-        }
-        let mut documents = self.document_slots.clone();
-        let slotted = documents.len() as u32;
-        documents.extend(
-            self.documents
-                .values()
-                .filter(|d| !self.slot_of.contains_key(&d.id))
-                .cloned(),
-        );
-        Ok(IndexImage {
-            documents,
-            slotted,
-            entities: self
-                .nodes
-                .values()
-                .map(|&n| self.graph[n].entity.clone())
-                .collect(),
-            edges,
-            slots,
-            degrees,
-            adjacency,
-            position,
-            edge_position,
-        })
+        Ok(true)
     }
 
     /// The index an [`GraphIndex::encode`]d body holds, its two sections decoded on two threads;
@@ -389,6 +433,12 @@ mod tests {
 
         let decoded = GraphIndex::decode(&index.encode().unwrap()).unwrap();
         assert_eq!(decoded, index);
+        // Copied a little at a time, as `Db::write_snapshot` does, it encodes the same.
+        for budget in [1, 2, 3, 5] {
+            let mut copy = ImageCopy::default();
+            while !index.copy_step(&mut copy, budget).unwrap() {}
+            assert_eq!(copy.finish().encode(), index.encode(), "budget {budget}");
+        }
         for (id, &node) in &index.nodes {
             let walk = |index: &GraphIndex, node: usize| -> Vec<(String, RelationKind, bool)> {
                 index.adjacency[node]

@@ -32,6 +32,7 @@ pub use filter::{
     Compiled, EntityFilter, Quantifier, Ranks, RelationGroup, RelationPredicate, SortKey,
     TextField, TextOp, default_scope, unknown_id,
 };
+pub use image::{ImageCopy, IndexImage};
 pub use measures::{
     BETWEENNESS_SAMPLE, Centrality, CollaborationTie, EXACT_BETWEENNESS_LIMIT, Measure,
     MeasureBase, MeasureInput, MeasureKind, Measures,

@@ -64,6 +64,10 @@ pub enum SnapshotWritten {
 /// million entities costs seconds of CPU and hundreds of megabytes of disk writes.
 const SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Entities, adjacency entries or relations copied per hold of the read lock when a snapshot is
+/// taken (milliseconds of work).
+const SNAPSHOT_COPY_STEP: usize = 1 << 17;
+
 /// What a failed write left to reconcile once the store is reopened.
 enum Failure {
     /// These writes may or may not have reached the disk.
@@ -197,8 +201,9 @@ impl Db {
     /// Writes the index snapshot, tagged with the store's generation, unless the one on disk is
     /// already of it. The generation is read under the write lock, where store and index agree, and
     /// the index is copied only if no write reached it since (else [`SnapshotWritten::Deferred`]): a
-    /// snapshot never claims a generation whose writes it lacks. Holds the index's read lock only
-    /// for that copy (writes wait, reads go on), not while encoding or writing the file.
+    /// snapshot never claims a generation whose writes it lacks. The copy takes the index's read
+    /// lock in short steps (a write waits for one step at most, and a write that gets in between
+    /// defers the snapshot); encoding and writing the file hold no lock.
     pub fn write_snapshot(&self) -> Result<SnapshotWritten, DbError> {
         let mut written = self
             .snapshot_written
@@ -221,13 +226,25 @@ impl Db {
         }
         let started = std::time::Instant::now();
         let cannot = |error| DbError::Invalid(format!("the index cannot be encoded: {error}"));
-        let image = {
+        // In steps, releasing the read lock between them so that a write waits for one step at
+        // most; a write that gets in changes the generation and the copy is given up.
+        let mut copy = crate::graph::ImageCopy::default();
+        let mut locked = std::time::Duration::ZERO;
+        loop {
             let index = self.read();
+            let step = std::time::Instant::now();
             if index.generation() != index_generation {
                 return Ok(SnapshotWritten::Deferred);
             }
-            index.image().map_err(cannot)?
-        };
+            let whole = index
+                .copy_step(&mut copy, SNAPSHOT_COPY_STEP)
+                .map_err(cannot)?;
+            locked += step.elapsed();
+            if whole {
+                break;
+            }
+        }
+        let image = copy.finish();
         let copied = started.elapsed();
         let body = image.encode().map_err(cannot)?;
         drop(image);
@@ -239,7 +256,7 @@ impl Db {
         tracing::info!(
             generation,
             bytes,
-            locked_ms = copied.as_millis() as u64,
+            locked_ms = locked.as_millis() as u64,
             encode_ms = (encoded - copied).as_millis() as u64,
             took_ms = started.elapsed().as_millis() as u64,
             "index snapshot written"
