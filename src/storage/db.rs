@@ -159,7 +159,10 @@ impl Db {
             }
             Err(why) => {
                 match why {
-                    snapshot::Rejected::Missing => tracing::info!("{why}"),
+                    // Expected: a first start, a crash or an import since the last snapshot.
+                    snapshot::Rejected::Missing | snapshot::Rejected::Stale { .. } => {
+                        tracing::info!("{why}; the index is rebuilt from the store")
+                    }
                     _ => tracing::warn!(
                         "{why}: ignored; the index is rebuilt from the store (deleting {} is \
                          always safe)",
