@@ -294,6 +294,11 @@ struct ServeArgs {
     /// (the previous ones are served meanwhile).
     #[arg(long, env = "INNOGRAPH_MEASURES_SETTLE_MS", default_value_t = 500)]
     measures_settle_ms: u64,
+    /// Milliseconds without writes after which the index snapshot (`index.snapshot` in the data
+    /// directory, read at the next start instead of rebuilding the index) is written again; at most
+    /// once a minute, and always at clean shutdown.
+    #[arg(long, env = "INNOGRAPH_SNAPSHOT_SETTLE_MS", default_value_t = 2000)]
+    snapshot_settle_ms: u64,
 }
 
 impl ServeArgs {
@@ -946,6 +951,8 @@ fn serve(args: &ServeArgs) -> anyhow::Result<i32> {
     }
     let db = Arc::new(db);
     db.compute_measures_in_background(Duration::from_millis(args.measures_settle_ms));
+    db.write_snapshot_in_background(Duration::from_millis(args.snapshot_settle_ms));
+    let at_shutdown = db.clone();
     // Large worker stacks: a defence in depth behind the nesting limits (see `graphql::check_text`).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -981,5 +988,11 @@ fn serve(args: &ServeArgs) -> anyhow::Result<i32> {
     // Work still running on the blocking pool (a traversal past its deadline, a write stuck on a
     // failing disk) must not keep the process from stopping: what was acknowledged is on disk.
     runtime.shutdown_timeout(Duration::from_secs(2));
+    if outcome.is_ok() {
+        // A cache: failing to write it costs the next start a rebuild, nothing more.
+        if let Err(error) = at_shutdown.write_snapshot() {
+            tracing::warn!(%error, "the index snapshot was not written at shutdown");
+        }
+    }
     outcome
 }

@@ -19,5 +19,5 @@ pub mod tools;
 
 pub use api::{auth, graphql, server};
 pub use ingest::{interchange, passes, seed, validate};
-pub use storage::{db, edit, store};
+pub use storage::{db, edit, snapshot, store};
 pub use tools::{bench, stats, synthetic};

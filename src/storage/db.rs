@@ -4,6 +4,10 @@
 //! batch), and only then applied to the in-memory index under its write lock; readers hold the read
 //! lock for the length of one resolver, so they see the graph before a write or after it, never half
 //! of it.
+//!
+//! At open the index is decoded from the index snapshot when that is of the store's generation, and
+//! rebuilt from the store otherwise; the snapshot is written again once writes settle
+//! ([`Db::write_snapshot_in_background`]) and at clean shutdown ([`Db::write_snapshot`]).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -16,6 +20,7 @@ use crate::graph::{
     Step,
 };
 use crate::model::Layer;
+use crate::snapshot;
 use crate::store::{ChangeRecord, Scanned, Store, StoreError, Write};
 use crate::validate::GraphData;
 
@@ -33,6 +38,35 @@ pub enum DbError {
     #[error("{0}")]
     Unavailable(String),
 }
+
+/// Where the index came from when the database was opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexOrigin {
+    /// Decoded from an index snapshot of the store's generation.
+    Snapshot,
+    /// Built from the store's records (no snapshot, or one that was stale, torn or damaged).
+    Rebuilt,
+}
+
+/// What [`Db::write_snapshot`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotWritten {
+    /// Wrote a snapshot of this many bytes.
+    Written { bytes: u64 },
+    /// The snapshot on disk is already of the store's generation.
+    Current,
+    /// Not now: a write came in meanwhile (it signals the next snapshot), or a failed write left
+    /// the index to reconcile with the store.
+    Deferred,
+}
+
+/// At most one background snapshot per this interval, however the writes come: a snapshot of a
+/// million entities costs seconds of CPU and hundreds of megabytes of disk writes.
+const SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Entities, adjacency entries or relations copied per hold of the read lock when a snapshot is
+/// taken (milliseconds of work).
+const SNAPSHOT_COPY_STEP: usize = 1 << 17;
 
 /// What a failed write left to reconcile once the store is reopened.
 enum Failure {
@@ -93,13 +127,62 @@ pub struct Db {
     measure_bases_built: Mutex<()>,
     /// Every change made through the API, as it becomes durable and visible (for subscriptions).
     changes: tokio::sync::broadcast::Sender<Arc<ChangeRecord>>,
+    origin: IndexOrigin,
+    /// The store generation of the snapshot on disk, when it is known to be whole; held while a
+    /// snapshot is being written, so that two are never written at once.
+    snapshot_written: Mutex<Option<u64>>,
+    /// Tells the background snapshot thread (if any) that the graph changed.
+    snapshot_signal: Mutex<Option<std::sync::mpsc::Sender<()>>>,
 }
 
 impl Db {
-    /// Opens the store in `dir` and builds the index from it.
+    /// Opens the store in `dir` and builds the index: decoded from the index snapshot if that is of
+    /// the store's generation and whole, else from the store's records.
     pub fn open(dir: &Path) -> Result<Db, DbError> {
         let store = Store::open(dir)?;
-        let index = load_index(&store)?;
+        let generation = store.generation()?;
+        let started = std::time::Instant::now();
+        let mut read = std::time::Duration::ZERO;
+        let decoded = snapshot::read(dir, generation).and_then(|body| {
+            read = started.elapsed();
+            GraphIndex::decode(&body).map_err(snapshot::Rejected::Decode)
+        });
+        let (index, origin) = match decoded {
+            Ok(index) => {
+                tracing::info!(
+                    generation,
+                    entities = index.entity_count(),
+                    relations = index.relation_count(),
+                    read_ms = read.as_millis() as u64,
+                    took_ms = started.elapsed().as_millis() as u64,
+                    "index loaded from the index snapshot"
+                );
+                (index, IndexOrigin::Snapshot)
+            }
+            Err(why) => {
+                match why {
+                    // Expected: a first start, a crash or an import since the last snapshot.
+                    snapshot::Rejected::Missing | snapshot::Rejected::Stale { .. } => {
+                        tracing::info!("{why}; the index is rebuilt from the store")
+                    }
+                    _ => tracing::warn!(
+                        "{why}: ignored; the index is rebuilt from the store (deleting {} is \
+                         always safe)",
+                        snapshot::path(dir).display()
+                    ),
+                }
+                let started = std::time::Instant::now();
+                let index = load_index(&store)?;
+                tracing::info!(
+                    generation,
+                    entities = index.entity_count(),
+                    relations = index.relation_count(),
+                    took_ms = started.elapsed().as_millis() as u64,
+                    "index rebuilt from the store"
+                );
+                (index, IndexOrigin::Rebuilt)
+            }
+        };
         Ok(Db {
             store: RwLock::new(Some(Arc::new(store))),
             dir: dir.to_owned(),
@@ -110,7 +193,108 @@ impl Db {
             measures_ready: std::sync::Condvar::new(),
             measure_bases_built: Mutex::new(()),
             changes: tokio::sync::broadcast::channel(1024).0,
+            snapshot_written: Mutex::new((origin == IndexOrigin::Snapshot).then_some(generation)),
+            snapshot_signal: Mutex::new(None),
+            origin,
         })
+    }
+
+    /// Where the index came from at open.
+    pub fn index_origin(&self) -> IndexOrigin {
+        self.origin
+    }
+
+    /// Writes the index snapshot, tagged with the store's generation, unless the one on disk is
+    /// already of it. The generation is read under the write lock, where store and index agree, and
+    /// the index is copied only if no write reached it since (else [`SnapshotWritten::Deferred`]): a
+    /// snapshot never claims a generation whose writes it lacks. The copy takes the index's read
+    /// lock in short steps (a write waits for one step at most, and a write that gets in between
+    /// defers the snapshot); encoding and writing the file hold no lock.
+    pub fn write_snapshot(&self) -> Result<SnapshotWritten, DbError> {
+        let mut written = self
+            .snapshot_written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (generation, index_generation) = {
+            let _writer = self.lock_writer()?;
+            if self
+                .failure
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_some()
+            {
+                return Ok(SnapshotWritten::Deferred);
+            }
+            (self.store().generation()?, self.read().generation())
+        };
+        if *written == Some(generation) {
+            return Ok(SnapshotWritten::Current);
+        }
+        let started = std::time::Instant::now();
+        let cannot = |error| DbError::Invalid(format!("the index cannot be encoded: {error}"));
+        // In steps, releasing the read lock between them so that a write waits for one step at
+        // most; a write that gets in changes the generation and the copy is given up.
+        let mut copy = crate::graph::ImageCopy::default();
+        let mut locked = std::time::Duration::ZERO;
+        loop {
+            let index = self.read();
+            let step = std::time::Instant::now();
+            if index.generation() != index_generation {
+                return Ok(SnapshotWritten::Deferred);
+            }
+            let whole = index
+                .copy_step(&mut copy, SNAPSHOT_COPY_STEP)
+                .map_err(cannot)?;
+            locked += step.elapsed();
+            if whole {
+                break;
+            }
+        }
+        let image = copy.finish();
+        let copied = started.elapsed();
+        let body = image.encode().map_err(cannot)?;
+        drop(image);
+        let encoded = started.elapsed();
+        let bytes = snapshot::write(&self.dir, generation, &body).map_err(|error| {
+            DbError::Unavailable(format!("the index snapshot cannot be written: {error}"))
+        })?;
+        *written = Some(generation);
+        tracing::info!(
+            generation,
+            bytes,
+            locked_ms = locked.as_millis() as u64,
+            encode_ms = (encoded - copied).as_millis() as u64,
+            took_ms = started.elapsed().as_millis() as u64,
+            "index snapshot written"
+        );
+        Ok(SnapshotWritten::Written { bytes })
+    }
+
+    /// Writes the index snapshot on a thread of its own from now on: once writes have settled (no
+    /// write for `settle`), at most once per [`SNAPSHOT_INTERVAL`], and once at the start when the
+    /// index was rebuilt. Stops when the database is dropped.
+    pub fn write_snapshot_in_background(self: &Arc<Db>, settle: std::time::Duration) {
+        let mut slot = self
+            .snapshot_signal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if slot.is_some() {
+            return;
+        }
+        let (signal, signals) = std::sync::mpsc::channel::<()>();
+        if self.origin == IndexOrigin::Rebuilt {
+            let _ = signal.send(());
+        }
+        let db = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("innograph-snapshot".to_owned())
+            .spawn(move || snapshot_in_background(db, signals, settle));
+        match spawned {
+            Ok(_) => *slot = Some(signal),
+            Err(error) => {
+                tracing::error!(%error, "cannot start the snapshot thread; the index snapshot is written at shutdown only");
+            }
+        }
     }
 
     /// Whether the data directory holds nothing yet.
@@ -267,11 +451,20 @@ impl Db {
         }
     }
 
-    /// Tells the background computation that the graph changed.
-    fn measures_dirty(&self) {
+    /// Tells the background measures and snapshot threads that the graph changed.
+    fn changed(&self) {
         let state = self.measures.lock().unwrap_or_else(PoisonError::into_inner);
         for thread in &state.background {
             let _ = thread.send(Signal::Changed);
+        }
+        drop(state);
+        if let Some(signal) = self
+            .snapshot_signal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            let _ = signal.send(());
         }
     }
 
@@ -350,7 +543,7 @@ impl Db {
         }
         let store = self.store();
         tracing::warn!("the data directory was reopened after a storage failure");
-        self.measures_dirty();
+        self.changed();
         match failed {
             Failure::Import => {
                 let rebuilt = load_index(&store)?;
@@ -468,7 +661,7 @@ impl Db {
             index.put_relation(relation);
         }
         drop(index);
-        self.measures_dirty();
+        self.changed();
         Ok(ImportSummary::of(graph))
     }
 
@@ -558,7 +751,7 @@ impl Db {
             }
         }
         drop(index);
-        self.measures_dirty();
+        self.changed();
         Ok(outcome)
     }
 }
@@ -618,6 +811,35 @@ fn measure_in_background(
                 "network measure computed"
             );
             db.keep(key, measure);
+        }
+    }
+}
+
+/// The body of the background snapshot thread: after each change, once changes have settled for
+/// `settle` and [`SNAPSHOT_INTERVAL`] has passed since the last snapshot, writes one.
+fn snapshot_in_background(
+    db: std::sync::Weak<Db>,
+    signals: std::sync::mpsc::Receiver<()>,
+    settle: std::time::Duration,
+) {
+    use std::sync::mpsc::RecvTimeoutError;
+    let mut last: Option<std::time::Instant> = None;
+    while signals.recv().is_ok() {
+        loop {
+            let wait = match last.and_then(|last| SNAPSHOT_INTERVAL.checked_sub(last.elapsed())) {
+                Some(left) => left.max(settle),
+                None => settle,
+            };
+            match signals.recv_timeout(wait) {
+                Ok(()) => continue,
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        let Some(db) = db.upgrade() else { return };
+        match db.write_snapshot() {
+            Ok(_) => last = Some(std::time::Instant::now()),
+            Err(error) => tracing::warn!(%error, "the index snapshot was not written"),
         }
     }
 }
@@ -760,6 +982,7 @@ fn check_import(
 
 /// Builds the index in one scan of the store.
 fn load_index(store: &Store) -> Result<GraphIndex, DbError> {
+    let started = std::time::Instant::now();
     let mut builder = IndexBuilder::default();
     store.scan(|scanned| match scanned {
         Scanned::Document(document) => builder.document(document),
@@ -772,7 +995,13 @@ fn load_index(store: &Store) -> Result<GraphIndex, DbError> {
             }
         }
     })?;
+    let scanned = started.elapsed();
     let (index, missing) = builder.finish();
+    tracing::debug!(
+        scan_ms = scanned.as_millis() as u64,
+        finish_ms = (started.elapsed() - scanned).as_millis() as u64,
+        "index built"
+    );
     if !missing.is_empty() {
         tracing::warn!(
             "{} relation target(s) have no entity record and were left out of the index, e.g. `{}`",

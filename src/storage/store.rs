@@ -5,6 +5,7 @@
 //! | tree        | key          | value                                                        |
 //! |-------------|--------------|--------------------------------------------------------------|
 //! | `meta`      | `format`     | the format string, checked on open                           |
+//! | `meta`      | `generation` | u64 big-endian: advanced by every change of the records (absent: 0) |
 //! | `documents` | document id  | postcard [`Document`]                                        |
 //! | `texts`     | document id  | the document's UTF-8 text                                    |
 //! | `entities`  | entity id    | postcard [`EntityRecord`]: the entity and its outgoing relations |
@@ -27,6 +28,12 @@
 //! the `undo` tree, between setting and clearing the `meta` key [`IMPORT_MARKER`]. A failed import
 //! puts every saved record back before returning its error; an import cut short by a crash is undone
 //! the next time the store is opened. Either way the store ends as it was before the import began.
+//!
+//! The store's **generation** ([`Store::generation`]) is advanced in the same transaction as every
+//! write, when an import begins (before its first chunk) and when one is undone: two states of the
+//! records with the same generation are the same state, so a copy of the index tagged with the
+//! generation it was made at (the index snapshot) can be checked against the store without reading
+//! the records.
 
 use std::path::Path;
 
@@ -37,8 +44,20 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use crate::model::{Document, Entity, Relation, RelationKind};
 
-/// The on-disk format this build reads and writes. Bump it whenever a record's shape changes.
-pub const FORMAT: &str = "innograph-store/2";
+/// The on-disk format this build reads and writes. Bump it whenever a record's shape changes, or
+/// when older builds must no longer write to a store.
+///
+/// 3 adds the `generation` counter. Records are unchanged, and a store of format 2 is upgraded in
+/// place on open (generation 0), but a build that reads format 2 writes without advancing the
+/// generation: were it allowed to open the store, an index snapshot written before would look
+/// current and hide its writes. So the format string changes, and older builds refuse the store.
+pub const FORMAT: &str = "innograph-store/3";
+
+/// The format a store of this build's is upgraded from on open.
+const UPGRADABLE_FORMAT: &str = "innograph-store/2";
+
+/// The `meta` key of the store's generation.
+const GENERATION: &str = "generation";
 
 /// Entity records written per transaction by [`Store::import`]: enough that the cost of a transaction
 /// vanishes, few enough that its buffered writes stay a few megabytes.
@@ -229,6 +248,11 @@ impl Store {
         })?;
         let meta = db.open_tree("meta")?;
         match meta.get("format")? {
+            Some(found) if found.as_ref() == UPGRADABLE_FORMAT.as_bytes() => {
+                meta.insert("format", FORMAT)?;
+                db.flush()?;
+                tracing::info!("{path}: upgraded from {UPGRADABLE_FORMAT} to {FORMAT}");
+            }
             Some(found) if found.as_ref() != FORMAT.as_bytes() => {
                 let found = String::from_utf8_lossy(&found).into_owned();
                 return Err(StoreError::FormatMismatch { path, found });
@@ -274,14 +298,10 @@ impl Store {
         relations: &[Relation],
         progress: &dyn Fn(u64),
     ) -> Result<(), StoreError> {
-        // Leftovers of an import that finished but was cut off before its cleanup.
-        self.undo.clear()?;
         // Into an empty store, undoing means emptying it again: no undo log is kept, and chunks are
         // written as plain batches.
         let fresh = self.is_empty();
-        self.meta
-            .insert(IMPORT_MARKER, if fresh { IMPORT_FRESH } else { &[] })?;
-        self.db.flush()?;
+        self.begin_import(fresh)?;
         let written = if fresh {
             self.import_fresh(documents, entities, relations, progress)
         } else {
@@ -346,12 +366,28 @@ impl Store {
         }
     }
 
-    /// Clears an earlier import's leftover undo log and marks an import as in progress.
+    /// Clears an earlier import's leftover undo log (an import that finished but was cut off before
+    /// its cleanup), marks an import as in progress and advances the generation, before any record
+    /// changes.
     fn begin_import(&self, fresh: bool) -> Result<(), StoreError> {
         self.undo.clear()?;
         self.meta
             .insert(IMPORT_MARKER, if fresh { IMPORT_FRESH } else { &[] })?;
+        self.advance_generation()?;
         self.db.flush()?;
+        Ok(())
+    }
+
+    /// The store's generation: advanced by every change of the records (0 for a store that never
+    /// counted).
+    pub fn generation(&self) -> Result<u64, StoreError> {
+        Ok(self.meta.get(GENERATION)?.map_or(0, |bytes| be_u64(&bytes)))
+    }
+
+    /// Advances the generation outside a transaction (imports, undoing them); not flushed.
+    fn advance_generation(&self) -> Result<(), StoreError> {
+        let next = self.generation()? + 1;
+        self.meta.insert(GENERATION, &next.to_be_bytes())?;
         Ok(())
     }
 
@@ -550,6 +586,7 @@ impl Store {
             for tree in [&self.documents, &self.texts, &self.entities] {
                 tree.clear()?;
             }
+            self.advance_generation()?;
             self.db.flush()?;
             self.meta.remove(IMPORT_MARKER)?;
             self.db.flush()?;
@@ -580,6 +617,7 @@ impl Store {
             }
             restored += 1;
         }
+        self.advance_generation()?;
         self.db.flush()?;
         self.meta.remove(IMPORT_MARKER)?;
         self.db.flush()?;
@@ -599,15 +637,19 @@ impl Store {
             &self.texts,
             &self.entities,
             &self.redirects,
+            &self.meta,
         );
-        let outcome = trees.transaction(|(documents, texts, entities, redirects)| {
+        let outcome = trees.transaction(|(documents, texts, entities, redirects, meta)| {
             let trees = RecordTrees {
                 documents,
                 texts,
                 entities,
                 redirects,
             };
-            writes.iter().try_for_each(|write| apply_one(write, &trees))
+            writes
+                .iter()
+                .try_for_each(|write| apply_one(write, &trees))?;
+            advance_generation(meta)
         });
         self.commit(outcome)
     }
@@ -638,9 +680,10 @@ impl Store {
             &self.entities,
             &self.versions,
             &self.changes,
+            &self.meta,
         );
         let outcome = trees.transaction(
-            |(redirects, documents, texts, entities, versions, changes)| {
+            |(redirects, documents, texts, entities, versions, changes, meta)| {
                 for (id, version) in expected {
                     let current = read_version(versions, id)?;
                     if current != *version {
@@ -668,7 +711,7 @@ impl Store {
                     ConflictableTransactionError::Abort(StoreError::Rejected(e.to_string()))
                 })?;
                 changes.insert(&change.id.to_be_bytes(), record)?;
-                Ok(())
+                advance_generation(meta)
             },
         );
         self.commit(outcome)?;
@@ -1091,6 +1134,13 @@ fn transaction_result<T>(
     }
 }
 
+/// Advances the store's generation inside a transaction.
+fn advance_generation(meta: &TransactionalTree) -> TxResult<()> {
+    let next = meta.get(GENERATION)?.map_or(0, |bytes| be_u64(&bytes)) + 1;
+    meta.insert(GENERATION, &next.to_be_bytes())?;
+    Ok(())
+}
+
 fn read_version(versions: &TransactionalTree, id: &str) -> TxResult<u64> {
     Ok(versions.get(id.as_bytes())?.map_or(0, |v| be_u64(&v)))
 }
@@ -1342,6 +1392,59 @@ mod tests {
         assert_eq!(relations, [newer, relation("a", "c"), relation("c", "a")]);
         assert_eq!(store.entity("a").unwrap(), Some(entity("a")));
         assert!(store.undo.is_empty());
+    }
+
+    #[test]
+    fn every_change_of_the_records_advances_the_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.generation().unwrap(), 0);
+        store
+            .import(&[], &[entity("a"), entity("b")], &[], &|_| {})
+            .unwrap();
+        let imported = store.generation().unwrap();
+        assert!(imported > 0);
+        store.apply(&[Write::PutEntity(entity("c"))]).unwrap();
+        assert_eq!(store.generation().unwrap(), imported + 1);
+        let change = ChangeRecord {
+            id: 0,
+            at: 0,
+            actor: "test".to_owned(),
+            operation: "createEntity".to_owned(),
+            subjects: vec!["d".to_owned()],
+            before: Vec::new(),
+            after: Vec::new(),
+        };
+        store
+            .apply_change(&[Write::PutEntity(entity("d"))], &[], &[], change)
+            .unwrap();
+        assert_eq!(store.generation().unwrap(), imported + 2);
+        // A refused batch changes nothing, the generation included.
+        let refused = store.apply(&[Write::PutRelation(relation("x", "a"))]);
+        assert!(refused.is_err());
+        assert_eq!(store.generation().unwrap(), imported + 2);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.generation().unwrap(), imported + 2);
+    }
+
+    #[test]
+    fn a_store_of_the_previous_format_is_upgraded_with_generation_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree("meta")
+                .unwrap()
+                .insert("format", UPGRADABLE_FORMAT)
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.generation().unwrap(), 0);
+        assert_eq!(
+            store.meta.get("format").unwrap().as_deref(),
+            Some(FORMAT.as_bytes())
+        );
     }
 
     #[test]

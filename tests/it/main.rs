@@ -20,4 +20,5 @@ mod persistence;
 mod reliability;
 mod schema;
 mod seed_data;
+mod snapshot;
 mod support;

@@ -38,11 +38,17 @@ pub struct Server {
 impl Server {
     /// Starts the server on `data_dir` with extra flags, and waits for it to say where it listens.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_logging(data_dir, extra, "warn")
+    }
+
+    /// [`Server::start`], logging what `filter` (a `RUST_LOG` value) lets through; keep it to a few
+    /// lines, as nothing reads the log before [`Server::stop_and_log`].
+    pub fn start_logging(data_dir: &Path, extra: &[&str], filter: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_innograph"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", filter)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -147,6 +153,26 @@ impl Server {
             .expect("kill runs");
         assert!(status.success());
         self.child.wait().expect("the server exits")
+    }
+}
+
+impl Server {
+    /// Stops the server, as SIGTERM would when `graceful`, else as a crash would (SIGKILL), and
+    /// returns what it logged.
+    pub fn stop_and_log(mut self, graceful: bool) -> String {
+        let pid = self.child.id().to_string();
+        let signal = if graceful { "-TERM" } else { "-KILL" };
+        let status = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let _ = self.child.wait();
+        let mut log = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut log);
+        }
+        log
     }
 }
 
