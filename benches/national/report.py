@@ -340,6 +340,8 @@ def rows(sizes: list[Size]) -> list[tuple[str, list[str]] | str]:
     row("cold start, in process (bench: open store, build index)",
         lambda s: fmt_s(get(s.bench, "cold_start_s")))
     row("cold start, `serve` launch → /healthz 200", lambda s: fmt_s(get(s.http, "cold_start_s")))
+    row("network measures all computed, after /healthz 200 (the HTTP runs start then)",
+        lambda s: fmt_s(get(s.http, "measures_ready_s")))
     row("restart → /healthz 200, with the index snapshot",
         lambda s: fmt_s(get(s.http, "restart_snapshot_s")))
     row("restart → /healthz 200, without it (index rebuilt)",

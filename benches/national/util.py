@@ -357,6 +357,8 @@ def http_record(args) -> int:
     record = read_json(directory / "http.json") or {}
     if args.cold_start_s is not None:
         record["cold_start_s"] = args.cold_start_s
+    if args.measures_ready_s is not None:
+        record["measures_ready_s"] = args.measures_ready_s
     if args.restart_snapshot_s is not None:
         record["restart_snapshot_s"] = args.restart_snapshot_s
     if args.restart_rebuild_s is not None:
@@ -427,6 +429,8 @@ def main() -> int:
     p.add_argument("--dir", required=True)
     p.add_argument("--out")
     p.add_argument("--cold-start-s", type=float)
+    p.add_argument("--measures-ready-s", type=float,
+                   help="seconds from /healthz 200 until every network measure is computed")
     p.add_argument("--restart-snapshot-s", type=float,
                    help="launch → /healthz 200 of a restart with the index snapshot")
     p.add_argument("--restart-rebuild-s", type=float,

@@ -288,7 +288,10 @@ impl Db {
         let db = Arc::downgrade(self);
         let spawned = std::thread::Builder::new()
             .name("innograph-snapshot".to_owned())
-            .spawn(move || snapshot_in_background(db, signals, settle));
+            .spawn(move || {
+                in_the_background();
+                snapshot_in_background(db, signals, settle)
+            });
         match spawned {
             Ok(_) => *slot = Some(signal),
             Err(error) => {
@@ -438,7 +441,10 @@ impl Db {
             let db = Arc::downgrade(self);
             let spawned = std::thread::Builder::new()
                 .name(format!("innograph-{}", kind.name()))
-                .spawn(move || measure_in_background(db, kind, signals, settle));
+                .spawn(move || {
+                    in_the_background();
+                    measure_in_background(db, kind, signals, settle)
+                });
             match spawned {
                 Ok(_) => state.background.push(signal),
                 Err(error) => {
@@ -840,6 +846,19 @@ fn snapshot_in_background(
         match db.write_snapshot() {
             Ok(_) => last = Some(std::time::Instant::now()),
             Err(error) => tracing::warn!(%error, "the index snapshot was not written"),
+        }
+    }
+}
+
+/// Lowers the calling thread's scheduling priority to the lowest (nice 19) on Linux, so that
+/// background work (network measures, index snapshots: minutes of CPU on a national graph) takes
+/// only the CPU that requests leave. Best effort: elsewhere, or where refused, nothing changes.
+fn in_the_background() {
+    #[cfg(target_os = "linux")]
+    {
+        let thread = rustix::thread::gettid();
+        if let Err(error) = rustix::process::setpriority_process(Some(thread), 19) {
+            tracing::debug!(%error, "cannot lower a background thread's priority");
         }
     }
 }
