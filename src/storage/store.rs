@@ -308,13 +308,7 @@ impl Store {
             self.import_chunks(documents, entities, relations, progress)
         };
         match written {
-            Ok(()) => {
-                self.db.flush()?;
-                self.meta.remove(IMPORT_MARKER)?;
-                self.db.flush()?;
-                self.undo.clear()?;
-                Ok(())
-            }
+            Ok(()) => self.end_import(),
             Err(error) => match self.roll_back_import() {
                 Ok(_) => Err(error),
                 Err(undo) => Err(StoreError::Rejected(format!(
@@ -484,19 +478,7 @@ impl Store {
         relations: &[Relation],
         progress: &dyn Fn(u64),
     ) -> Result<(), StoreError> {
-        let trees = (&self.documents, &self.texts, &self.undo);
-        let outcome = trees.transaction(|(tx_documents, tx_texts, undo)| {
-            for (document, text) in documents {
-                let key = document.id.as_bytes();
-                save_undo(undo, UNDO_DOCUMENTS, key, tx_documents.get(key)?)?;
-                save_undo(undo, UNDO_TEXTS, key, tx_texts.get(key)?)?;
-                tx_documents.insert(key, encode(document)?)?;
-                tx_texts.insert(key, text.as_bytes())?;
-            }
-            Ok(())
-        });
-        transaction_result(outcome)?;
-
+        self.import_documents(false, documents)?;
         let (ids, entity_of, relations_of) = group_by_source(entities, relations);
         let mut written = 0u64;
         for chunk in ids.chunks(IMPORT_CHUNK) {
@@ -543,13 +525,7 @@ impl Store {
         relations: &[Relation],
         progress: &dyn Fn(u64),
     ) -> Result<(), StoreError> {
-        let (mut document_batch, mut text_batch) = (sled::Batch::default(), sled::Batch::default());
-        for (document, text) in documents {
-            document_batch.insert(document.id.as_bytes(), encode(document).map_err(aborted)?);
-            text_batch.insert(document.id.as_bytes(), text.as_bytes());
-        }
-        self.documents.apply_batch(document_batch)?;
-        self.texts.apply_batch(text_batch)?;
+        self.import_documents(true, documents)?;
         let (ids, entity_of, relations_of) = group_by_source(entities, relations);
         let mut written = 0u64;
         for chunk in ids.chunks(IMPORT_CHUNK) {

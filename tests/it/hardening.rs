@@ -10,27 +10,9 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::live::{connect, next_json};
-use crate::support::{Server, innograph, mini_seed, stderr, stdout};
-
-/// A data directory holding the mini seed, and a token of `role` for it.
-fn with_token(role: &str) -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap();
-    let o = innograph(&["import", mini_seed().to_str().unwrap(), "--data-dir", data]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = innograph(&[
-        "token",
-        "create",
-        "--name",
-        role,
-        "--role",
-        role,
-        "--data-dir",
-        data,
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    (dir, stdout(&o).trim().to_owned())
-}
+use crate::support::{
+    Server, innograph, mini_seed, mini_seed_with_token as with_token, stderr, stdout,
+};
 
 fn post(server: &Server, token: Option<&str>, body: &Value) -> (u16, Value) {
     let mut request = server.client().post(server.url("/graphql")).json(body);

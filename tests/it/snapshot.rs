@@ -9,7 +9,7 @@ use innograph::store::Write;
 use innograph::validate::validate_seed;
 use serde_json::{Value, json};
 
-use crate::support::{Server, innograph, mini_seed, stderr, stdout};
+use crate::support::{Server, mini_seed, mini_seed_with_token};
 
 /// A database holding the mini seed plus one written entity, with a snapshot of it on disk.
 fn snapshotted() -> tempfile::TempDir {
@@ -132,23 +132,7 @@ fn a_restarted_server_answers_from_the_snapshot_as_it_did_before() {
 
 #[test]
 fn a_write_acknowledged_after_the_last_snapshot_survives_a_crash() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap();
-    let o = innograph(&["import", mini_seed().to_str().unwrap(), "--data-dir", data]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = innograph(&[
-        "token",
-        "create",
-        "--name",
-        "alice",
-        "--role",
-        "editor",
-        "--data-dir",
-        data,
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let token = stdout(&o).trim().to_owned();
-
+    let (dir, token) = mini_seed_with_token("editor");
     let server = Server::start_logging(dir.path(), &["--snapshot-settle-ms", "10"], LOG);
     // The index was rebuilt at start, so a snapshot follows once the (absent) writes settle.
     let file = snapshot::path(dir.path());

@@ -20,6 +20,26 @@ pub fn innograph(args: &[&str]) -> Output {
         .expect("the innograph binary runs")
 }
 
+/// A data directory holding the mini seed, and a token of `role` for it (`innograph token create`).
+pub fn mini_seed_with_token(role: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let o = innograph(&["import", mini_seed().to_str().unwrap(), "--data-dir", data]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = innograph(&[
+        "token",
+        "create",
+        "--name",
+        role,
+        "--role",
+        role,
+        "--data-dir",
+        data,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (dir, stdout(&o).trim().to_owned())
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
