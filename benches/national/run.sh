@@ -268,12 +268,12 @@ http() { # D
   say "serve → /healthz 200 in $cold s (port $port, pid $SERVER_PID)"
   # A server computes its network measures after start (minutes of CPU at 1M, at the lowest
   # priority): measure the steady state, once they are all in, and record how long that took.
-  local t0 ready
+  local t0 ready answer
   t0=$(now)
-  until curl -s --max-time 5 "$base/graphql" -H 'content-type: application/json' \
-      -d '{"query":"{ network { measures { ready } } }"}' | grep -q '"ready"' \
-    && ! curl -s --max-time 5 "$base/graphql" -H 'content-type: application/json' \
-      -d '{"query":"{ network { measures { ready } } }"}' | grep -q '"ready":false'; do
+  while :; do
+    answer=$(curl -s --max-time 5 "$base/graphql" -H 'content-type: application/json' \
+      -d '{"query":"{ network { measures { ready } } }"}' || true)
+    [[ $answer == *'"ready":true'* && $answer != *'"ready":false'* ]] && break
     alive "$SERVER_PID" || die "the server exited while computing its measures (log: $d/serve.log)"
     [[ $(elapsed "$t0" "$(now)" | cut -d. -f1) -lt 1800 ]] || die "measures not ready within 1800 s"
     sleep 0.5

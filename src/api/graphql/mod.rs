@@ -721,61 +721,39 @@ struct Prepared {
     lookup: bool,
 }
 
-/// The fields a lookup may select: `entity(id:)` at the root, and stored fields of the entity.
-const LOOKUP_FIELDS: &[&str] = &[
-    "__typename",
-    "id",
-    "kind",
-    "name",
-    "nameEn",
-    "aliases",
-    "description",
-    "established",
-    "legalForm",
-    "area",
-    "focus",
-    "districtCode",
-    "districtLevel",
-    "layer",
-];
-
 /// At most this many fields in a document that runs inline as a lookup.
 const LOOKUP_MAX_FIELDS: usize = 64;
 
-/// Whether a document is only queries of `entity(id: …)` with stored fields (no fragments, no
-/// directives, at most [`LOOKUP_MAX_FIELDS`] fields): work of a few microseconds whatever its
-/// variables, which may run on the connection's task.
+/// Whether a document is only queries of `entity(id: …)` selecting stored fields (a plain selection
+/// as [`types::PlainSelection`] reads it: no fragments, no directives, at most
+/// [`LOOKUP_MAX_FIELDS`] fields): work of a few microseconds whatever its variables, which may run
+/// on the connection's task.
 fn is_lookup(document: &ExecutableDocument) -> bool {
     use async_graphql::parser::types::Selection;
     if !document.fragments.is_empty() {
         return false;
     }
     let mut fields = 0;
-    // Every selection set with whether it is the root's.
-    let mut sets: Vec<(&async_graphql::parser::types::SelectionSet, bool)> = Vec::new();
     for (_, operation) in document.operations.iter() {
         if operation.node.ty != OperationType::Query || !operation.node.directives.is_empty() {
             return false;
         }
-        sets.push((&operation.node.selection_set.node, true));
-    }
-    while let Some((set, root)) = sets.pop() {
-        for item in &set.items {
+        for item in &operation.node.selection_set.node.items {
             let Selection::Field(field) = &item.node else {
                 return false;
             };
             let field = &field.node;
-            fields += 1;
-            if fields > LOOKUP_MAX_FIELDS || !field.directives.is_empty() {
+            if field.name.node.as_str() != "entity"
+                || field.arguments.len() != 1
+                || !field.directives.is_empty()
+            {
                 return false;
             }
-            let name = field.name.node.as_str();
-            if root {
-                if name != "entity" || field.arguments.len() != 1 {
-                    return false;
-                }
-                sets.push((&field.selection_set.node, false));
-            } else if !LOOKUP_FIELDS.contains(&name) || !field.arguments.is_empty() {
+            let Some(plain) = types::PlainSelection::of(&field.selection_set.node) else {
+                return false;
+            };
+            fields += 1 + plain.len();
+            if fields > LOOKUP_MAX_FIELDS {
                 return false;
             }
         }

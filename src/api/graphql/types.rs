@@ -232,11 +232,11 @@ enum PlainField {
 }
 
 /// A selection on `Entity` made only of plain fields: each response key with its field.
-struct PlainSelection(Vec<(async_graphql::Name, PlainField)>);
+pub(super) struct PlainSelection(Vec<(async_graphql::Name, PlainField)>);
 
 impl PlainSelection {
     /// `None` when the selection holds anything but plain fields without arguments or directives.
-    fn of(set: &async_graphql::parser::types::SelectionSet) -> Option<PlainSelection> {
+    pub(super) fn of(set: &async_graphql::parser::types::SelectionSet) -> Option<PlainSelection> {
         use async_graphql::parser::types::Selection;
         let mut fields = Vec::with_capacity(set.items.len());
         for item in &set.items {
@@ -271,6 +271,11 @@ impl PlainSelection {
             fields.push((key, plain));
         }
         Some(PlainSelection(fields))
+    }
+
+    /// How many fields it selects.
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
     }
 
     /// The entity's response object: its values in the order of the selection.
