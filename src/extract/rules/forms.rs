@@ -565,42 +565,13 @@ const BEYOND_REGION: &[&str] = &[
 fn beyond_region(doc: &Doc<'_>, name: &str, at: usize) -> bool {
     BEYOND_REGION.iter().any(|b| name.starts_with(b))
         || name.starts_with('省')
-        || province_names(doc, at)
-            .iter()
-            .any(|p| name.starts_with(p.as_str()))
-}
-
-/// The names of the province above the reporting region at `at` (浙江省 and 浙江, from the
-/// division table by the region's code); none when the region is a province or municipality.
-fn province_names(doc: &Doc<'_>, at: usize) -> Vec<String> {
-    let Some(code) = doc
-        .region_at(at)
-        .and_then(|region| doc.ents[region].district_code.as_deref())
-    else {
-        return Vec::new();
-    };
-    let Some(prefix) = code.get(..2) else {
-        return Vec::new();
-    };
-    let province = format!("{prefix}0000");
-    if code == province {
-        return Vec::new();
-    }
-    let mut names: Vec<String> = doc
-        .gazetteer
-        .names()
-        .filter(|(_, k)| k.kind == K::District && k.district_code.as_deref() == Some(&province))
-        .map(|(n, _)| n.to_owned())
-        .collect();
-    let stems: Vec<String> = names
-        .iter()
-        .map(|n| n.trim_end_matches('省').to_owned())
-        .filter(|stem| stem.chars().count() >= 2)
-        .collect();
-    names.extend(stems);
-    names.sort();
-    names.dedup();
-    names
+        || doc.region_at(at).is_some_and(|region| {
+            doc.provinces
+                .iter()
+                .filter(|(r, _)| *r == region)
+                .flat_map(|(_, names)| names)
+                .any(|p| name.starts_with(p.as_str()))
+        })
 }
 
 fn province_of_region(doc: &mut Doc<'_>, at: usize) -> Option<usize> {

@@ -50,6 +50,9 @@ pub(crate) struct Doc<'a> {
     pub spans: Vec<Span>,
     /// The reporting regions (district entities) with the names that stand for them.
     pub regions: Vec<(usize, Vec<String>)>,
+    /// For each reporting region (by entity), the names of the province above it (浙江省, 浙江),
+    /// from the division table; none when the region is a province or municipality itself.
+    pub provinces: Vec<(usize, Vec<String>)>,
     pub relations: Vec<RelationProposal>,
     /// District stems (绍兴 for 绍兴市) and full names, to find places inside names.
     pub district_names: Vec<(String, usize)>,
@@ -93,6 +96,7 @@ impl<'a> Doc<'a> {
             by_id: HashMap::new(),
             spans: Vec::new(),
             regions: Vec::new(),
+            provinces: Vec::new(),
             relations: Vec::new(),
             district_names: Vec::new(),
             openers: Vec::new(),
@@ -331,9 +335,44 @@ impl<'a> Doc<'a> {
                 if stem.chars().count() >= 2 && stem != part {
                     names.push(stem);
                 }
+                let province = self.province_names(d);
+                self.provinces.push((d, province));
                 self.regions.push((d, names));
             }
         }
+    }
+
+    /// The names of the province above district `region` (浙江省 and 浙江, from the division table
+    /// by the region's code); none when the region is a province or municipality.
+    fn province_names(&self, region: usize) -> Vec<String> {
+        let Some(code) = self.ents[region].district_code.as_deref() else {
+            return Vec::new();
+        };
+        let Some(prefix) = code.get(..2) else {
+            return Vec::new();
+        };
+        let province = format!("{prefix}0000");
+        if code == province {
+            return Vec::new();
+        }
+        let mut names: Vec<String> = self
+            .gazetteer
+            .names()
+            .filter(|(_, k)| {
+                k.kind == crate::model::EntityKind::District
+                    && k.district_code.as_deref() == Some(&province)
+            })
+            .map(|(n, _)| n.to_owned())
+            .collect();
+        let stems: Vec<String> = names
+            .iter()
+            .map(|n| n.trim_end_matches('省').to_owned())
+            .filter(|stem| stem.chars().count() >= 2)
+            .collect();
+        names.extend(stems);
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The reporting region a position belongs to: with several, the last one named before it.
