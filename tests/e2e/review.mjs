@@ -66,6 +66,9 @@ try {
   // The explorer links to the review page.
   await page.goto(`${base}/`);
   if (!(await page.locator('header a[href="/review"]').isVisible())) fail('the explorer has no visible link to /review');
+  // Let the explorer finish drawing its default view first: leaving while its /api/subgraph request
+  // is in flight aborts that request, which the page's problem listener would count.
+  await page.waitForFunction(() => window.cy && window.busy === 0 && window.cy.nodes().length > 0, null, { timeout: 20_000 });
 
   await page.goto(`${base}/review`);
   await page.fill('#token', token);
