@@ -299,9 +299,64 @@ struct ServeArgs {
     /// once a minute, and always at clean shutdown.
     #[arg(long, env = "INNOGRAPH_SNAPSHOT_SETTLE_MS", default_value_t = 2000)]
     snapshot_settle_ms: u64,
+    /// Follow a replicated change log on NATS JetStream: the NATS servers' URLs, comma-separated
+    /// (`nats://HOST:PORT,…`). Writes go through the log, reads stay local. Without it the node
+    /// stands alone.
+    #[arg(
+        long,
+        env = "INNOGRAPH_REPLICATE",
+        value_delimiter = ',',
+        value_name = "URLS"
+    )]
+    replicate: Vec<String>,
+    /// The JetStream stream of the change log (created if missing).
+    #[arg(long, env = "INNOGRAPH_STREAM", default_value = "innograph")]
+    stream: String,
+    /// Replicas of the stream when this node creates it (1 for a single NATS server).
+    #[arg(long, env = "INNOGRAPH_STREAM_REPLICAS", default_value_t = 3)]
+    stream_replicas: usize,
+    /// Log entries a node may be behind before `/readyz` says it is not ready.
+    #[arg(long, env = "INNOGRAPH_MAX_LAG", default_value_t = 1000)]
+    max_lag: u64,
+    /// Milliseconds a write waits for the change log (acknowledgement, then its apply here).
+    #[arg(long, env = "INNOGRAPH_LOG_WRITE_TIMEOUT_MS", default_value_t = 10_000)]
+    log_write_timeout_ms: u64,
+    /// Seconds a node with an empty data directory waits for the change log at start.
+    #[arg(long, env = "INNOGRAPH_JOIN_TIMEOUT_SECS", default_value_t = 60)]
+    join_timeout_secs: u64,
+    /// Longest wait, in milliseconds, for a request's `minSequence` (read-your-writes).
+    #[arg(long, env = "INNOGRAPH_MIN_SEQUENCE_WAIT_MS", default_value_t = 5_000)]
+    min_sequence_wait_ms: u64,
 }
 
 impl ServeArgs {
+    /// The replication settings, when `--replicate` is given.
+    fn replication(&self) -> anyhow::Result<Option<crate::replicate::Settings>> {
+        if self.replicate.is_empty() {
+            return Ok(None);
+        }
+        crate::replicate::check_stream_name(&self.stream).map_err(anyhow::Error::msg)?;
+        for url in &self.replicate {
+            if !url.starts_with("nats://") && !url.starts_with("tls://") {
+                bail!("--replicate `{url}`: each URL is nats://HOST:PORT (or tls://HOST:PORT)");
+            }
+        }
+        if self.stream_replicas == 0 || self.stream_replicas > 5 {
+            bail!("--stream-replicas must be 1 to 5 (JetStream's limit)");
+        }
+        if self.log_write_timeout_ms == 0 {
+            bail!("--log-write-timeout-ms must be positive");
+        }
+        Ok(Some(crate::replicate::Settings {
+            urls: self.replicate.clone(),
+            stream: self.stream.clone(),
+            replicas: self.stream_replicas,
+            max_lag: self.max_lag,
+            write_timeout: Duration::from_millis(self.log_write_timeout_ms),
+            join_timeout: Duration::from_secs(self.join_timeout_secs),
+        }))
+    }
+
     /// Turns the flags into the server's settings, rejecting nonsense.
     fn config(&self) -> anyhow::Result<ServerConfig> {
         if self.body_limit < 1024 {
@@ -331,6 +386,7 @@ impl ServeArgs {
             max_query_bytes: self.max_query_bytes,
             max_selections: self.max_selections,
             max_concurrent_executions: self.max_concurrent_executions.max(1),
+            min_sequence_wait: Duration::from_millis(self.min_sequence_wait_ms),
             ..Limits::default()
         };
         if self.header_read_timeout_secs == 0 {
@@ -936,8 +992,13 @@ fn open_db(data_dir: &Path) -> anyhow::Result<Db> {
 
 fn serve(args: &ServeArgs) -> anyhow::Result<i32> {
     let config = args.config()?;
-    let db = open_db(&args.data.data_dir)?;
-    if db.is_empty() {
+    let replication = args.replication()?;
+    // Large worker stacks: a defence in depth behind the nesting limits (see `graphql::check_text`).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(16 * 1024 * 1024)
+        .build()?;
+    let seed_empty = |db: &Db| -> anyhow::Result<()> {
         let graph = validated(&seed::bundled()).context("the bundled seed does not validate")?;
         let summary = db
             .import(&graph)
@@ -948,16 +1009,30 @@ fn serve(args: &ServeArgs) -> anyhow::Result<i32> {
             data_dir = %args.data.data_dir.display(),
             "seeded an empty data directory from the bundled seed"
         );
-    }
-    let db = Arc::new(db);
+        Ok(())
+    };
+    let (db, replica) = match replication {
+        None => {
+            let db = open_db(&args.data.data_dir)?;
+            if db.is_empty() {
+                seed_empty(&db)?;
+            }
+            (Arc::new(db), None)
+        }
+        Some(settings) => {
+            std::fs::create_dir_all(&args.data.data_dir)
+                .with_context(|| format!("cannot create {}", args.data.data_dir.display()))?;
+            let (db, replica) = runtime.block_on(crate::replicate::open(
+                &args.data.data_dir,
+                settings,
+                seed_empty,
+            ))?;
+            (db, Some(replica))
+        }
+    };
     db.compute_measures_in_background(Duration::from_millis(args.measures_settle_ms));
     db.write_snapshot_in_background(Duration::from_millis(args.snapshot_settle_ms));
     let at_shutdown = db.clone();
-    // Large worker stacks: a defence in depth behind the nesting limits (see `graphql::check_text`).
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(16 * 1024 * 1024)
-        .build()?;
     let outcome = runtime.block_on(async move {
         // Before anything says where the server listens, so that an early SIGTERM is graceful.
         let shutdown = server::shutdown_signal();
@@ -979,6 +1054,9 @@ fn serve(args: &ServeArgs) -> anyhow::Result<i32> {
             writeln!(out, "  GraphiQL: http://{address}/graphiql")?;
             writeln!(out, "  GraphQL:  http://{address}/graphql")?;
             out.flush()?;
+        }
+        if let Some(replica) = &replica {
+            crate::replicate::start(&db, replica);
         }
         let app = server::app(db.clone(), &config);
         server::serve(listener, app, &config, shutdown, config.request_timeout).await?;

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod graph;
 pub mod ingest;
 pub mod model;
+pub mod replicate;
 pub mod storage;
 pub mod tools;
 

@@ -198,6 +198,7 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("/graphiql", Access::Public),
     ("/graphiql/assets/{file}", Access::Public),
     ("/healthz", Access::Public),
+    ("/readyz", Access::Public),
     ("/", Access::Public),
     ("/explorer/{*file}", Access::Public),
     ("/review", Access::Public),
@@ -212,6 +213,7 @@ fn handlers(path: &str) -> Option<axum::routing::MethodRouter<AppState>> {
         "/graphiql" => get(graphiql_page),
         "/graphiql/assets/{file}" => get(graphiql_asset),
         "/healthz" => get(healthz),
+        "/readyz" => get(readyz),
         "/" => get(explorer_page),
         "/explorer/{*file}" => get(explorer_asset),
         "/review" => get(review_page),
@@ -982,10 +984,50 @@ fn asset_response(dir: &Dir<'static>, name: &str) -> Response {
     response
 }
 
-async fn healthz() -> Response {
+/// Liveness: always 200 while the process serves. On a replicated node it also says how far the
+/// node is in its change log (`sequence` applied, the log's `last` sequence, `lag`, whether the log
+/// is `reachable`).
+async fn healthz(State(state): State<AppState>) -> Response {
+    let body = match state.db.log_status() {
+        None => r#"{"status":"ok"}"#.to_owned(),
+        Some(status) => serde_json::json!({
+            "status": "ok",
+            "sequence": status.applied,
+            "last": status.last,
+            "lag": status.lag(),
+            "reachable": status.reachable,
+            "ready": status.ready(),
+        })
+        .to_string(),
+    };
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Readiness, for load balancers: 200 when the node can answer with current data; on a replicated
+/// node 503 while it has not yet reached the log or is more than `--max-lag` entries behind.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let (status, body) = match state.db.log_status() {
+        None => (StatusCode::OK, serde_json::json!({ "ready": true })),
+        Some(log) => (
+            if log.ready() {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            },
+            serde_json::json!({
+                "ready": log.ready(),
+                "sequence": log.applied,
+                "last": log.last,
+                "lag": log.lag(),
+                "maxLag": log.max_lag,
+                "reachable": log.reachable,
+            }),
+        ),
+    };
     (
+        status,
         [(header::CONTENT_TYPE, "application/json")],
-        r#"{"status":"ok"}"#,
+        body.to_string(),
     )
         .into_response()
 }

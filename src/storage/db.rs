@@ -37,6 +37,58 @@ pub enum DbError {
     /// The disk refused a write (full, read-only, failing) or a write is stuck on it. Reads go on.
     #[error("{0}")]
     Unavailable(String),
+    /// A replicated node could not get a write into its change log (unreachable, no quorum, or it
+    /// kept moving). Reads go on.
+    #[error("{0}")]
+    LogUnavailable(String),
+}
+
+/// A write as a replicated node publishes it to its change log and every node applies it: the
+/// arguments of [`Db::apply_change`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LoggedChange {
+    pub writes: Vec<Write>,
+    pub creates: Vec<String>,
+    pub expected: Vec<(String, u64)>,
+    pub bump: Vec<String>,
+    pub record: ChangeRecord,
+}
+
+/// A replicated change log that every write goes through instead of straight to the store (set once,
+/// at start, by `crate::replicate`).
+pub trait ChangeLog: Send + Sync {
+    /// Gets `change` into the log (checked against this node's state first) and returns its change
+    /// id once this node has applied it.
+    fn submit(&self, db: &Db, change: LoggedChange) -> Result<u64, DbError>;
+
+    /// How far this node is in the log.
+    fn status(&self, db: &Db) -> Option<LogStatus>;
+}
+
+/// How far a replicated node is, for `/healthz`, `/readyz` and `extensions.sequence`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogStatus {
+    /// The sequence of the last entry this node applied.
+    pub applied: u64,
+    /// The stream's last sequence when last asked (None: never reached).
+    pub last: Option<u64>,
+    /// Whether the log answered the last time it was asked.
+    pub reachable: bool,
+    /// Lag above which the node is not ready.
+    pub max_lag: u64,
+}
+
+impl LogStatus {
+    /// Entries in the log this node has not applied yet (as of the last time the log was asked).
+    pub fn lag(&self) -> u64 {
+        self.last
+            .map_or(0, |last| last.saturating_sub(self.applied))
+    }
+
+    /// Whether a load balancer should send this node requests.
+    pub fn ready(&self) -> bool {
+        self.last.is_some() && self.lag() <= self.max_lag
+    }
 }
 
 /// Where the index came from when the database was opened.
@@ -133,6 +185,10 @@ pub struct Db {
     snapshot_written: Mutex<Option<u64>>,
     /// Tells the background snapshot thread (if any) that the graph changed.
     snapshot_signal: Mutex<Option<std::sync::mpsc::Sender<()>>>,
+    /// The replicated change log writes go through, if this node follows one.
+    log: std::sync::OnceLock<Arc<dyn ChangeLog>>,
+    /// The sequence of the last log entry applied (0 when the node follows no log).
+    applied: tokio::sync::watch::Sender<u64>,
 }
 
 impl Db {
@@ -141,6 +197,7 @@ impl Db {
     pub fn open(dir: &Path) -> Result<Db, DbError> {
         let store = Store::open(dir)?;
         let generation = store.generation()?;
+        let applied = store.applied_sequence()?.unwrap_or(0);
         let started = std::time::Instant::now();
         let mut read = std::time::Duration::ZERO;
         let decoded = snapshot::read(dir, generation).and_then(|body| {
@@ -196,7 +253,113 @@ impl Db {
             snapshot_written: Mutex::new((origin == IndexOrigin::Snapshot).then_some(generation)),
             snapshot_signal: Mutex::new(None),
             origin,
+            log: std::sync::OnceLock::new(),
+            applied: tokio::sync::watch::channel(applied).0,
         })
+    }
+
+    /// Sends every write through `log` from now on. Returns false if a log was set before.
+    pub fn set_log(&self, log: Arc<dyn ChangeLog>) -> bool {
+        self.log.set(log).is_ok()
+    }
+
+    /// How far this node is in its replicated log (None: it follows none).
+    pub fn log_status(&self) -> Option<LogStatus> {
+        self.log.get().and_then(|log| log.status(self))
+    }
+
+    /// Whether writes go through a replicated change log.
+    pub fn is_replicated(&self) -> bool {
+        self.log.get().is_some()
+    }
+
+    /// The sequence of the last entry of the replicated log this node applied (0 without a log).
+    pub fn applied_sequence(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// Follows [`Db::applied_sequence`] as it advances.
+    pub fn watch_applied(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.applied.subscribe()
+    }
+
+    /// Checks a change as the write path will when it is applied, under the write lock, against the
+    /// graph and the versions as they are now; returns the log sequence they are at.
+    pub fn check_logged(&self, change: &LoggedChange) -> Result<u64, DbError> {
+        let _writer = self.lock_writer()?;
+        self.recover()?;
+        {
+            let index = self.read();
+            if let Some(id) = change.creates.iter().find(|id| exists(&index, id)) {
+                return Err(DbError::Exists { id: (*id).clone() });
+            }
+            let writes = expand_deletes(&index, change.writes.clone());
+            check_endpoints(&index, &writes)?;
+            check_rules(&index, &writes)?;
+        }
+        let store = self.store();
+        for (id, expected) in &change.expected {
+            let current = store.version(id)?;
+            if current != *expected {
+                return Err(DbError::Store(StoreError::Conflict {
+                    id: id.clone(),
+                    expected: *expected,
+                    current,
+                }));
+            }
+        }
+        Ok(self.applied_sequence())
+    }
+
+    /// Applies the replicated log's entry `sequence` (a change, with the id `change_id` every node
+    /// gives it), storing the sequence in the same transaction. A change that breaks a rule here
+    /// breaks it on every node (they all apply the same entries in the same order): it is refused
+    /// alike everywhere, its sequence recorded, and the error returned. A disk failure is returned
+    /// without recording the sequence, so that the entry is applied again.
+    pub fn apply_logged(
+        &self,
+        sequence: u64,
+        change: LoggedChange,
+        change_id: u64,
+    ) -> Result<u64, DbError> {
+        let LoggedChange {
+            writes,
+            creates,
+            expected,
+            bump,
+            record,
+        } = change;
+        let record = ChangeRecord {
+            id: change_id,
+            ..record
+        };
+        let announced = record.clone();
+        let outcome = self.write(writes, &creates, |store, writes| {
+            Ok(store.apply_change_at(writes, &expected, &bump, record, Some(sequence))?)
+        });
+        match outcome {
+            Ok(id) => {
+                self.applied.send_replace(sequence);
+                let _ = self.changes.send(Arc::new(announced));
+                Ok(id)
+            }
+            Err(error @ (DbError::Unavailable(_) | DbError::LogUnavailable(_))) => Err(error),
+            Err(DbError::Store(StoreError::Sled(error))) => Err(storage(StoreError::Sled(error))),
+            Err(refused) => {
+                self.mark_applied(sequence)?;
+                Err(refused)
+            }
+        }
+    }
+
+    /// Records that the log's entry `sequence` was applied without a change of the records.
+    pub fn mark_applied(&self, sequence: u64) -> Result<(), DbError> {
+        let _writer = self.lock_writer()?;
+        self.store()
+            .set_applied_sequence(sequence)
+            .map_err(storage)?;
+        self.applied.send_replace(sequence);
+        Ok(())
     }
 
     /// Where the index came from at open.
@@ -689,6 +852,18 @@ impl Db {
         bump: &[String],
         change: ChangeRecord,
     ) -> Result<u64, DbError> {
+        if let Some(log) = self.log.get() {
+            return log.submit(
+                self,
+                LoggedChange {
+                    writes,
+                    creates: creates.to_vec(),
+                    expected: expected.to_vec(),
+                    bump: bump.to_vec(),
+                    record: change,
+                },
+            );
+        }
         let record = change.clone();
         let id = self.write(writes, creates, |store, writes| {
             Ok(store.apply_change(writes, expected, bump, change)?)

@@ -36,6 +36,9 @@ pub enum EditError {
     /// The disk refused the write; nothing was applied, reads go on.
     #[error("{0}")]
     Unavailable(String),
+    /// A replicated node could not get the write into its change log; reads go on.
+    #[error("{0}")]
+    LogUnavailable(String),
 }
 
 impl From<DbError> for EditError {
@@ -44,6 +47,7 @@ impl From<DbError> for EditError {
             DbError::Invalid(message) => EditError::Invalid(message),
             DbError::Exists { id } => EditError::Exists { id },
             DbError::Unavailable(message) => EditError::Unavailable(message),
+            DbError::LogUnavailable(message) => EditError::LogUnavailable(message),
             DbError::Store(StoreError::Conflict {
                 id,
                 expected,

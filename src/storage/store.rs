@@ -6,6 +6,7 @@
 //! |-------------|--------------|--------------------------------------------------------------|
 //! | `meta`      | `format`     | the format string, checked on open                           |
 //! | `meta`      | `generation` | u64 big-endian: advanced by every change of the records (absent: 0) |
+//! | `meta`      | `log:…`      | a replicated node's place in its log: `log:applied-sequence` (u64 big-endian, set in the transaction of each change applied from the log), `log:stream`, `log:change-offset` (text) |
 //! | `documents` | document id  | postcard [`Document`]                                        |
 //! | `texts`     | document id  | the document's UTF-8 text                                    |
 //! | `entities`  | entity id    | postcard [`EntityRecord`]: the entity and its outgoing relations |
@@ -58,6 +59,12 @@ const UPGRADABLE_FORMAT: &str = "innograph-store/2";
 
 /// The `meta` key of the store's generation.
 const GENERATION: &str = "generation";
+
+/// The `meta` key of the sequence of the last change of the replicated log the store applied.
+pub const APPLIED_SEQUENCE: &str = "log:applied-sequence";
+
+/// The first element of a [`Store::dump`].
+const DUMP_MAGIC: &str = "innograph-dump/1";
 
 /// Entity records written per transaction by [`Store::import`]: enough that the cost of a transaction
 /// vanishes, few enough that its buffered writes stay a few megabytes.
@@ -120,7 +127,9 @@ pub struct EntityRecord {
 }
 
 /// One change to the store; a [`Store::apply`] takes a list of them and applies all or none.
-#[derive(Clone, Debug, PartialEq)]
+/// Serialisable, because a replicated node publishes its writes to the change log
+/// (`crate::replicate`) and every node applies them from there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Write {
     PutDocument {
         document: Document,
@@ -649,6 +658,21 @@ impl Store {
     ) -> Result<u64, StoreError> {
         // Ids start at 1, so that `since: 0` means "from the start".
         change.id = self.db.generate_id()? + 1;
+        self.apply_change_at(writes, expected, bump, change, None)
+    }
+
+    /// [`Store::apply_change`] for a change read from the replicated log: the change keeps the id it
+    /// carries (derived from its log sequence, the same on every node), and the `meta` key
+    /// [`APPLIED_SEQUENCE`] is set to `sequence` in the same transaction, so that a node restarts
+    /// from the change after the last one it made durable.
+    pub fn apply_change_at(
+        &self,
+        writes: &[Write],
+        expected: &[(String, u64)],
+        bump: &[String],
+        change: ChangeRecord,
+        sequence: Option<u64>,
+    ) -> Result<u64, StoreError> {
         let trees = (
             &self.redirects,
             &self.documents,
@@ -687,11 +711,111 @@ impl Store {
                     ConflictableTransactionError::Abort(StoreError::Rejected(e.to_string()))
                 })?;
                 changes.insert(&change.id.to_be_bytes(), record)?;
+                if let Some(sequence) = sequence {
+                    meta.insert(APPLIED_SEQUENCE, &sequence.to_be_bytes())?;
+                }
                 advance_generation(meta)
             },
         );
         self.commit(outcome)?;
         Ok(change.id)
+    }
+
+    /// The sequence of the last change of the replicated log this store applied (absent: the store
+    /// never followed a log).
+    pub fn applied_sequence(&self) -> Result<Option<u64>, StoreError> {
+        Ok(self.meta.get(APPLIED_SEQUENCE)?.map(|bytes| be_u64(&bytes)))
+    }
+
+    /// Records that the log's entry `sequence` was applied without changing any record (an entry
+    /// every node refuses alike, or the log's first entry), and flushes.
+    pub fn set_applied_sequence(&self, sequence: u64) -> Result<(), StoreError> {
+        self.meta
+            .insert(APPLIED_SEQUENCE, &sequence.to_be_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// A `meta` value of the replication (see `crate::replicate`), as text.
+    pub fn log_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .meta
+            .get(format!("log:{key}"))?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// Sets a `meta` value of the replication and flushes.
+    pub fn set_log_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.meta.insert(format!("log:{key}"), value.as_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The highest change id in the store (0: none).
+    pub fn last_change_id(&self) -> Result<u64, StoreError> {
+        Ok(self.changes.last()?.map_or(0, |(key, _)| be_u64(&key)))
+    }
+
+    /// Every record of the store but its tokens (each node keeps its own) and a running import's undo
+    /// log (there is none when a dump is taken: the caller holds the write lock), as one byte string:
+    /// the snapshot a node joining a replicated log starts from ([`Store::restore`]).
+    pub fn dump(&self) -> Result<Vec<u8>, StoreError> {
+        let mut trees: Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)> = Vec::new();
+        for (name, tree) in self.dumped_trees() {
+            let mut records = Vec::new();
+            for item in tree.iter() {
+                let (key, value) = item?;
+                records.push((key.to_vec(), value.to_vec()));
+            }
+            trees.push((name.to_owned(), records));
+        }
+        postcard::to_stdvec(&(DUMP_MAGIC, FORMAT, trees))
+            .map_err(|error| StoreError::Rejected(format!("cannot encode the dump: {error}")))
+    }
+
+    /// Fills an empty store from a [`Store::dump`], in one transaction per tree, and flushes.
+    pub fn restore(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        type Dump = (String, String, Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>);
+        let (magic, format, trees): Dump = postcard::from_bytes(bytes).map_err(|error| {
+            StoreError::Rejected(format!("the snapshot is not a store dump: {error}"))
+        })?;
+        if magic != DUMP_MAGIC || format != FORMAT {
+            return Err(StoreError::Rejected(format!(
+                "the snapshot is `{magic}` of store format `{format}`; this build reads `{DUMP_MAGIC}` of `{FORMAT}`"
+            )));
+        }
+        if !self.entities.is_empty() || !self.documents.is_empty() {
+            return Err(StoreError::Rejected(
+                "a snapshot is restored only into an empty data directory".to_owned(),
+            ));
+        }
+        let by_name: FxHashMap<&str, &sled::Tree> = self.dumped_trees().into_iter().collect();
+        for (name, records) in &trees {
+            let Some(tree) = by_name.get(name.as_str()) else {
+                return Err(StoreError::Rejected(format!(
+                    "the snapshot has an unknown tree `{name}`"
+                )));
+            };
+            let mut batch = sled::Batch::default();
+            for (key, value) in records {
+                batch.insert(key.as_slice(), value.as_slice());
+            }
+            tree.apply_batch(batch)?;
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn dumped_trees(&self) -> [(&'static str, &sled::Tree); 7] {
+        [
+            ("meta", &self.meta),
+            ("documents", &self.documents),
+            ("texts", &self.texts),
+            ("entities", &self.entities),
+            ("versions", &self.versions),
+            ("changes", &self.changes),
+            ("redirects", &self.redirects),
+        ]
     }
 
     /// The entity a merged entity's id now resolves to, following merges of merges (at most 16).

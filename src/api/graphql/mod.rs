@@ -67,6 +67,9 @@ pub struct Limits {
     pub max_selections: usize,
     /// Requests executing at once; more wait (within the execution timeout) for a turn.
     pub max_concurrent_executions: usize,
+    /// Longest wait for a request's `extensions.minSequence` on a replicated node
+    /// (`SEQUENCE_NOT_REACHED`).
+    pub min_sequence_wait: Duration,
 }
 
 impl Default for Limits {
@@ -92,6 +95,7 @@ impl Default for Limits {
             max_concurrent_executions: std::thread::available_parallelism()
                 .map_or(4, |n| n.get() * 2)
                 .max(4),
+            min_sequence_wait: Duration::from_secs(5),
         }
     }
 }
@@ -422,6 +426,7 @@ pub struct Api {
     /// Turns to execute: execution runs on the blocking pool, never on the async workers that accept
     /// connections and answer `/healthz`, and at most this many at once.
     turns: Arc<tokio::sync::Semaphore>,
+    db: Option<Arc<Db>>,
 }
 
 #[derive(Clone)]
@@ -440,6 +445,7 @@ const PARSED_CACHE_SIZE: usize = 512;
 impl Api {
     pub fn new(db: Arc<Db>, limits: Limits) -> Api {
         Api {
+            db: Some(db.clone()),
             schema: build_schema(Some(db.clone()), &limits),
             validated_schema: build_schema_with(
                 Some(db),
@@ -504,11 +510,22 @@ impl Api {
                 validated,
                 introspection,
                 lookup,
+                is_write,
+                min_sequence,
             },
         ) = match self.prepare(params, via_get, caller.as_ref()) {
             Ok(prepared) => prepared,
             Err(outcome) => return outcome,
         };
+        // On a replicated node: wait for the sequence the client asks for (read-your-writes), and
+        // say which sequence the answer reflects at least.
+        let replicated = self.db.as_ref().filter(|db| db.is_replicated());
+        if let (Some(db), Some(wanted)) = (replicated, min_sequence)
+            && let Err(outcome) = self.wait_for_sequence(db, wanted).await
+        {
+            return outcome;
+        }
+        let sequence_before = replicated.map(|db| db.applied_sequence());
         let query = (!validated).then(|| request.query.clone());
         let schema = if validated {
             &self.validated_schema
@@ -573,6 +590,18 @@ impl Api {
             #[serde(skip_serializing_if = "Option::is_none")]
             extensions: Option<&'a std::collections::BTreeMap<String, async_graphql::Value>>,
         }
+        if let (Some(db), Some(before)) = (replicated, sequence_before) {
+            // A write's answer reflects the write itself (applied here before it answered).
+            let sequence = if is_write {
+                db.applied_sequence()
+            } else {
+                before
+            };
+            response.extensions.insert(
+                "sequence".to_owned(),
+                async_graphql::Value::Number(sequence.into()),
+            );
+        }
         let body = Body {
             data: &response.data,
             errors: &errors,
@@ -621,10 +650,21 @@ impl Api {
             None | Some(Value::Null) => Variables::default(),
             Some(_) => return Err(bad("`variables` must be an object or null")),
         };
-        match params.extensions {
-            None | Some(Value::Null) | Some(Value::Object(_)) => {}
+        let min_sequence = match &params.extensions {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(extensions)) => match extensions.get("minSequence") {
+                None | Some(Value::Null) => None,
+                Some(value) => match value.as_u64() {
+                    Some(sequence) => Some(sequence),
+                    None => {
+                        return Err(bad(
+                            "`extensions.minSequence` must be a non-negative integer (a log sequence from `extensions.sequence`)",
+                        ));
+                    }
+                },
+            },
             Some(_) => return Err(bad("`extensions` must be an object or null")),
-        }
+        };
         if let Err(error) = check_text(&query, &self.limits) {
             return Err(Outcome::RequestError(error));
         }
@@ -706,8 +746,30 @@ impl Api {
                 validated,
                 introspection: introspective,
                 lookup,
+                is_write,
+                min_sequence,
             },
         ))
+    }
+
+    /// Waits until `db` has applied the log entry `wanted`, at most [`Limits::min_sequence_wait`].
+    async fn wait_for_sequence(&self, db: &Db, wanted: u64) -> Result<(), Outcome> {
+        let mut applied = db.watch_applied();
+        let wait = self.limits.min_sequence_wait;
+        match tokio::time::timeout(wait, applied.wait_for(|sequence| *sequence >= wanted)).await {
+            Ok(Ok(_)) => Ok(()),
+            _ => {
+                let message = format!(
+                    "`extensions.minSequence` {wanted}: this node has applied the change log up to {} and did not reach {wanted} within {} ms; retry, or ask another node",
+                    db.applied_sequence(),
+                    wait.as_millis()
+                );
+                Err(Outcome::Timeout(error_body(
+                    "SEQUENCE_NOT_REACHED",
+                    &message,
+                )))
+            }
+        }
     }
 }
 
@@ -719,6 +781,10 @@ struct Prepared {
     introspection: bool,
     /// See [`Parsed::lookup`].
     lookup: bool,
+    /// It is a mutation.
+    is_write: bool,
+    /// `extensions.minSequence`: the log sequence the answer must reflect at least.
+    min_sequence: Option<u64>,
 }
 
 /// At most this many fields in a document that runs inline as a lookup.

@@ -152,6 +152,7 @@ fn edit_error(error: EditError) -> async_graphql::Error {
         EditError::Conflict { .. } => user_error("VERSION_CONFLICT", error.to_string()),
         EditError::Internal(detail) => internal_error("editing the graph", detail),
         EditError::Unavailable(message) => user_error("STORAGE_UNAVAILABLE", message),
+        EditError::LogUnavailable(message) => user_error("LOG_UNAVAILABLE", message),
     }
 }
 
