@@ -18,6 +18,7 @@ mod newcomer;
 mod performance;
 mod persistence;
 mod reliability;
+mod replication;
 mod schema;
 mod seed_data;
 mod snapshot;
