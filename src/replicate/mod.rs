@@ -100,6 +100,7 @@ pub fn check_stream_name(name: &str) -> Result<(), String> {
 /// A node following the log: the [`ChangeLog`] its [`Db`] sends writes through.
 pub struct Replica {
     settings: Settings,
+    client: async_nats::Client,
     js: jetstream::Context,
     runtime: tokio::runtime::Handle,
     change_offset: u64,
@@ -206,6 +207,12 @@ impl ChangeLog for Replica {
         let bytes = serde_json::to_vec(&Entry::Change(change.clone()))
             .map_err(|error| DbError::Invalid(format!("cannot encode the change: {error}")))?;
         for _ in 0..WRITE_ATTEMPTS {
+            if self.client.connection_state() != async_nats::connection::State::Connected {
+                return Err(DbError::LogUnavailable(
+                    "this node is not connected to the change log (NATS); reads go on, writes                      resume once it reconnects"
+                        .to_owned(),
+                ));
+            }
             let at = db.check_logged(&change)?;
             match self.publish(bytes.clone(), at) {
                 Ok(sequence) => {
@@ -275,7 +282,7 @@ pub async fn open(
         .connect(settings.urls.clone())
         .await
         .with_context(|| format!("cannot use the NATS servers {}", settings.urls.join(",")))?;
-    let js = jetstream::new(client);
+    let js = jetstream::new(client.clone());
     let stored = stored_place(dir)?;
     let deadline = tokio::time::Instant::now() + settings.join_timeout;
     let stream = loop {
@@ -380,6 +387,7 @@ pub async fn open(
         .unwrap_or(0);
     let replica = Arc::new(Replica {
         settings,
+        client,
         js,
         runtime: tokio::runtime::Handle::current(),
         change_offset,

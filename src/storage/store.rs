@@ -373,6 +373,13 @@ impl Store {
     /// its cleanup), marks an import as in progress and advances the generation, before any record
     /// changes.
     fn begin_import(&self, fresh: bool) -> Result<(), StoreError> {
+        // A replicated node's records come from its change log only: an import beside it would
+        // make this node differ from every other.
+        if let Some(stream) = self.log_meta("stream")? {
+            return Err(StoreError::Rejected(format!(
+                "this data directory follows the change log `{stream}` (serve --replicate): import                  through the API (the importBatch mutation of a running node) so that every node                  gets the records"
+            )));
+        }
         self.undo.clear()?;
         self.meta
             .insert(IMPORT_MARKER, if fresh { IMPORT_FRESH } else { &[] })?;
