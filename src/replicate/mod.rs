@@ -108,6 +108,10 @@ pub struct Replica {
     results: Mutex<BTreeMap<u64, Result<u64, String>>>,
     /// One local writer at a time: a node's writes would only refuse each other's expected sequence.
     writer: Mutex<()>,
+    /// This node's name in message ids (host, process, start time).
+    node: String,
+    /// Writes this node has published (the rest of a message id).
+    published: AtomicU64,
     last: AtomicU64,
     known: AtomicBool,
     reachable: AtomicBool,
@@ -118,9 +122,6 @@ const RESULTS_KEPT: usize = 100_000;
 
 /// How often a node asks the stream for its last sequence (lag, readiness).
 const STATUS_INTERVAL: Duration = Duration::from_millis(500);
-
-/// How many times a write is checked again after the log moved before it gives up.
-const WRITE_ATTEMPTS: usize = 16;
 
 impl Replica {
     /// This node's place in the log.
@@ -137,31 +138,55 @@ impl Replica {
     }
 
     /// Publishes `bytes` expecting the stream's last sequence to be `after`; waits on this thread
-    /// (a blocking-pool thread of a write) for the acknowledgement.
-    fn publish(&self, bytes: Vec<u8>, after: u64) -> Result<u64, Publish> {
+    /// (a blocking-pool thread of a write) for the acknowledgement, at most until `deadline`.
+    fn publish(
+        &self,
+        bytes: Vec<u8>,
+        after: u64,
+        message_id: &str,
+        deadline: std::time::Instant,
+    ) -> Result<u64, Publish> {
+        if self.client.connection_state() != async_nats::connection::State::Connected {
+            return Err(Publish::Unavailable(
+                "this node is not connected to the change log (NATS)".to_owned(),
+            ));
+        }
+        let timeout = deadline
+            .saturating_duration_since(std::time::Instant::now())
+            .max(Duration::from_millis(1));
         let (tx, rx) = std::sync::mpsc::channel();
         let js = self.js.clone();
         let subject = subject(&self.settings.stream);
-        let timeout = self.settings.write_timeout;
+        let max_payload = self.client.server_info().max_payload;
+        if max_payload > 0 && bytes.len() > max_payload {
+            return Err(Publish::Refused(format!(
+                "the write is {} bytes, more than the {} bytes the change log's NATS servers take \
+                 in one message (their max_payload): send it in smaller batches, or raise \
+                 max_payload",
+                bytes.len(),
+                max_payload
+            )));
+        }
+        let message_id = message_id.to_owned();
         self.runtime.spawn(async move {
             let publish = jetstream::message::PublishMessage::build()
                 .payload(bytes.into())
+                .message_id(message_id)
                 .expected_last_sequence(after);
             let outcome = match tokio::time::timeout(timeout, async {
                 js.send_publish(subject, publish).await?.await
             })
             .await
             {
-                Err(_) => Err(Publish::Unavailable(format!(
-                    "the change log did not acknowledge the write within {} ms",
-                    timeout.as_millis()
-                ))),
+                Err(_) => Err(Publish::Unavailable(
+                    "the change log did not acknowledge the write in time".to_owned(),
+                )),
                 Ok(Ok(ack)) => Ok(ack.sequence),
                 Ok(Err(error)) if error.kind() == PublishErrorKind::WrongLastSequence => {
                     Err(Publish::Moved)
                 }
                 Ok(Err(error)) => Err(Publish::Unavailable(format!(
-                    "the change log refused or lost the write: {error}"
+                    "the change log did not take the write: {error}"
                 ))),
             };
             let _ = tx.send(outcome);
@@ -174,9 +199,8 @@ impl Replica {
             })
     }
 
-    /// Waits (on this thread) until this node has applied `sequence`, at most the write timeout.
-    fn wait_applied(&self, db: &Db, sequence: u64) -> bool {
-        let deadline = std::time::Instant::now() + self.settings.write_timeout;
+    /// Waits (on this thread) until this node has applied `sequence`, at most until `deadline`.
+    fn wait_applied(&self, db: &Db, sequence: u64, deadline: std::time::Instant) -> bool {
         while db.applied_sequence() < sequence {
             if std::time::Instant::now() > deadline {
                 return false;
@@ -198,6 +222,9 @@ impl Replica {
 enum Publish {
     /// The stream's last sequence was not the one expected: another node's write came first.
     Moved,
+    /// The log cannot take this write, now or later.
+    Refused(String),
+    /// The log did not take the write now (no connection, no stream leader, no answer).
     Unavailable(String),
 }
 
@@ -206,22 +233,26 @@ impl ChangeLog for Replica {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let bytes = serde_json::to_vec(&Entry::Change(change.clone()))
             .map_err(|error| DbError::Invalid(format!("cannot encode the change: {error}")))?;
-        for _ in 0..WRITE_ATTEMPTS {
-            if self.client.connection_state() != async_nats::connection::State::Connected {
-                return Err(DbError::LogUnavailable(
-                    "this node is not connected to the change log (NATS); reads go on, writes                      resume once it reconnects"
-                        .to_owned(),
-                ));
-            }
+        // One id for every publish of this write: if a publish whose acknowledgement was lost did
+        // reach the log, JetStream answers the next with the first one's sequence instead of
+        // storing it twice.
+        let message_id = format!(
+            "{}-{}",
+            self.node,
+            self.published.fetch_add(1, Ordering::Relaxed)
+        );
+        let deadline = std::time::Instant::now() + self.settings.write_timeout;
+        let mut pause = Duration::from_millis(20);
+        let mut moved = 0;
+        loop {
             let at = db.check_logged(&change)?;
-            match self.publish(bytes.clone(), at) {
+            let why = match self.publish(bytes.clone(), at, &message_id, deadline) {
                 Ok(sequence) => {
-                    if !self.wait_applied(db, sequence) {
+                    if !self.wait_applied(db, sequence, deadline + Duration::from_secs(5)) {
                         return Err(DbError::LogUnavailable(format!(
                             "the write is in the change log at sequence {sequence} but this node \
-                             has not applied it within {} ms; it will appear here and on every \
-                             node (read with minSequence {sequence})",
-                            self.settings.write_timeout.as_millis()
+                             has not applied it yet; it will appear here and on every node (read \
+                             with minSequence {sequence})"
                         )));
                     }
                     let result = self
@@ -238,25 +269,30 @@ impl ChangeLog for Replica {
                 }
                 Err(Publish::Moved) => {
                     // Another node's write is ahead in the log: apply it, then check again.
-                    if !self.wait_applied(db, at + 1) {
-                        return Err(DbError::LogUnavailable(format!(
-                            "the change log moved past sequence {at} but this node could not \
-                             catch up within {} ms; retry",
-                            self.settings.write_timeout.as_millis()
-                        )));
+                    moved += 1;
+                    if self.wait_applied(db, at + 1, deadline) {
+                        continue;
                     }
+                    format!("the change log moved past sequence {at} {moved} times")
                 }
-                Err(Publish::Unavailable(message)) => {
-                    return Err(DbError::LogUnavailable(format!(
-                        "{message}; reads go on, writes resume when the log is reachable (the \
-                         write may or may not be in the log: read it back before repeating it)"
-                    )));
+                Err(Publish::Refused(message)) => {
+                    return Err(DbError::Invalid(message));
                 }
+                Err(Publish::Unavailable(message)) => message,
+            };
+            // The log is away (no connection, a stream leader being elected): try again until the
+            // write's deadline.
+            if std::time::Instant::now() + pause >= deadline {
+                return Err(DbError::LogUnavailable(format!(
+                    "{why}; no write went through within {} ms (--log-write-timeout-ms); reads go \
+                     on, writes resume when the log is reachable (this write may or may not be in \
+                     the log: read it back before repeating it)",
+                    self.settings.write_timeout.as_millis()
+                )));
             }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(500));
         }
-        Err(DbError::LogUnavailable(format!(
-            "the change log moved {WRITE_ATTEMPTS} times while this write was being checked; retry"
-        )))
     }
 
     fn status(&self, db: &Db) -> Option<LogStatus> {
@@ -393,6 +429,14 @@ pub async fn open(
         change_offset,
         results: Mutex::new(BTreeMap::new()),
         writer: Mutex::new(()),
+        node: format!(
+            "{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ),
+        published: AtomicU64::new(0),
         last: AtomicU64::new(0),
         known: AtomicBool::new(false),
         reachable: AtomicBool::new(false),
@@ -527,6 +571,7 @@ async fn publish_genesis(
             store.set_log_meta("genesis", &name)?;
             store.set_log_meta("change-offset", &change_offset.to_string())?;
             store.set_applied_sequence(1)?;
+            store.flush()?;
             tracing::info!(
                 stream = settings.stream,
                 snapshot = name,
@@ -601,6 +646,7 @@ async fn restore(
     restored.set_log_meta("genesis", name)?;
     restored.set_log_meta("change-offset", &change_offset.to_string())?;
     restored.set_applied_sequence(1)?;
+    restored.flush()?;
     tracing::info!(
         snapshot = name,
         bytes = bytes.len(),
@@ -660,10 +706,10 @@ async fn follow(
     let mut messages = consumer.messages().await?;
     while let Some(message) = messages.next().await {
         let message = message?;
-        let sequence = message
+        let info = message
             .info()
-            .map_err(|error| anyhow::anyhow!("a log entry without its sequence: {error}"))?
-            .stream_sequence;
+            .map_err(|error| anyhow::anyhow!("a log entry without its sequence: {error}"))?;
+        let (sequence, pending) = (info.stream_sequence, info.pending);
         let Some(db) = db.upgrade() else {
             return Ok(());
         };
@@ -674,7 +720,16 @@ async fn follow(
         let applied = {
             let replica = replica.clone();
             let db = db.clone();
-            tokio::task::spawn_blocking(move || apply(&db, &replica, sequence, &payload)).await?
+            tokio::task::spawn_blocking(move || {
+                apply(&db, &replica, sequence, &payload)?;
+                // Caught up: make what was applied durable (entries are applied unflushed; the
+                // log holds them until then).
+                if pending == 0 {
+                    db.flush_store()?;
+                }
+                anyhow::Ok(())
+            })
+            .await?
         };
         // A disk failure: stop here and read this entry again once the disk takes writes.
         applied?;

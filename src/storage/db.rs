@@ -352,6 +352,11 @@ impl Db {
         }
     }
 
+    /// Makes every entry applied so far durable (a replicated node flushes once it has caught up).
+    pub fn flush_store(&self) -> Result<(), DbError> {
+        self.store().flush().map_err(storage)
+    }
+
     /// Records that the log's entry `sequence` was applied without a change of the records.
     pub fn mark_applied(&self, sequence: u64) -> Result<(), DbError> {
         let _writer = self.lock_writer()?;

@@ -377,7 +377,7 @@ impl Store {
         // make this node differ from every other.
         if let Some(stream) = self.log_meta("stream")? {
             return Err(StoreError::Rejected(format!(
-                "this data directory follows the change log `{stream}` (serve --replicate): import                  through the API (the importBatch mutation of a running node) so that every node                  gets the records"
+                "this data directory follows the change log `{stream}` (serve --replicate): import through the API (the importBatch mutation of a running node) so that every node gets the records"
             )));
         }
         self.undo.clear()?;
@@ -672,6 +672,11 @@ impl Store {
     /// carries (derived from its log sequence, the same on every node), and the `meta` key
     /// [`APPLIED_SEQUENCE`] is set to `sequence` in the same transaction, so that a node restarts
     /// from the change after the last one it made durable.
+    ///
+    /// With a `sequence`, the transaction is not flushed here: the change is already durable in the
+    /// log, and after a crash the node applies again every entry after the last sequence that reached
+    /// its disk (sled recovers a prefix of its transactions). The applier flushes once it has caught
+    /// up ([`Store::flush`]).
     pub fn apply_change_at(
         &self,
         writes: &[Write],
@@ -724,8 +729,18 @@ impl Store {
                 advance_generation(meta)
             },
         );
-        self.commit(outcome)?;
+        if sequence.is_some() {
+            transaction_result(outcome)?;
+        } else {
+            self.commit(outcome)?;
+        }
         Ok(change.id)
+    }
+
+    /// Makes every write so far durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
     }
 
     /// The sequence of the last change of the replicated log this store applied (absent: the store
@@ -735,7 +750,7 @@ impl Store {
     }
 
     /// Records that the log's entry `sequence` was applied without changing any record (an entry
-    /// every node refuses alike, or the log's first entry), and flushes.
+    /// every node refuses alike, or the log's first entry); durable at the next flush.
     pub fn set_applied_sequence(&self, sequence: u64) -> Result<(), StoreError> {
         self.meta
             .insert(APPLIED_SEQUENCE, &sequence.to_be_bytes())?;

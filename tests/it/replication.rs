@@ -239,6 +239,29 @@ struct Acknowledged {
     contended: BTreeMap<String, usize>,
     /// Expected version of the shared entity → how many updates were acknowledged at it.
     updates: BTreeMap<u64, usize>,
+    /// Why writes were not acknowledged: error code (or `no answer`) → how often.
+    refused: BTreeMap<String, usize>,
+}
+
+impl Acknowledged {
+    fn refused(&mut self, answer: Option<&Value>) {
+        let code = match answer {
+            None => "no answer".to_owned(),
+            Some(answer) => format!(
+                "{}: {}",
+                answer["errors"][0]["extensions"]["code"]
+                    .as_str()
+                    .unwrap_or("no code"),
+                answer["errors"][0]["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .take(90)
+                    .collect::<String>()
+            ),
+        };
+        *self.refused.entry(code).or_default() += 1;
+    }
 }
 
 #[test]
@@ -286,10 +309,13 @@ fn replicas_follow_one_log_through_crashes_joins_and_outages() {
                     let base = bases[w].lock().unwrap().clone();
                     let id = format!("writer{w}-lab{round}");
                     let body = json!({ "query": CREATE, "variables": { "input": lab(&id, &format!("写入实验室{w}-{round}")) } });
-                    if let Some(answer) = post(&client, &base, body)
+                    let answer = post(&client, &base, body);
+                    if let Some(answer) = &answer
                         && answer["data"]["createEntity"]["id"] == id.as_str()
                     {
                         acknowledged.lock().unwrap().created.insert(id);
+                    } else {
+                        acknowledged.lock().unwrap().refused(answer.as_ref());
                     }
                     let contended = format!("contended-lab{round}");
                     let body = json!({ "query": CREATE, "variables": { "input": lab(&contended, &format!("争用实验室{round}")) } });
@@ -340,14 +366,17 @@ fn replicas_follow_one_log_through_crashes_joins_and_outages() {
     let acknowledged = acknowledged.lock().unwrap();
     assert!(
         acknowledged.created.len() >= ROUNDS,
-        "too few writes went through to test anything: {} (killed node's log: {killed})",
-        acknowledged.created.len()
+        "too few writes went through to test anything: {} (refused: {:?}; killed node's log: {killed})",
+        acknowledged.created.len(),
+        acknowledged.refused
     );
     eprintln!(
-        "acknowledged: {} creates, {} contended creates, {} updates of one entity; log at {last}",
+        "acknowledged: {} creates, {} contended creates, {} updates of one entity; log at {last}; \
+         creates refused: {:?}",
         acknowledged.created.len(),
         acknowledged.contended.len(),
-        acknowledged.updates.len()
+        acknowledged.updates.len(),
+        acknowledged.refused
     );
     assert!(!acknowledged.contended.is_empty() && !acknowledged.updates.is_empty());
     let exports: Vec<String> = current(&bases).iter().map(|b| export(b)).collect();
@@ -388,10 +417,9 @@ fn replicas_follow_one_log_through_crashes_joins_and_outages() {
         .map(|base| post(&client, base, history.clone()).unwrap()["data"].clone())
         .collect();
     assert!(histories.iter().all(|h| h == &histories[0]));
-    assert_eq!(
-        histories[0]["history"].as_array().unwrap().len(),
-        1 + acknowledged.updates.len()
-    );
+    // Every acknowledged update is in the history (so may be updates whose answer was lost when
+    // their node was killed).
+    assert!(histories[0]["history"].as_array().unwrap().len() > acknowledged.updates.len());
     drop(acknowledged);
 
     // Read your writes: a write on node 0, read on node 1 at the write's sequence.
