@@ -357,8 +357,28 @@ pub async fn open(
                     settings.stream
                 );
             }
-            if let Some(mut stream) = stream
-                && let Some(genesis) = genesis_of(&mut stream).await?
+            // The check is worth a wait, not a refusal to serve: a node that has its state serves
+            // reads while the log is away.
+            let genesis = match stream {
+                None => None,
+                Some(mut stream) => match genesis_within(
+                    &mut stream,
+                    tokio::time::Instant::now() + Duration::from_secs(5),
+                )
+                .await
+                {
+                    Ok(genesis) => genesis,
+                    Err(error) if error.is::<Permanent>() => return Err(error),
+                    Err(error) => {
+                        tracing::warn!(
+                            "the stream's genesis could not be read to check it ({error:#}); \
+                             going on"
+                        );
+                        None
+                    }
+                },
+            };
+            if let Some(genesis) = genesis
                 && genesis.0 != place.genesis
             {
                 bail!(
@@ -372,7 +392,7 @@ pub async fn open(
             }
         }
         (None, None) => bail!("a node with an empty data directory needs the change log to join"),
-        (None, Some(mut stream)) => match genesis_of(&mut stream).await? {
+        (None, Some(mut stream)) => match genesis_within(&mut stream, deadline).await? {
             Some((snapshot, change_offset)) => {
                 restore(
                     &js,
@@ -492,6 +512,30 @@ async fn ensure_stream(
     Ok(stream)
 }
 
+/// A stream that is not an innograph change log, or one a node cannot join: waiting will not help.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Permanent(String);
+
+/// [`genesis_of`], asked again until `deadline` while the log answers with a passing error (a
+/// stream leader being elected answers 503).
+async fn genesis_within(
+    stream: &mut jetstream::stream::Stream,
+    deadline: tokio::time::Instant,
+) -> anyhow::Result<Option<(String, u64)>> {
+    loop {
+        match genesis_of(stream).await {
+            Ok(genesis) => return Ok(genesis),
+            Err(error) if error.is::<Permanent>() => return Err(error),
+            Err(error) if tokio::time::Instant::now() > deadline => return Err(error),
+            Err(error) => {
+                tracing::info!("waiting for the change log: {error:#}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
 /// The genesis entry of the stream, if it has one: the snapshot's name and the change offset.
 async fn genesis_of(
     stream: &mut jetstream::stream::Stream,
@@ -504,11 +548,12 @@ async fn genesis_of(
         return Ok(None);
     }
     if info.state.first_sequence > 1 {
-        bail!(
+        return Err(Permanent(format!(
             "the stream's first entry (the genesis) was removed (it starts at {}); a node cannot \
              join it (keep the stream's retention unlimited)",
             info.state.first_sequence
-        );
+        ))
+        .into());
     }
     let message = stream
         .get_raw_message(1)
@@ -520,10 +565,12 @@ async fn genesis_of(
             change_offset,
             ..
         }) => Ok(Some((snapshot, change_offset))),
-        Ok(Entry::Change(_)) | Err(_) => bail!(
+        Ok(Entry::Change(_)) | Err(_) => Err(Permanent(
             "the stream's first entry is not an innograph genesis: is the stream used by \
              something else?"
-        ),
+                .to_owned(),
+        )
+        .into()),
     }
 }
 
