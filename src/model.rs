@@ -270,8 +270,9 @@ pub enum Basis {
     Name,
     /// Cited to a bundled reference table (division codes, universities); the quote is its row.
     Reference,
-    /// The report presents the thing as the reporting region's own and no finer place is known; the
-    /// quote shows the region.
+    /// The report presents the thing as the reporting region's own and no finer place is known (or,
+    /// for a unit the report names bare, as its publisher's own: a division `PART_OF` the bureau); the
+    /// quote shows the region or the publisher.
     Region,
 }
 
