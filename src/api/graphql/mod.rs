@@ -461,6 +461,17 @@ impl Api {
         &self.limits
     }
 
+    /// A turn to execute, for work of the same kind outside GraphQL (the plain-HTTP subgraph
+    /// route): at most `max_concurrent_executions` run at once. `None` when none came within the
+    /// execution timeout. Hold it until the work is done.
+    pub async fn turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let wait = self.limits.execution_timeout;
+        match tokio::time::timeout(wait, self.turns.clone().acquire_owned()).await {
+            Ok(Ok(turn)) => Some(turn),
+            _ => None,
+        }
+    }
+
     fn parsed_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Parsed>> {
         self.parsed
             .lock()
