@@ -273,9 +273,10 @@ struct ServeArgs {
     /// Seconds a client has to send a request's headers, and an idle connection stays open.
     #[arg(long, env = "INNOGRAPH_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     header_read_timeout_secs: u64,
-    /// Open connections at once; more are closed on accept.
-    #[arg(long, env = "INNOGRAPH_MAX_CONNECTIONS", default_value_t = 1024)]
-    max_connections: usize,
+    /// Open connections at once (WebSockets included); more are closed on accept. Default: 1024, or
+    /// the open-file limit (`ulimit -n`) less 64 when that is lower, at least 16.
+    #[arg(long, env = "INNOGRAPH_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
     /// Open connections one client address may hold.
     #[arg(
         long,
@@ -290,6 +291,9 @@ struct ServeArgs {
         default_value_t = 100
     )]
     max_subscriptions_per_connection: usize,
+    /// Seconds a WebSocket has to send `connection_init`; then it is closed (4408).
+    #[arg(long, env = "INNOGRAPH_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
+    ws_init_timeout_secs: u64,
     /// Milliseconds without writes after which network measures are recomputed in the background
     /// (the previous ones are served meanwhile).
     #[arg(long, env = "INNOGRAPH_MEASURES_SETTLE_MS", default_value_t = 500)]
@@ -392,6 +396,9 @@ impl ServeArgs {
         if self.header_read_timeout_secs == 0 {
             bail!("--header-read-timeout-secs must be positive");
         }
+        if self.ws_init_timeout_secs == 0 {
+            bail!("--ws-init-timeout-secs must be positive");
+        }
         let mut tokens = Vec::new();
         if let Some(path) = &self.tokens_file {
             let text = std::fs::read_to_string(path)
@@ -422,9 +429,13 @@ impl ServeArgs {
             limits,
             trusted_proxies: self.trusted_proxies.clone(),
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
-            max_connections: self.max_connections.max(1),
+            max_connections: self
+                .max_connections
+                .unwrap_or_else(server::default_max_connections)
+                .max(1),
             max_connections_per_client: self.max_connections_per_client.max(1),
             max_subscriptions_per_connection: self.max_subscriptions_per_connection,
+            ws_init_timeout: Duration::from_secs(self.ws_init_timeout_secs),
         })
     }
 }

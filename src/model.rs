@@ -116,7 +116,8 @@ pub enum RelationKind {
     CoBuiltBy,
     /// An entity → the district or platform it is in; a district → its parent district.
     LocatedIn,
-    /// A leader → what it leads or is responsible for (牵头, 责任单位, 以…为核心).
+    /// An organisation → the lab, institute, alliance or programme it leads (牵头建设, 领衔, 由…牵头组建);
+    /// a 责任单位 clause gives RESPONSIBLE_FOR, 以…为核心 RELIES_ON.
     Leads,
     /// A component → the whole it belongs to.
     PartOf,
@@ -269,8 +270,9 @@ pub enum Basis {
     Name,
     /// Cited to a bundled reference table (division codes, universities); the quote is its row.
     Reference,
-    /// The report presents the thing as the reporting region's own and no finer place is known; the
-    /// quote shows the region.
+    /// The report presents the thing as the reporting region's own and no finer place is known (or,
+    /// for a unit the report names bare, as its publisher's own: a division `PART_OF` the bureau); the
+    /// quote shows the region or the publisher.
     Region,
 }
 

@@ -17,8 +17,9 @@ Checks (the rules of seed/README.md and seed/notes/BRIEF.md):
   from a PROGRAM or POLICY to a DISTRICT;
 - every UNIVERSITY has exactly one LOCATED_IN, with an evidence entry that is its row of the universities
   table (basis REFERENCE), and its target's name is the row's city;
-- collective phrases (各区县科技局, 各有关单位, 相关部门, 各区、县(市), 相关区、县(市)) make no relation:
-  a relation whose evidence contains one must name its governing end in some quote;
+- collective phrases (各区县科技局, 各有关单位, 相关部门, 各区、县(市), 相关区、县(市) …: the pattern of
+  collective_phrases in src/ingest/validate.rs) make no relation: a relation whose evidence contains one
+  must name, outside the phrase, each end such a phrase could stand for (its unit end) in some quote;
 - every relation whose only evidence is a 责任单位/牵头单位 clause (Huzhou's "(责任单位:…)", a table
   cell under a 责任单位 column, or an annex 属地 cell that names a unit instead of a place) is RESPONSIBLE_FOR.
 Prints: entities by kind and layer; relations by kind and by basis (a relation's basis is STATED if any
@@ -42,8 +43,14 @@ REL_KINDS = ["CO_BUILT_BY", "LOCATED_IN", "LEADS", "PART_OF", "RELIES_ON", "COOP
 SYMMETRIC = {"COOPERATES_WITH"}
 BASES = ["STATED", "NAME", "REFERENCE", "REGION"]
 ELISION = "[…]"
-COLLECTIVE = ["各区县科技局", "各有关单位", "相关部门", "各区、县(市)", "各区、县（市）", "相关区、县(市)",
-              "相关区、县（市）"]
+# Collective phrases (the same pattern as collective_phrases in src/ingest/validate.rs): an opener, any
+# place-level words (with 、 and brackets between them), then a body, or a bureau (…局, up to four characters
+# after a place-level word); or, with no body, two or more place-level words.
+COLLECTIVE_OPENERS = ["各有关", "各相关", "各", "相关", "有关"]
+COLLECTIVE_PLACES = ["街道", "省", "市", "区", "县", "乡", "镇", "村", "地", "级"]
+COLLECTIVE_SEPARATORS = "、()（）"
+COLLECTIVE_BODIES = ["科技局", "科技部门", "主管部门", "部门", "单位", "人民政府", "政府", "委员会", "办公室", "机构",
+                     "处室"]
 RESPONSIBILITY_WORDS = ["责任单位", "牵头单位"]
 
 problems = []
@@ -175,10 +182,11 @@ def layer(i):
 
 
 def names_of(i):
-    """Name, aliases, and the short forms a sentence uses for a bureau or its division
+    """The forms a sentence names an entity by (as unit_forms in src/ingest/validate.rs), as name keys:
+    name, English name, aliases, and the short forms a sentence uses for a bureau or its division
     (绍兴市科学技术局 → 绍兴市科技局; 湖州市科学技术局高新处 → 高新处)."""
     e = entities[i][1]
-    names = [e["name"]] + e.get("aliases", [])
+    names = [name_key(x) for x in [e["name"], e.get("name_en", "")] + e.get("aliases", []) if x.strip()]
     for n in list(names):
         if "科学技术局" in n:
             names.append(n.replace("科学技术局", "科技局"))
@@ -186,14 +194,71 @@ def names_of(i):
             if len(rest) >= 2:
                 names.append(rest)
     # a context-dependent short form is no alias, but descriptions give it in parentheses: "(外专局)"
-    names += [m for m in re.findall(r"[(（]([^()（）A-Za-z]{2,8})[)）]", e.get("description", ""))]
+    names += [name_key(m) for m in re.findall(r"[(（]([^()（）]{2,8})[)）]", e.get("description", ""))
+              if all(is_han(c) for c in m)]
     return names
 
 
+def is_han(c):
+    return "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" or "\uf900" <= c <= "\ufaff"
+
+
+def collective_end(text, at):
+    """End of a collective phrase whose opener ends at `at`, or None."""
+    places, run_end = 0, at
+    while True:
+        place = next((p for p in COLLECTIVE_PLACES if text.startswith(p, at)), None)
+        if place:
+            places += 1
+            at += len(place)
+            run_end = at
+        elif at < len(text) and text[at] in COLLECTIVE_SEPARATORS:
+            if text[at] in ")）":
+                run_end = at + 1
+            at += 1
+        else:
+            break
+    body = next((b for b in COLLECTIVE_BODIES if text.startswith(b, at)), None)
+    if body:
+        return at + len(body)
+    if places >= 1:
+        for i, c in enumerate(text[at:at + 5]):
+            if c == "局":
+                return at + i + 1
+            if not is_han(c):
+                break
+    return run_end if places >= 2 else None
+
+
+def collective_phrases(text):
+    """(start, end) of every collective phrase of the text."""
+    found, start = [], 0
+    while start < len(text):
+        end = next((e for o in COLLECTIVE_OPENERS if text.startswith(o, start)
+                    for e in [collective_end(text, start + len(o))] if e is not None), None)
+        if end is not None:
+            found.append((start, end))
+            start = end
+        else:
+            start += 1
+    return found
+
+
 def without_collective(q):
-    for c in COLLECTIVE:
-        q = q.replace(c, "")
-    return q
+    out, last = [], 0
+    for start, end in collective_phrases(q):
+        out.append(q[last:start] + " ")
+        last = end
+    return "".join(out) + q[last:]
+
+
+def unit_ends(k):
+    """The ends a collective phrase could stand for (as unit_ends in src/ingest/validate.rs)."""
+    if k in ("CO_BUILT_BY", "ISSUED_BY", "APPLIES_TO"):
+        return ["target"]
+    if k in SYMMETRIC:
+        return ["source", "target"]
+    return ["source"]
 
 
 relations = []  # (file, relation)
@@ -241,12 +306,14 @@ for fname, data in graph.items():
             problem(f"{where}: ISSUED_BY goes POLICY -> GOVERNMENT (is {s} -> {t})")
         elif k == "APPLIES_TO" and (s not in POLICY_LAYER or t != "DISTRICT"):
             problem(f"{where}: APPLIES_TO goes PROGRAM/POLICY -> DISTRICT (is {s} -> {t})")
-        # collective phrases: the governing end must be named individually in some quote
+        # collective phrases: each end a collective phrase could stand for must be named in some quote
         quotes = [ev["quote"] for ev in r.get("evidence", [])]
-        if any(c in q for q in quotes for c in COLLECTIVE):
-            actor = r["target"] if k in ("CO_BUILT_BY", "ISSUED_BY") else r["source"]
-            if not any(n in without_collective(q) for q in quotes for n in names_of(actor)):
-                problem(f"{where}: evidence has a collective phrase; {actor} is not named individually")
+        phrases = [q[a:b] for q in quotes for a, b in collective_phrases(q)]
+        if phrases:
+            for actor in (r[end] for end in unit_ends(k)):
+                if not any(n in without_collective(name_key(q)) for q in quotes for n in names_of(actor)):
+                    problem(f"{where}: evidence names {actor} only through the collective phrase «{phrases[0]}»; "
+                            "only units the sentence names get relations")
 
 # ---- universities: exactly one LOCATED_IN each, cited to the universities table
 uni_rows = {}

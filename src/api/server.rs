@@ -23,7 +23,6 @@ use serde_json::Value;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::db::Db;
@@ -64,6 +63,25 @@ pub struct ServerConfig {
     pub max_connections_per_client: usize,
     /// Subscriptions one WebSocket connection may hold at once.
     pub max_subscriptions_per_connection: usize,
+    /// Time a WebSocket has to send `connection_init`; then it is closed (4408).
+    pub ws_init_timeout: Duration,
+}
+
+/// Descriptors kept aside from the connection cap for the data directory, logs and the like.
+const RESERVED_DESCRIPTORS: u64 = 64;
+
+/// The default connection cap: 1024, or fewer when the process may open fewer files (the soft
+/// `RLIMIT_NOFILE` less [`RESERVED_DESCRIPTORS`]), at least 16: more connections than descriptors
+/// would make accept fail for everyone rather than close the connections over the cap.
+pub fn default_max_connections() -> usize {
+    #[cfg(target_os = "linux")]
+    {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        if let Some(soft) = limit.current {
+            return soft.saturating_sub(RESERVED_DESCRIPTORS).clamp(16, 1024) as usize;
+        }
+    }
+    1024
 }
 
 impl Default for ServerConfig {
@@ -79,9 +97,10 @@ impl Default for ServerConfig {
             rate_limit: 500,
             trusted_proxies: Vec::new(),
             header_read_timeout: Duration::from_secs(10),
-            max_connections: 1024,
+            max_connections: default_max_connections(),
             max_connections_per_client: 256,
             max_subscriptions_per_connection: 100,
+            ws_init_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -97,7 +116,15 @@ struct AppState {
     max_subscriptions: usize,
     /// The rate limit, also for operations sent over WebSockets.
     limiter: Arc<RateLimiter>,
+    /// Time a WebSocket has to send `connection_init`.
+    ws_init_timeout: Duration,
+    /// Turns to run an export (see [`MAX_CONCURRENT_EXPORTS`]).
+    exports: Arc<tokio::sync::Semaphore>,
 }
+
+/// Exports (`/api/export`) running at once: each holds the whole graph and its serialisation in
+/// memory. More wait, within the execution timeout, for a turn, then get 503 `TOO_MANY_EXPORTS`.
+pub const MAX_CONCURRENT_EXPORTS: usize = 2;
 
 /// Whom a request's `Authorization: Bearer` token names: `Ok(None)` without a token, an error
 /// response for a token that is malformed or unknown.
@@ -232,6 +259,8 @@ pub fn app(db: Arc<Db>, config: &ServerConfig) -> Router {
         require_token_for_reads: config.require_token_for_reads,
         max_subscriptions: config.max_subscriptions_per_connection,
         limiter: limiter.clone(),
+        ws_init_timeout: config.ws_init_timeout,
+        exports: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_EXPORTS)),
     };
     let mut router = Router::new();
     for &(path, access) in ROUTES {
@@ -261,9 +290,9 @@ pub fn app(db: Arc<Db>, config: &ServerConfig) -> Router {
         .layer(RequestBodyLimitLayer::new(config.body_limit))
         .layer(axum::middleware::from_fn(coded_body_limit))
         .layer(cors(&config.cors_origins))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             config.request_timeout,
+            request_timeout,
         ))
         .layer(axum::middleware::from_fn_with_state(
             proxies,
@@ -271,6 +300,61 @@ pub fn app(db: Arc<Db>, config: &ServerConfig) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn(close_unless_read))
+}
+
+/// The backstop behind the execution timeout: any request still unanswered after `timeout` gets
+/// 408 with a coded body (`REQUEST_TIMEOUT`).
+async fn request_timeout(
+    State(timeout): State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => json_response(
+            StatusCode::REQUEST_TIMEOUT,
+            "application/json",
+            error_body(
+                "REQUEST_TIMEOUT",
+                &format!(
+                    "the request was not answered within {} s; retry later",
+                    timeout.as_secs_f64()
+                ),
+            ),
+        ),
+    }
+}
+
+/// Adds `Connection: close` to a response given before the request's body was read to its end (a
+/// 429, 401, 413 or 408 decided on the headers alone): the connection cannot carry another
+/// request after an unread body, and the client must know it rather than find it closed.
+async fn close_unless_read(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::body::HttpBody;
+    use futures_util::StreamExt;
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
+    let read = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (parts, body) = request.into_parts();
+    let at_end = read.clone();
+    let body = body.into_data_stream().chain(
+        futures_util::stream::once(async move {
+            at_end.store(true, std::sync::atomic::Ordering::SeqCst);
+        })
+        .filter_map(|()| std::future::ready(None)),
+    );
+    let request = axum::extract::Request::from_parts(parts, Body::from_stream(body));
+    let mut response = next.run(request).await;
+    if !read.load(std::sync::atomic::Ordering::SeqCst) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// The client a request comes from: the peer, or for a trusted proxy the right-most address of
@@ -318,7 +402,7 @@ async fn client_address(
 
 /// The read policy of every data route: a token when reads need one; for the plain-HTTP routes on
 /// a persisted-operations server, the admin role. WebSocket upgrades pass: their token comes in
-/// `connection_init`, where the same policy is applied.
+/// `connection_init`, and every operation on the socket obeys the same policy (see [`WsPolicy`]).
 async fn read_policy(
     State(state): State<AppState>,
     request: axum::extract::Request,
@@ -373,7 +457,7 @@ async fn coded_body_limit(
 /// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests finish for at
 /// most `grace`. Each connection has `header_read_timeout` to send a request's headers (and to send
 /// the next one when idle); at most `max_connections` are open, `max_connections_per_client` per
-/// address: more are closed on accept.
+/// address (WebSockets count until they close): more are closed on accept.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
@@ -388,15 +472,24 @@ pub async fn serve(
     let (closing_tx, closing) = tokio::sync::watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    // Failed accepts since the last one logged, and when that was: logged once a second at most.
+    let (mut failed_accepts, mut logged_at) = (0u64, None::<std::time::Instant>);
     loop {
         let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
-                    // Out of descriptors and the like: wait a little rather than spin.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    failed_accepts += 1;
+                    if logged_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                        tracing::warn!(%error, failures = failed_accepts, "accept failed");
+                        (failed_accepts, logged_at) = (0, Some(std::time::Instant::now()));
+                    }
+                    // Out of descriptors (EMFILE, ENFILE): back off until some are closed rather
+                    // than spin on the connection still waiting to be accepted.
+                    let exhausted = matches!(error.raw_os_error(), Some(23 | 24));
+                    let pause = if exhausted { 20 } else { 1 };
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
                     continue;
                 }
             },
@@ -420,18 +513,24 @@ pub async fn serve(
             }
             *count += 1;
         }
+        let slot = Slot {
+            _held: Arc::new(SlotInner {
+                _permit: permit,
+                client,
+                per_client: per_client.clone(),
+            }),
+        };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let header_read_timeout = config.header_read_timeout;
         let mut closing = closing.clone();
-        let per_client = per_client.clone();
         connections.spawn(async move {
-            let _permit = permit;
             let service = hyper::service::service_fn(
                 move |mut request: hyper::Request<hyper::body::Incoming>| {
                     request
                         .extensions_mut()
                         .insert(axum::extract::ConnectInfo(peer));
+                    request.extensions_mut().insert(slot.clone());
                     tower::ServiceExt::oneshot(app.clone(), request.map(Body::new))
                 },
             );
@@ -452,15 +551,6 @@ pub async fn serve(
                     let _ = connection.as_mut().await;
                 }
             }
-            let mut counts = per_client
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(count) = counts.get_mut(&client) {
-                *count -= 1;
-                if *count == 0 {
-                    counts.remove(&client);
-                }
-            }
         });
     }
     drop(listener);
@@ -477,6 +567,35 @@ pub async fn serve(
         connections.abort_all();
     }
     Ok(())
+}
+
+/// One open connection's place under the connection caps, held by the connection and by each of
+/// its requests; a WebSocket takes it along when the connection is upgraded, so the caps count open
+/// sockets, not only HTTP exchanges. Freed when the last holder is gone.
+#[derive(Clone)]
+struct Slot {
+    _held: Arc<SlotInner>,
+}
+
+struct SlotInner {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    client: std::net::IpAddr,
+    per_client: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+}
+
+impl Drop for SlotInner {
+    fn drop(&mut self) {
+        let mut counts = self
+            .per_client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&self.client) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.client);
+            }
+        }
+    }
 }
 
 /// A token bucket per client address: `rate` tokens a second, holding at most `2 × rate`.
@@ -648,7 +767,8 @@ async fn graphql_get(State(state): State<AppState>, request: axum::extract::Requ
         {
             Ok(upgrade) => {
                 let client = parts.extensions.get::<ClientAddress>().map(|c| c.0);
-                websocket(state, upgrade, client)
+                let slot = parts.extensions.get::<Slot>().cloned();
+                websocket(state, upgrade, client, slot)
             }
             Err(rejection) => rejection.into_response(),
         };
@@ -692,16 +812,19 @@ async fn graphql_get(State(state): State<AppState>, request: axum::extract::Requ
 }
 
 /// A GraphQL WebSocket session (subscriptions), authenticated by the token in `connection_init`.
+/// It holds the connection's `slot` under the connection caps until it closes.
 fn websocket(
     state: AppState,
     upgrade: axum::extract::ws::WebSocketUpgrade,
     client: Option<std::net::IpAddr>,
+    slot: Option<Slot>,
 ) -> Response {
     use axum::extract::ws::{CloseFrame, Message};
     use futures_util::{SinkExt, StreamExt};
     upgrade
         .protocols(["graphql-transport-ws", "graphql-ws"])
         .on_upgrade(move |socket| async move {
+            let _slot = slot;
             let protocol = socket
                 .protocol()
                 .and_then(|p| p.to_str().ok())
@@ -738,6 +861,8 @@ fn websocket(
                 authorize: Box::new(authorize),
                 allow: Box::new(move || client.is_none_or(|client| limiter.allow(client))),
                 max_subscriptions: state.max_subscriptions,
+                require_token: state.require_token_for_reads,
+                init_timeout: state.ws_init_timeout,
             };
             let outgoing = match state.api.websocket(incoming, &protocol, policy) {
                 Ok(outgoing) => outgoing,
@@ -767,6 +892,9 @@ fn websocket(
                     break;
                 }
             }
+            // The session ended without a close frame of its own (a refused legacy
+            // `connection_init`, the client gone): close the socket properly.
+            let _ = sink.close().await;
         })
 }
 
@@ -1075,6 +1203,8 @@ async fn not_found() -> Response {
 /// Plain HTTP endpoints for front ends and tools that do not speak GraphQL.
 mod rest {
     use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     use axum::extract::{Query, State};
     use axum::http::{StatusCode, header};
@@ -1102,6 +1232,20 @@ mod rest {
 
     fn error(status: StatusCode, code: &'static str, message: &str) -> RestError {
         RestError(status, code, message.to_owned())
+    }
+
+    /// 503 with a coded body, as the GraphQL route answers when it has no turn to execute.
+    fn busy(code: &str, message: &str) -> Response {
+        let mut response = super::json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "application/json",
+            super::error_body(code, message),
+        );
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+        response
     }
 
     fn bad(message: String) -> RestError {
@@ -1204,9 +1348,20 @@ mod rest {
                 "`format` must be cytoscape, g6 or echarts, got `{format}`"
             ))
         })?;
+        // A turn of GraphQL execution: the same work, under the same bound.
+        let Some(turn) = state.api.turn().await else {
+            return Ok(busy(
+                "EXECUTION_TIMEOUT",
+                &format!(
+                    "no turn to execute came within the execution timeout of {} ms: the server is busy; retry shortly",
+                    state.limits.execution_timeout.as_millis()
+                ),
+            ));
+        };
         let db = state.db.clone();
         let limits = state.limits.clone();
         let result = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let view = {
                 let index = db.read();
                 if let Some(missing) = ids.iter().find(|id| !index.contains(id)) {
@@ -1272,14 +1427,39 @@ mod rest {
                 .into_response();
             }
         };
+        let wait = state.limits.execution_timeout;
+        let turn = tokio::time::timeout(wait, state.exports.clone().acquire_owned()).await;
+        let Ok(Ok(turn)) = turn else {
+            let message = format!(
+                "{} exports are running, the most at once, and none finished within {} ms; retry shortly",
+                super::MAX_CONCURRENT_EXPORTS,
+                wait.as_millis()
+            );
+            return busy("TOO_MANY_EXPORTS", &message);
+        };
+        // Set when this request is given up (the 408 backstop, the client gone): the work stops
+        // at its next step instead of serialising a graph nobody will read.
+        struct GivenUp(Arc<AtomicBool>);
+        impl Drop for GivenUp {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let given_up = GivenUp(Arc::new(AtomicBool::new(false)));
+        let abandoned = given_up.0.clone();
         let db = state.db.clone();
         let result = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+            let _turn = turn;
             let graph = db.export_data().map_err(|e| e.to_string())?;
+            if abandoned.load(Ordering::SeqCst) {
+                return Err("given up".to_owned());
+            }
             let mut out = Vec::new();
             interchange::export(&graph, format, &mut out).map_err(|e| e.to_string())?;
             Ok(out)
         })
         .await;
+        drop(given_up);
         match result {
             Ok(Ok(bytes)) => {
                 let disposition =

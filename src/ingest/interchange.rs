@@ -13,7 +13,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::model::{Document, Entity, EntityKind, Relation, RelationKind};
+use crate::model::{Document, Entity, EntityKind, Layer, Relation, RelationKind};
 use crate::seed::{Location, RawDocument, RawEntity, RawEvidence, RawRelation, Seed};
 use crate::validate::GraphData;
 
@@ -154,6 +154,10 @@ enum Line {
         rule: Option<String>,
         id: String,
         kind: String,
+        /// The kind's layer, `ECOSYSTEM` or `POLICY`: written for readers of the file; on import
+        /// optional, and refused when it disagrees with the kind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        layer: Option<String>,
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name_en: Option<String>,
@@ -271,6 +275,7 @@ pub fn write_entity_line(out: &mut dyn Write, e: &Entity) -> io::Result<()> {
             rule: None,
             id: e.id.clone(),
             kind: e.kind.to_string(),
+            layer: Some(e.kind.layer().to_string()),
             name: e.name.clone(),
             name_en: e.name_en.clone(),
             aliases: e.aliases.clone(),
@@ -440,6 +445,7 @@ pub fn parse_jsonl_record(bytes: &[u8]) -> Result<JsonlRecord, String> {
             rule: _,
             id,
             kind,
+            layer,
             name,
             name_en,
             aliases,
@@ -450,23 +456,28 @@ pub fn parse_jsonl_record(bytes: &[u8]) -> Result<JsonlRecord, String> {
             focus,
             district_code,
             district_level,
-        } => JsonlRecord::Entity(
-            RawEntity {
-                id,
-                kind,
-                name,
-                name_en,
-                aliases,
-                description,
-                established,
-                legal_form,
-                area,
-                focus,
-                district_code,
-                district_level,
-            },
-            expected_version,
-        ),
+        } => {
+            if let Some(layer) = layer {
+                check_layer(&id, &kind, &layer)?;
+            }
+            JsonlRecord::Entity(
+                RawEntity {
+                    id,
+                    kind,
+                    name,
+                    name_en,
+                    aliases,
+                    description,
+                    established,
+                    legal_form,
+                    area,
+                    focus,
+                    district_code,
+                    district_level,
+                },
+                expected_version,
+            )
+        }
         Line::Relation {
             expected_version,
             status: _,
@@ -488,6 +499,19 @@ pub fn parse_jsonl_record(bytes: &[u8]) -> Result<JsonlRecord, String> {
             expected_version,
         ),
     })
+}
+
+/// An entity line's `layer` must be a layer, and the layer of its kind (a kind that is not one is
+/// reported by the validation of the entity).
+fn check_layer(id: &str, kind: &str, layer: &str) -> Result<(), String> {
+    let layer: Layer = layer.parse().map_err(|e| format!("entity `{id}`: {e}"))?;
+    match kind.parse::<EntityKind>() {
+        Ok(kind) if kind.layer() != layer => Err(format!(
+            "entity `{id}`: layer `{layer}` disagrees with its kind: a {kind} is in the {} layer",
+            kind.layer()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Whether a line says it is a relation (`"type": "relation"`), read without reading the rest of it.

@@ -462,8 +462,9 @@ pub fn judge_relation(
     }
 }
 
-/// The rules that need more than one record: unique ids, unique names, endpoints that exist, and a
-/// district hierarchy whose codes nest. Generic over the location type so that every write path can
+/// The rules that need more than one record: unique ids, unique names, endpoints that exist, a
+/// district hierarchy whose codes nest, and the rules on each relation's ends ([`check_relation_ends`]:
+/// kinds that fit, no relation made from a collective phrase). Generic over the location type so that every write path can
 /// use it. `known` entities (outside the set judged) may be relation endpoints.
 pub fn check_graph<'a, L>(
     entities: &'a [(L, Entity)],
@@ -493,8 +494,9 @@ pub fn check_graph<'a, L>(
 }
 
 /// [`check_graph`] one record at a time, keeping only what the rules need: each id once, each
-/// entity's kind and district code and level, each name, and each relation as three numbers. All
-/// entities come first (ids, then names), then known entities, then relations.
+/// entity's kind, district code and level and the forms a sentence names it by, each name, and each
+/// relation as three numbers. All entities come first (ids, then names), then known entities, then
+/// relations.
 #[derive(Default)]
 pub struct GraphRules {
     /// Every id met, as an entity or as a relation's end, numbered in the order met.
@@ -514,6 +516,8 @@ struct EndFacts {
     kind: EntityKind,
     district_code: Option<Box<str>>,
     district_level: Option<DistrictLevel>,
+    /// The entity's [`unit_forms`], for the rule on collective phrases, joined by [`FORM_SEPARATOR`].
+    forms: Box<str>,
 }
 
 impl GraphRules {
@@ -618,22 +622,33 @@ impl GraphRules {
         number
     }
 
-    /// The entity numbered `number`, with only what [`check_relation_ends`] reads.
+    /// The entity numbered `number`, with only what [`check_relation_ends`] reads (the forms a
+    /// sentence names it by stand as its aliases).
     fn skeleton(&self, number: u32) -> Option<Entity> {
         let facts = self.ends[number as usize].as_ref()?;
         let mut entity = Entity::new(&*self.ids[number as usize], facts.kind, "");
         entity.district_code = facts.district_code.as_deref().map(str::to_owned);
         entity.district_level = facts.district_level;
+        entity.aliases = facts
+            .forms
+            .split(FORM_SEPARATOR)
+            .map(str::to_owned)
+            .collect();
         Some(entity)
     }
 }
 
+/// Separates an entity's [`unit_forms`] in [`EndFacts::forms`] (no name holds a control character).
+const FORM_SEPARATOR: char = '\n';
+
 impl EndFacts {
     fn of(entity: &Entity) -> EndFacts {
+        let forms: Vec<String> = unit_forms(entity);
         EndFacts {
             kind: entity.kind,
             district_code: entity.district_code.as_deref().map(Box::from),
             district_level: entity.district_level,
+            forms: forms.join(&FORM_SEPARATOR.to_string()).into(),
         }
     }
 }
@@ -705,7 +720,195 @@ pub fn check_relation_ends(relation: &Relation, source: &Entity, target: &Entity
             target.kind
         ));
     }
+    let (source_is_unit, target_is_unit) = unit_ends(relation.kind);
+    for (is_unit, end) in [(source_is_unit, source), (target_is_unit, target)] {
+        if is_unit {
+            problems.extend(check_collective(relation, end));
+        }
+    }
     problems
+}
+
+/// The ends of a relation a collective phrase could stand for, as (source, target): the builder of
+/// CO_BUILT_BY, the issuer of ISSUED_BY and the district of APPLIES_TO are targets; both parties of
+/// COOPERATES_WITH; the source of every other kind (the body RESPONSIBLE_FOR or LEADing something,
+/// the member, the participant, the thing LOCATED_IN or PART_OF something).
+fn unit_ends(kind: RelationKind) -> (bool, bool) {
+    match kind {
+        RelationKind::CoBuiltBy | RelationKind::IssuedBy | RelationKind::AppliesTo => (false, true),
+        RelationKind::CooperatesWith => (true, true),
+        _ => (true, false),
+    }
+}
+
+/// The rule on collective phrases: a phrase such as 各区县科技局, 各有关单位 or 相关部门 names no unit, so
+/// a relation to one of the units it covers is supported only by a sentence naming that unit. The
+/// relation is refused when a quote of its evidence holds a collective phrase and no quote names
+/// `unit` (one of [`unit_forms`], outside the collective phrases).
+fn check_collective(relation: &Relation, unit: &Entity) -> Option<String> {
+    let phrase = relation.evidence.iter().find_map(|evidence| {
+        collective_phrases(&evidence.quote)
+            .first()
+            .map(|range| evidence.quote[range.clone()].to_owned())
+    })?;
+    let forms = unit_forms(unit);
+    let named = relation.evidence.iter().any(|evidence| {
+        let outside = without_collective_phrases(&name_key(&evidence.quote));
+        forms.iter().any(|form| outside.contains(form.as_str()))
+    });
+    (!named).then(|| {
+        format!(
+            "relation `{}`: its evidence names `{}` only through the collective phrase «{phrase}»; a collective phrase produces no relation: only units the sentence names get relations",
+            relation.id(),
+            unit.id
+        )
+    })
+}
+
+/// Openers of a collective phrase, longest first.
+const COLLECTIVE_OPENERS: [&str; 5] = ["各有关", "各相关", "各", "相关", "有关"];
+/// Place-level words a collective phrase may run through (各区县, 各县(市、区), 各级, 各乡镇街道).
+const COLLECTIVE_PLACES: [&str; 10] =
+    ["街道", "省", "市", "区", "县", "乡", "镇", "村", "地", "级"];
+/// What may stand between place-level words (各区、县(市)).
+const COLLECTIVE_SEPARATORS: [char; 5] = ['、', '(', ')', '（', '）'];
+/// The body a collective phrase ends in (各区县科技局, 各有关单位, 相关部门, 各级政府).
+const COLLECTIVE_BODIES: [&str; 11] = [
+    "科技局",
+    "科技部门",
+    "主管部门",
+    "部门",
+    "单位",
+    "人民政府",
+    "政府",
+    "委员会",
+    "办公室",
+    "机构",
+    "处室",
+];
+
+/// Where a text names units only collectively, as byte ranges: an opener (各, 相关, 有关, 各有关,
+/// 各相关), any place-level words (省 市 区 县 乡 镇 村 街道 地 级, with 、 and brackets between them),
+/// then a body (科技局, 部门, 单位, 政府, 委员会 … or, after a place-level word, any bureau: up to four
+/// characters and 局, as in 各区县财政局); or, with no body, two or more place-level words (各区县,
+/// 各区、县(市), 相关区、县(市)). 各地, 各级, 各市 alone, 各类, 各项, 相关做法 are not collective phrases.
+/// `seed/notes/check_all.py` applies the same pattern.
+pub fn collective_phrases(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut found = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let rest = &text[start..];
+        let end = COLLECTIVE_OPENERS
+            .iter()
+            .filter(|opener| rest.starts_with(**opener))
+            .find_map(|opener| collective_end(text, start + opener.len()));
+        match end {
+            Some(end) => {
+                found.push(start..end);
+                start = end;
+            }
+            None => start += rest.chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    found
+}
+
+/// The end of a collective phrase whose opener ends at `from`, if one does.
+fn collective_end(text: &str, from: usize) -> Option<usize> {
+    let mut at = from;
+    let mut places = 0;
+    // Where the run of place-level words ends, without a trailing separator or opening bracket.
+    let mut run_end = from;
+    loop {
+        let rest = &text[at..];
+        if let Some(place) = COLLECTIVE_PLACES.iter().find(|p| rest.starts_with(**p)) {
+            places += 1;
+            at += place.len();
+            run_end = at;
+        } else if let Some(c) = rest
+            .chars()
+            .next()
+            .filter(|c| COLLECTIVE_SEPARATORS.contains(c))
+        {
+            at += c.len_utf8();
+            if matches!(c, ')' | '）') {
+                run_end = at;
+            }
+        } else {
+            break;
+        }
+    }
+    let rest = &text[at..];
+    if let Some(body) = COLLECTIVE_BODIES.iter().find(|b| rest.starts_with(**b)) {
+        return Some(at + body.len());
+    }
+    if places >= 1 {
+        let mut end = at;
+        for c in rest.chars().take(5) {
+            end += c.len_utf8();
+            if c == '局' {
+                return Some(end);
+            }
+            if !is_han(c) {
+                break;
+            }
+        }
+    }
+    (places >= 2).then_some(run_end)
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
+}
+
+/// The text with its collective phrases blanked out (each replaced by a space).
+fn without_collective_phrases(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for range in collective_phrases(text) {
+        out.push_str(&text[last..range.start]);
+        out.push(' ');
+        last = range.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// The forms a sentence may name an entity by, as name keys: its names and aliases; for a bureau
+/// (…科学技术局…) the short form with 科技局 and a division's own name after its bureau's (湖州市科学技术局高新处
+/// → 高新处); and a short form its description gives in parentheses, two to eight Chinese characters
+/// (“Foreign experts bureau (外专局) …”). Such context-dependent short forms are no aliases (they name
+/// different bodies in different documents), but a sentence using one does name the unit.
+pub fn unit_forms(entity: &Entity) -> Vec<String> {
+    let mut forms: Vec<String> = Vec::new();
+    for name in entity.names() {
+        let name = name_key(name);
+        if name.is_empty() {
+            continue;
+        }
+        if let Some((_, division)) = name.split_once("科学技术局")
+            && division.chars().count() >= 2
+        {
+            forms.push(division.to_owned());
+        }
+        if name.contains("科学技术局") {
+            forms.push(name.replace("科学技术局", "科技局"));
+        }
+        forms.push(name);
+    }
+    if let Some(description) = &entity.description {
+        for part in description.split(['(', '（']).skip(1) {
+            if let Some((inner, _)) = part.split_once([')', '）'])
+                && (2..=8).contains(&inner.chars().count())
+                && inner.chars().all(is_han)
+            {
+                forms.push(name_key(inner));
+            }
+        }
+    }
+    forms.sort_unstable();
+    forms.dedup();
+    forms
 }
 
 /// How names are compared for uniqueness: Latin letters case-folded, surrounding space ignored.
@@ -820,11 +1023,16 @@ mod tests {
 
     /// Validates a seed made of the documents above and one graph file, returning the messages.
     fn check(graph: &str) -> Vec<String> {
+        check_with_text(TEXT, graph)
+    }
+
+    /// [`check`] with another text as document `d`.
+    fn check_with_text(text: &str, graph: &str) -> Vec<String> {
         let files = SeedFiles {
             root: "t/".to_owned(),
             files: [
                 ("documents.toml", DOCS),
-                ("sources/d.txt", TEXT),
+                ("sources/d.txt", text),
                 ("graph/g.toml", graph),
             ]
             .into_iter()
@@ -945,6 +1153,249 @@ name = "《共建办法》"
                 "{name}: {findings:?}"
             );
         }
+    }
+
+    /// What is and is not a collective phrase.
+    #[test]
+    fn collective_phrases_are_found() {
+        let phrases = |text: &str| -> Vec<String> {
+            collective_phrases(text)
+                .into_iter()
+                .map(|range| text[range].to_owned())
+                .collect()
+        };
+        for (text, expected) in [
+            ("(责任单位:规划处,各区县科技局)", vec!["各区县科技局"]),
+            ("请各有关单位积极参与", vec!["各有关单位"]),
+            ("会同相关部门和有关单位推进", vec!["相关部门", "有关单位"]),
+            ("编制各区、县(市)推广案例汇编", vec!["各区、县(市)"]),
+            ("1月左右 | 相关区、县(市) |", vec!["相关区、县(市)"]),
+            ("各县(市、区)农业农村局负责", vec!["各县(市、区)农业农村局"]),
+            ("各级政府和各乡镇(街道)", vec!["各级政府", "各乡镇(街道)"]),
+            ("全市各相关单位", vec!["各相关单位"]),
+            ("各部门、各单位", vec!["各部门", "各单位"]),
+        ] {
+            assert_eq!(phrases(text), expected, "{text}");
+        }
+        for text in [
+            "各级科技计划等成果",
+            "各类科技创新创业项目",
+            "各项目标任务",
+            "各地与海内外高层次人才",
+            "各市场主体",
+            "各区域协同",
+            "相关做法入选省创新案例",
+            "个人有关事项报告制度",
+            "省、市有关办法",
+            "(责任单位:合作处)",
+        ] {
+            assert_eq!(phrases(text), Vec::<String>::new(), "{text}");
+        }
+    }
+
+    /// A collective phrase produces no relation: a relation whose quotes name its unit end only
+    /// through one is refused, naming the file and line, the relation and the phrase; a relation whose
+    /// quote names the unit beside the phrase (by name, alias, the short form of a bureau or its
+    /// division, or a short form its description gives) is kept.
+    #[test]
+    fn collective_phrases_make_no_relation() {
+        let text = "(责任单位:规划处,各区县科技局)\n\
+                    (责任单位:外专局,各区县科技局)\n\
+                    请各有关单位积极参与青山创新大赛。\n\
+                    由相关部门与青山大学联合共建青山研究院。\n\
+                    编制各区、县(市)推广青山经验案例汇编。\n\
+                    青山县科技局牵头组建青山产业联盟,各有关单位参加。\n";
+        let entities = r#"
+[[entity]]
+id = "qs-county"
+kind = "DISTRICT"
+name = "青山县"
+district_code = "339901"
+district_level = "COUNTY"
+[[entity]]
+id = "qs-bureau"
+kind = "GOVERNMENT"
+name = "青山县科学技术局"
+[[entity]]
+id = "bs-planning"
+kind = "GOVERNMENT"
+name = "白水市科学技术局规划处"
+[[entity]]
+id = "bs-experts"
+kind = "GOVERNMENT"
+name = "白水市外国专家局"
+description = "Foreign experts bureau (外专局) of 白水市."
+[[entity]]
+id = "bs-reform"
+kind = "GOVERNMENT"
+name = "白水市发展和改革委员会"
+[[entity]]
+id = "qs-university"
+kind = "UNIVERSITY"
+name = "青山大学"
+[[entity]]
+id = "qs-institute"
+kind = "RESEARCH_INSTITUTE"
+name = "青山研究院"
+[[entity]]
+id = "qs-contest"
+kind = "PROGRAM"
+name = "青山创新大赛"
+[[entity]]
+id = "qs-alliance"
+kind = "ALLIANCE"
+name = "青山产业联盟"
+"#;
+        let relation = |kind: &str, source: &str, target: &str, quote: &str| {
+            format!(
+                "[[relation]]\nkind = \"{kind}\"\nsource = \"{source}\"\ntarget = \"{target}\"\nevidence = [{{ doc = \"d\", quote = \"{quote}\" }}]\n"
+            )
+        };
+        // Each relation below starts on the first line after the entities.
+        let line = entities.lines().count() + 1;
+        let refused = [
+            (
+                relation(
+                    "RESPONSIBLE_FOR",
+                    "qs-bureau",
+                    "qs-contest",
+                    "(责任单位:规划处,各区县科技局)",
+                ),
+                "qs-bureau/RESPONSIBLE_FOR/qs-contest",
+                "qs-bureau",
+                "各区县科技局",
+            ),
+            (
+                relation(
+                    "PARTICIPATES_IN",
+                    "bs-reform",
+                    "qs-contest",
+                    "请各有关单位积极参与青山创新大赛",
+                ),
+                "bs-reform/PARTICIPATES_IN/qs-contest",
+                "bs-reform",
+                "各有关单位",
+            ),
+            (
+                relation(
+                    "CO_BUILT_BY",
+                    "qs-institute",
+                    "bs-reform",
+                    "由相关部门与青山大学联合共建青山研究院",
+                ),
+                "qs-institute/CO_BUILT_BY/bs-reform",
+                "bs-reform",
+                "相关部门",
+            ),
+            (
+                relation(
+                    "APPLIES_TO",
+                    "qs-contest",
+                    "qs-county",
+                    "编制各区、县(市)推广青山经验案例汇编",
+                ),
+                "qs-contest/APPLIES_TO/qs-county",
+                "qs-county",
+                "各区、县(市)",
+            ),
+            (
+                relation(
+                    "MEMBER_OF",
+                    "bs-reform",
+                    "qs-alliance",
+                    "青山县科技局牵头组建青山产业联盟,各有关单位参加",
+                ),
+                "bs-reform/MEMBER_OF/qs-alliance",
+                "bs-reform",
+                "各有关单位",
+            ),
+        ];
+        for (graph, id, unit, phrase) in refused {
+            let findings = check_with_text(text, &format!("{entities}{graph}"));
+            let expected = format!(
+                "t/graph/g.toml:{line}: error: relation `{id}`: its evidence names `{unit}` only through the collective phrase «{phrase}»; a collective phrase produces no relation: only units the sentence names get relations"
+            );
+            assert!(
+                findings.contains(&expected),
+                "{graph}: expected «{expected}», got {findings:?}"
+            );
+        }
+        let kept = [
+            // The division, by its own name after its bureau's.
+            relation(
+                "RESPONSIBLE_FOR",
+                "bs-planning",
+                "qs-contest",
+                "(责任单位:规划处,各区县科技局)",
+            ),
+            // The short form the description gives.
+            relation(
+                "RESPONSIBLE_FOR",
+                "bs-experts",
+                "qs-contest",
+                "(责任单位:外专局,各区县科技局)",
+            ),
+            // The unit the sentence names beside the phrase.
+            relation(
+                "CO_BUILT_BY",
+                "qs-institute",
+                "qs-university",
+                "由相关部门与青山大学联合共建青山研究院",
+            ),
+            // A bureau by the 科技局 form of its name.
+            relation(
+                "LEADS",
+                "qs-bureau",
+                "qs-alliance",
+                "青山县科技局牵头组建青山产业联盟,各有关单位参加",
+            ),
+            // The unit end of APPLIES_TO is the district; the programme is not what the phrase stands for.
+            relation(
+                "ORGANIZES",
+                "qs-bureau",
+                "qs-contest",
+                "青山县科技局牵头组建青山产业联盟,各有关单位参加",
+            ),
+        ]
+        .concat();
+        let errors: Vec<String> = check_with_text(text, &format!("{entities}{kept}"))
+            .into_iter()
+            .filter(|f| f.contains("error"))
+            .collect();
+        assert_eq!(errors, Vec::<String>::new());
+
+        // The API's writes ask the same rule of whole entities.
+        let mut bureau = Entity::new("qs-bureau", EntityKind::Government, "青山县科学技术局");
+        let contest = Entity::new("qs-contest", EntityKind::Program, "青山创新大赛");
+        let mut write = Relation {
+            kind: RelationKind::ResponsibleFor,
+            source: bureau.id.clone(),
+            target: contest.id.clone(),
+            year: None,
+            evidence: vec![Evidence {
+                document: "d".to_owned(),
+                quote: "(责任单位:规划处,各区县科技局)".to_owned(),
+                basis: crate::model::Basis::Stated,
+            }],
+        };
+        let problems = check_relation_ends(&write, &bureau, &contest);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("collective phrase «各区县科技局»")),
+            "{problems:?}"
+        );
+        bureau.description = Some("County bureau (规划处) in this invented text.".to_owned());
+        assert_eq!(
+            check_relation_ends(&write, &bureau, &contest),
+            Vec::<String>::new()
+        );
+        write.evidence[0].quote = "(责任单位:合作处)".to_owned();
+        bureau.description = None;
+        assert_eq!(
+            check_relation_ends(&write, &bureau, &contest),
+            Vec::<String>::new()
+        );
     }
 
     /// An evidence basis must be one of the four.

@@ -22,12 +22,15 @@ lines = [json.loads(l) for l in open(path("g.jsonl"), encoding="utf-8")]
 ref_entities = {l["id"]: l for l in lines if l["type"] == "entity"}
 ref_relations = {f'{l["source"]}/{l["kind"]}/{l["target"]}': l for l in lines if l["type"] == "relation"}
 check(len(ref_entities) == entities and len(ref_relations) == relations, "jsonl counts")
+check(all(l["layer"] == ("POLICY" if l["kind"] in ("PROGRAM", "POLICY") else "ECOSYSTEM") for l in ref_entities.values()),
+      "jsonl entity lines carry their kind's layer")
 
 graphml = nx.read_graphml(path("g.graphml"), force_multigraph=True)
 check(graphml.number_of_nodes() == entities, f"graphml nodes {graphml.number_of_nodes()} != {entities}")
 check(graphml.number_of_edges() == relations, f"graphml edges {graphml.number_of_edges()} != {relations}")
 zju = graphml.nodes["zhejiang-university"]
 check(zju["label"] == "浙江大学" and zju["kind"] == "UNIVERSITY", f"graphml zhejiang-university attributes {zju}")
+check(all(d["layer"] == ref_entities[n]["layer"] for n, d in graphml.nodes(data=True)), "graphml layer equals the jsonl's")
 years = [d["year"] for _, _, d in graphml.edges(data=True) if "year" in d]
 check(years and all(isinstance(y, int) for y in years), "graphml year is a typed int key")
 for s, t, d in graphml.edges(data=True):
@@ -56,6 +59,7 @@ gexf_edges = gexf.number_of_edges()
 check(gexf_edges == relations, f"gexf edges {gexf_edges} != {relations}")
 check(gexf.nodes["zhejiang-university"]["label"] == "浙江大学", "gexf label")
 check(gexf.nodes["zhejiang-university"]["kind"] == "UNIVERSITY", "gexf kind attribute")
+check(all(d["layer"] == ref_entities[n]["layer"] for n, d in gexf.nodes(data=True)), "gexf layer equals the jsonl's")
 starts = [d["start"] for _, _, d in gexf.edges(data=True) if d.get("start") is not None]
 check(starts and all(isinstance(s, int) for s in starts), "gexf dynamic edges carry integer start years")
 check(gexf.graph.get("mode") == "dynamic", "gexf graph is dynamic")
@@ -71,5 +75,6 @@ csv_graph.add_nodes_from((n["Id"], n) for n in nodes)
 csv_graph.add_edges_from((e["Source"], e["Target"], e) for e in edges)
 check(csv_graph.number_of_nodes() == entities and csv_graph.number_of_edges() == relations, "csv counts")
 check(csv_graph.nodes["zhejiang-university"]["Label"] == "浙江大学", "csv label")
+check(all(n["Layer"] == ref_entities[n["Id"]]["layer"] for n in nodes), "csv layer equals the jsonl's")
 
 print(f"NetworkX {nx.__version__} read GraphML, GEXF and CSV: {entities} nodes, {relations} edges; {checks} checks passed")

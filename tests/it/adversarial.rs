@@ -131,3 +131,109 @@ fn adversarial_documents_never_take_the_server_down() {
         })
         .unwrap();
 }
+
+/// Fragments that each spread the one before twice: `levels` of them over `leaf`, the last named
+/// `{prefix}{levels}`; `spread` writes the two spreads of one level.
+fn doubling(
+    prefix: &str,
+    on: &str,
+    leaf: &str,
+    levels: usize,
+    spread: fn(&str) -> String,
+) -> String {
+    let mut text = format!("fragment {prefix}0 on {on} {{ {leaf} }}");
+    for i in 1..=levels {
+        let body = spread(&format!("{prefix}{}", i - 1));
+        text.push_str(&format!(" fragment {prefix}{i} on {on} {{ {body} }}"));
+    }
+    text
+}
+
+/// An 898-byte query of 22 levels of doubling fragments used to pass every limit, run into the
+/// execution timeout (503 after 10 s) and burn CPU for 20 s more: fragments are now counted
+/// expanded before anything runs, and such a query gets QUERY_SIZE_LIMIT naming the limit.
+#[test]
+fn fragment_fan_out_is_refused_before_it_runs() {
+    let (server, _dir) = Server::with_mini_seed();
+    let twice = |name: &str| format!("...{name} ...{name}");
+    let inline = |name: &str| {
+        format!("... on Entity {{ ...{name} }} ... on Entity {{ ... on Entity {{ ...{name} }} }}")
+    };
+    let on_query = |name: &str| format!("...{name} ...{name}");
+    let aliases: String = (0..100)
+        .map(|i| format!("a{i}: entities {{ edges {{ node {{ ...A5 }} }} }} "))
+        .collect();
+    let cases = [
+        (
+            "22 levels on Entity",
+            format!(
+                "{} {{ entities {{ edges {{ node {{ ...F22 }} }} }} }}",
+                doubling("F", "Entity", "id name", 22, twice)
+            ),
+        ),
+        (
+            "22 levels on Query",
+            format!(
+                "{} {{ ...Q22 }}",
+                doubling("Q", "Query", "stats { documents }", 22, on_query)
+            ),
+        ),
+        (
+            "nested inline fragments",
+            format!(
+                "{} {{ entities {{ edges {{ node {{ ...I16 }} }} }} }}",
+                doubling("I", "Entity", "id", 16, inline)
+            ),
+        ),
+        (
+            "one small fragment in 100 aliases",
+            format!(
+                "{} {{ {aliases} }}",
+                doubling("A", "Entity", "id name", 5, twice)
+            ),
+        ),
+    ];
+    for (what, query) in &cases {
+        let started = std::time::Instant::now();
+        let response = server
+            .client()
+            .post(server.url("/graphql"))
+            .json(&json!({ "query": query }))
+            .send()
+            .expect("the server answers");
+        let body: Value = response.json().unwrap();
+        println!(
+            "{what}: {} bytes, answered in {:?}",
+            query.len(),
+            started.elapsed()
+        );
+        let error = &body["errors"][0];
+        assert_eq!(
+            error["extensions"]["code"], "QUERY_SIZE_LIMIT",
+            "{what}: {body}"
+        );
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("2000"), "{what}: {message}");
+    }
+    // Fragments as front ends use them still run.
+    let small = format!(
+        "{} {{ entities(first: 2) {{ edges {{ node {{ ...S3 }} }} }} }}",
+        doubling("S", "Entity", "id name", 3, twice)
+    );
+    let data = server.data(&small, json!({}));
+    assert_eq!(
+        data["entities"]["edges"].as_array().unwrap().len(),
+        2,
+        "{data}"
+    );
+    // And the server is still there.
+    assert_eq!(
+        server
+            .client()
+            .get(server.url("/healthz"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+}

@@ -432,6 +432,8 @@ pub struct Api {
 #[derive(Clone)]
 struct Parsed {
     document: ExecutableDocument,
+    /// Its selections with every fragment spread expanded ([`expanded_selections`]).
+    selections: usize,
     validated: bool,
     /// Only lookups of entities by id and their stored fields ([`is_lookup`]): executed at once on
     /// the connection's own task, without the hand-off to the blocking pool (which costs more than
@@ -465,6 +467,17 @@ impl Api {
         &self.limits
     }
 
+    /// A turn to execute, for work of the same kind outside GraphQL (the plain-HTTP subgraph
+    /// route): at most `max_concurrent_executions` run at once. `None` when none came within the
+    /// execution timeout. Hold it until the work is done.
+    pub async fn turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let wait = self.limits.execution_timeout;
+        match tokio::time::timeout(wait, self.turns.clone().acquire_owned()).await {
+            Ok(Ok(turn)) => Some(turn),
+            _ => None,
+        }
+    }
+
     fn parsed_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Parsed>> {
         self.parsed
             .lock()
@@ -479,6 +492,7 @@ impl Api {
         let document = async_graphql::parser::parse_query(query)?;
         let parsed = Parsed {
             lookup: is_lookup(&document),
+            selections: expanded_selections(&document),
             document,
             validated: false,
         };
@@ -679,6 +693,7 @@ impl Api {
         }
         let Parsed {
             document,
+            selections,
             validated,
             lookup,
         } = match self.parse(&query) {
@@ -691,6 +706,17 @@ impl Api {
                 )));
             }
         };
+        // Fragments multiply what a short text asks for: counted expanded, before anything runs.
+        if selections > self.limits.max_selections {
+            let message = format!(
+                "the query makes {selections} selections once its fragments are expanded, above the limit of {} (--max-selections); split it into several requests",
+                self.limits.max_selections
+            );
+            return Err(Outcome::RequestError(error_body(
+                "QUERY_SIZE_LIMIT",
+                &message,
+            )));
+        }
         let introspective = asks_for_introspection(&document);
         if !self.limits.introspection && introspective {
             return Err(Outcome::RequestError(error_body(
@@ -857,6 +883,76 @@ pub(crate) fn check_text(query: &str, limits: &Limits) -> Result<(), Value> {
     Ok(())
 }
 
+/// How many selections (fields, inline fragments, fragment spreads) the document's operations make
+/// together once every fragment spread is replaced by its fragment, as execution would see them: a
+/// few lines of fragments that each spread the one before twice stand for millions of fields.
+/// Without recursion, each fragment counted once (memoised); a fragment spread inside itself (a
+/// cycle, which validation refuses) counts 0 there, and an unknown one (refused too) 0. Saturates.
+fn expanded_selections(document: &ExecutableDocument) -> usize {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    /// The selections of a set, nested ones included but spreads not expanded, and the fragments
+    /// it spreads (once per spread).
+    fn direct(set: &SelectionSet) -> (usize, Vec<&str>) {
+        let (mut count, mut spreads, mut stack) = (0usize, Vec::new(), vec![set]);
+        while let Some(set) = stack.pop() {
+            for item in &set.items {
+                count = count.saturating_add(1);
+                match &item.node {
+                    Selection::Field(field) => stack.push(&field.node.selection_set.node),
+                    Selection::InlineFragment(inline) => {
+                        stack.push(&inline.node.selection_set.node);
+                    }
+                    Selection::FragmentSpread(spread) => {
+                        spreads.push(spread.node.fragment_name.node.as_str());
+                    }
+                }
+            }
+        }
+        (count, spreads)
+    }
+    let fragments: HashMap<&str, (usize, Vec<&str>)> = document
+        .fragments
+        .iter()
+        .map(|(name, fragment)| (name.as_str(), direct(&fragment.node.selection_set.node)))
+        .collect();
+    // Expanded size per fragment; `None` while it is being counted.
+    let mut sizes: HashMap<&str, Option<usize>> = HashMap::with_capacity(fragments.len());
+    let expanded = |count: usize, spreads: &[&str], sizes: &HashMap<&str, Option<usize>>| {
+        spreads.iter().fold(count, |total, name| {
+            let size = sizes.get(name).copied().flatten().unwrap_or(0);
+            total.saturating_add(size)
+        })
+    };
+    for &root in fragments.keys() {
+        let mut stack = vec![(root, false)];
+        while let Some((name, children_done)) = stack.pop() {
+            let Some((count, spreads)) = fragments.get(name) else {
+                continue;
+            };
+            if children_done {
+                let size = expanded(*count, spreads, &sizes);
+                sizes.insert(name, Some(size));
+            } else if !sizes.contains_key(name) {
+                sizes.insert(name, None);
+                stack.push((name, true));
+                stack.extend(
+                    spreads
+                        .iter()
+                        .filter(|s| !sizes.contains_key(*s))
+                        .map(|s| (*s, false)),
+                );
+            }
+        }
+    }
+    document
+        .operations
+        .iter()
+        .fold(0usize, |total, (_, operation)| {
+            let (count, spreads) = direct(&operation.node.selection_set.node);
+            total.saturating_add(expanded(count, &spreads, &sizes))
+        })
+}
+
 /// What [`text_shape`] measures.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct TextShape {
@@ -1014,7 +1110,36 @@ fn error_json(error: ServerError, request_error: bool, limits: &Limits) -> Value
 
 #[cfg(test)]
 mod tests {
-    use super::is_lookup;
+    use super::{expanded_selections, is_lookup};
+
+    fn expanded(query: &str) -> usize {
+        expanded_selections(&async_graphql::parser::parse_query(query).unwrap())
+    }
+
+    #[test]
+    fn fragments_are_counted_expanded_and_cycles_end() {
+        assert_eq!(expanded("{ a b { c } }"), 3);
+        // F1 spreads F0 twice: 1 + (2 × (1 + 2)) … the count doubles with each level.
+        let mut doubling = "fragment F0 on Entity { id name }".to_owned();
+        for i in 1..=40 {
+            let j = i - 1;
+            doubling.push_str(&format!(" fragment F{i} on Entity {{ ...F{j} ...F{j} }}"));
+        }
+        doubling.push_str(" { entities { nodes { ...F40 } } }");
+        assert!(expanded(&doubling) > 1 << 40);
+        // Cycles (refused by validation) and unknown fragments end, and count what they hold.
+        let cyclic =
+            expanded("{ ...A } fragment A on Query { x ...B } fragment B on Query { y ...A ...Z }");
+        assert!((3..=6).contains(&cyclic), "{cyclic}");
+        assert_eq!(expanded("{ ...A } fragment A on Query { ...A }"), 2);
+        // Deep chains do not recurse.
+        let mut chain = String::from("fragment C0 on Query { x }");
+        for i in 1..20_000 {
+            chain.push_str(&format!(" fragment C{i} on Query {{ ...C{} }}", i - 1));
+        }
+        chain.push_str(" { ...C19999 }");
+        assert_eq!(expanded(&chain), 20_001);
+    }
 
     fn lookup(query: &str) -> bool {
         is_lookup(&async_graphql::parser::parse_query(query).unwrap())

@@ -78,6 +78,11 @@ pub struct WsPolicy {
     pub allow: Box<dyn Fn() -> bool + Send + Sync>,
     /// Subscriptions the connection may hold at once.
     pub max_subscriptions: usize,
+    /// Whether reads need a token (`--require-token-for-reads`): then no operation runs without the
+    /// caller of an accepted `connection_init`.
+    pub require_token: bool,
+    /// Time the client has to send `connection_init`; then the socket is closed (4408).
+    pub init_timeout: std::time::Duration,
 }
 
 /// The token of a `connection_init` payload (`{"authorization": "Bearer …"}` or `{"token": "…"}`).
@@ -94,6 +99,8 @@ enum Verdict {
     Pass(Vec<u8>),
     /// Answer it here with these frames (an error, or a query's result) and drop it.
     Answer(Vec<String>),
+    /// Close the socket with this code and reason.
+    Close(u16, String),
 }
 
 /// The state of the guard of one connection.
@@ -102,6 +109,10 @@ struct Guard {
     policy: WsPolicy,
     transport_ws: bool,
     caller: Option<Caller>,
+    /// A `connection_init` came, and its token (or the lack of one) was accepted.
+    accepted: bool,
+    /// A `connection_init` came (accepted or not): the init timeout no longer applies.
+    initialised: Arc<std::sync::atomic::AtomicBool>,
     subscriptions: std::collections::HashSet<String>,
 }
 
@@ -155,10 +166,14 @@ impl Guard {
             .to_owned();
         match kind {
             "connection_init" => {
+                self.initialised
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
                 let payload = message.get("payload").cloned().unwrap_or_default();
-                if let Ok(caller) = (self.policy.authorize)(token_of(&payload)) {
-                    self.caller = caller;
-                }
+                // A refused one is closed by the session; until then nothing runs without a caller.
+                (self.caller, self.accepted) = match (self.policy.authorize)(token_of(&payload)) {
+                    Ok(caller) => (caller, true),
+                    Err(_) => (None, false),
+                };
                 Verdict::Pass(bytes)
             }
             "complete" | "stop" => {
@@ -176,6 +191,19 @@ impl Guard {
         message: &serde_json::Value,
         bytes: Vec<u8>,
     ) -> Verdict {
+        // graphql-transport-ws: "If the server receives a Subscribe message before the connection
+        // is acknowledged, it must close the socket with 4401: Unauthorized."
+        if self.transport_ws && !self.accepted {
+            return Verdict::Close(4401, "Unauthorized".to_owned());
+        }
+        // The read policy of HTTP: without a token when reads need one, nothing runs.
+        if self.policy.require_token && self.caller.is_none() {
+            return Verdict::Answer(self.error_frames(
+                &id,
+                "UNAUTHENTICATED",
+                "this server requires a token for every operation: send it in connection_init ({\"authorization\": \"Bearer …\"})",
+            ));
+        }
         if !(self.policy.allow)() {
             return Verdict::Answer(self.error_frames(
                 &id,
@@ -298,7 +326,10 @@ impl super::Api {
     /// Runs a GraphQL WebSocket session over `incoming` frames with the given subprotocol
     /// (`graphql-transport-ws` or `graphql-ws`), under `policy`: queries and mutations sent over the
     /// socket go through [`super::Api::execute`] exactly as over HTTP; subscriptions pass the same
-    /// checks, then run in async-graphql's session; every error carries `extensions.code`.
+    /// checks, then run in async-graphql's session; every error carries `extensions.code`. No
+    /// operation runs without a caller when reads need a token (`UNAUTHENTICATED`; with
+    /// graphql-transport-ws a `subscribe` before the connection is acknowledged closes it with
+    /// 4401), and a socket without `connection_init` within `policy.init_timeout` is closed (4408).
     pub fn websocket<S>(
         &self,
         incoming: S,
@@ -312,18 +343,24 @@ impl super::Api {
             .parse()
             .map_err(|e: async_graphql::Error| e.message)?;
         let transport_ws = protocol == "graphql-transport-ws";
-        let (answers, answered) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let (answers, answered) = tokio::sync::mpsc::unbounded_channel::<WsOut>();
         let authorize = Arc::new(policy.authorize);
         let guard_authorize = authorize.clone();
+        let initialised = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let init_timeout = policy.init_timeout;
         let guard = Guard {
             api: self.clone(),
             policy: WsPolicy {
                 authorize: Box::new(move |token| guard_authorize(token)),
                 allow: policy.allow,
                 max_subscriptions: policy.max_subscriptions,
+                require_token: policy.require_token,
+                init_timeout,
             },
             transport_ws,
             caller: None,
+            accepted: false,
+            initialised: initialised.clone(),
             subscriptions: std::collections::HashSet::new(),
         };
         let guarded = stream::unfold(
@@ -335,8 +372,11 @@ impl super::Api {
                         Verdict::Pass(bytes) => return Some((bytes, (incoming, guard, answers))),
                         Verdict::Answer(frames) => {
                             for frame in frames {
-                                let _ = answers.send(frame);
+                                let _ = answers.send(WsOut::Text(frame));
                             }
+                        }
+                        Verdict::Close(code, reason) => {
+                            let _ = answers.send(WsOut::Close(code, reason));
                         }
                     }
                 }
@@ -353,16 +393,31 @@ impl super::Api {
                     }
                     Ok(data)
                 });
-        let session = session.map(|message| match message {
-            async_graphql::http::WsMessage::Text(text) => WsOut::Text(code_frame(text)),
-            async_graphql::http::WsMessage::Close(code, reason) => WsOut::Close(code, reason),
-        });
+        // The connection ends when the session does (a refused `connection_init`, the client gone):
+        // `None` marks that end, as the frames the guard answers would otherwise keep it open.
+        let session = session
+            .map(|message| {
+                Some(match message {
+                    async_graphql::http::WsMessage::Text(text) => WsOut::Text(code_frame(text)),
+                    async_graphql::http::WsMessage::Close(code, reason) => {
+                        WsOut::Close(code, reason)
+                    }
+                })
+            })
+            .chain(stream::once(async { None }));
         let answered = stream::unfold(answered, |mut answered| async move {
-            answered
-                .recv()
-                .await
-                .map(|text| (WsOut::Text(text), answered))
+            answered.recv().await.map(|out| (out, answered))
         });
-        Ok(stream::select(session, answered))
+        // A socket that never sends `connection_init` is closed once its time is up.
+        let init_deadline = stream::once(async move {
+            tokio::time::sleep(init_timeout).await;
+            (!initialised.load(std::sync::atomic::Ordering::SeqCst))
+                .then(|| WsOut::Close(4408, "Connection initialisation timeout".to_owned()))
+        })
+        .filter_map(std::future::ready);
+        let others = stream::select(answered, init_deadline).map(Some);
+        Ok(stream::select(session, others)
+            .take_while(|out| std::future::ready(out.is_some()))
+            .filter_map(std::future::ready))
     }
 }

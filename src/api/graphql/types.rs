@@ -68,7 +68,8 @@ pub enum Basis {
     Name,
     /// Cited to a bundled reference table; the quote is its row.
     Reference,
-    /// The reporting region: the report presents the thing as the region's own, no finer place known.
+    /// The reporting region: the report presents the thing as the region's own, no finer place known
+    /// (or a unit it names bare as its publisher's own).
     Region,
 }
 
