@@ -422,6 +422,25 @@ fn replicas_follow_one_log_through_crashes_joins_and_outages() {
     assert!(histories[0]["history"].as_array().unwrap().len() > acknowledged.updates.len());
     drop(acknowledged);
 
+    // Subscriptions on every node: node 1 hears of a write made on node 0.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut socket = runtime.block_on(async {
+        use futures_util::SinkExt as _;
+        let mut socket = super::live::connect(&current(&bases)[1], json!({})).await;
+        assert_eq!(
+            super::live::next_json(&mut socket).await["type"],
+            "connection_ack"
+        );
+        let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { changes(ids: [\"read-your-writes-lab\"]) { id operation subjects } }" } });
+        socket
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                subscribe.to_string().into(),
+            ))
+            .await
+            .unwrap();
+        socket
+    });
     // Read your writes: a write on node 0, read on node 1 at the write's sequence.
     let answer = post(
         &client,
@@ -442,6 +461,16 @@ fn replicas_follow_one_log_through_crashes_joins_and_outages() {
         "{read}"
     );
     assert!(read["extensions"]["sequence"].as_u64().unwrap() >= sequence);
+    let heard = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(30), super::live::next_json(&mut socket))
+            .await
+            .expect("the subscriber on node 1 hears of the write on node 0")
+    });
+    assert_eq!(
+        heard["payload"]["data"]["changes"]["subjects"],
+        json!(["read-your-writes-lab"]),
+        "{heard}"
+    );
     let too_far = client
         .post(format!("{}/graphql", current(&bases)[1]))
         .json(&json!({ "query": "{ entity(id: \"shared-lab\") { id } }", "extensions": { "minSequence": sequence + 1000 } }))
