@@ -344,21 +344,34 @@ fn symmetric_relations_face_away_from_the_entity_asked_about() {
 #[test]
 fn a_data_directory_in_use_is_named_as_such() {
     let (server, dir) = Server::with_mini_seed();
-    let o = crate::support::innograph(&[
-        "export",
-        "--format",
-        "jsonl",
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert!(!o.status.success());
-    let said = crate::support::stderr(&o);
-    assert!(
-        said.contains("in use by a running innograph server"),
-        "{said}"
-    );
-    assert!(said.contains("/api/export"), "{said}");
-    assert!(!said.contains("could not acquire lock"), "{said}");
+    for format in ["graphml", "jsonl", "gexf"] {
+        let asked = std::time::Instant::now();
+        let o = crate::support::innograph(&[
+            "export",
+            "--format",
+            format,
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ]);
+        // Told at once: the lock is another process's, which will not let go.
+        assert!(
+            asked.elapsed() < std::time::Duration::from_secs(2),
+            "took {:?}",
+            asked.elapsed()
+        );
+        assert!(!o.status.success());
+        let said = crate::support::stderr(&o);
+        assert!(
+            said.contains("in use by a running innograph server"),
+            "{said}"
+        );
+        assert!(
+            said.contains(&format!("/api/export?format={format}")),
+            "{said}"
+        );
+        assert_eq!(said.matches("/api/export").count(), 1, "{said}");
+        assert!(!said.contains("could not acquire lock"), "{said}");
+    }
     drop(server);
 }
 
