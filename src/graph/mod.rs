@@ -779,6 +779,30 @@ impl GraphIndex {
             .collect()
     }
 
+    /// Every entity that may have a name or alias equal to `name` as the validator compares names
+    /// (trimmed, NFC, lower-cased): those with a name containing `name` folded for search (which
+    /// folds at least as much), from the name index. A superset: the caller compares exactly. Writes
+    /// check new names against these instead of every entity.
+    pub fn entities_possibly_named(&self, name: &str) -> Vec<Arc<Entity>> {
+        let needle = crate::extract::normalize::search_key(name);
+        if needle.is_empty() {
+            return self
+                .nodes
+                .values()
+                .map(|&n| self.graph[n].entity.clone())
+                .collect();
+        }
+        let names = self.names.get_or_init(|| {
+            names::NameIndex::build(self.nodes.values().map(|&n| (n, &*self.graph[n].entity)))
+        });
+        names
+            .candidates(&needle)
+            .into_iter()
+            .filter_map(|node| self.graph.node_weight(node))
+            .map(|node| node.entity.clone())
+            .collect()
+    }
+
     /// The relations of an entity that a step may follow, each with the neighbour it leads to, sorted by
     /// kind and neighbour id.
     pub fn relations_of(&self, id: &str, step: Step) -> Vec<RelationView> {
