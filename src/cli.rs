@@ -870,7 +870,35 @@ fn validated_seed_with(
 }
 
 fn export(format: ExportFormat, out: Option<&Path>, data_dir: &Path) -> anyhow::Result<i32> {
-    let db = open_db(data_dir)?;
+    let db = open_db(data_dir).map_err(|error| {
+        let in_use = error.chain().find_map(|cause| match cause.downcast_ref() {
+            Some(db::DbError::Store(crate::store::StoreError::InUse { holder, .. })) => {
+                Some(*holder)
+            }
+            _ => None,
+        });
+        let Some(holder) = in_use else {
+            return error;
+        };
+        // The server exports the same graph over HTTP: point to the format asked for.
+        let over_http = match format {
+            ExportFormat::Graphml => "GET /api/export?format=graphml".to_owned(),
+            ExportFormat::Gexf => "GET /api/export?format=gexf".to_owned(),
+            ExportFormat::Jsonl => "GET /api/export?format=jsonl".to_owned(),
+            ExportFormat::Cytoscape => "GET /api/export?format=cytoscape".to_owned(),
+            ExportFormat::Csv => {
+                "GET /api/export?format=csv-nodes and /api/export?format=csv-edges".to_owned()
+            }
+        };
+        anyhow::anyhow!(
+            "the data directory {} is in use by a running innograph server (or another innograph \
+             command{}); stop it first, or ask that server instead: {over_http}",
+            data_dir.display(),
+            holder
+                .map(|pid| format!(", process {pid}"))
+                .unwrap_or_default()
+        )
+    })?;
     let graph = db.export_data()?;
     let write = |format: Format, path: Option<&Path>| -> anyhow::Result<()> {
         match path {

@@ -46,7 +46,7 @@ const TEXT = {
     subtitle: '创新生态知识图谱', searchPlaceholder: '搜索机构、地区、平台… (中文 / English / 简称)', pathMode: '路径',
     fit: '适应', clear: '清空', entityKinds: '实体类型', relationKinds: '关系类型',
     hint: '点击节点展开/收起；点击连线查看证据。', panelHint: '搜索一个实体开始，例如 浙江大学。',
-    names: '名称', aliases: '简称', kind: '类型', description: '简介', established: '成立', legalForm: '性质',
+    names: '名称', aliases: '简称', kind: '类型', description: '简介', descriptionEn: '简介（英文）', established: '成立', legalForm: '性质',
     area: '面积', focus: '领域', code: '区划代码', relations: '关系', evidence: '证据', year: '年份',
     pathStart: '路径模式：点击起点', pathEnd: '再点击终点', noPath: '6 步之内没有路径', pathFound: '最短路径',
     expand: '展开', collapse: '收起', loading: '加载中…', nothing: '没有结果',
@@ -66,7 +66,7 @@ const TEXT = {
     pathMode: 'Path', fit: 'Fit', clear: 'Clear', entityKinds: 'Entity kinds', relationKinds: 'Relation kinds',
     hint: 'Click a node to expand or collapse it; click a link to read its evidence.',
     panelHint: 'Search for an entity to start, e.g. Zhejiang University.',
-    names: 'Names', aliases: 'Aliases', kind: 'Kind', description: 'Description', established: 'Established',
+    names: 'Names', aliases: 'Aliases', kind: 'Kind', description: 'Description', descriptionEn: 'Description', established: 'Established',
     legalForm: 'Legal form', area: 'Area', focus: 'Focus', code: 'Division code', relations: 'Relations',
     evidence: 'Evidence', year: 'Year', pathStart: 'Path mode: click the start', pathEnd: 'now click the end',
     noPath: 'no path within 6 hops', pathFound: 'Shortest path', expand: 'expand', collapse: 'collapse',
@@ -139,6 +139,50 @@ const state = {
 const t = (key) => TEXT[state.lang][key] || key;
 const $ = (id) => document.getElementById(id);
 
+// Labels wider than this (model pixels at the label's 11 px) take two lines; a second line still too
+// long ends in an ellipsis, and the whole label shows on hover. English names are long (half of them
+// over 47 characters): they get wider lines than Chinese ones.
+const LABEL_WIDTH = { latin: 165, cjk: 132 };
+const measureText = (() => {
+  const context = document.createElement('canvas').getContext('2d');
+  // Cytoscape's default family, at the weight of an expanded node's label (the widest drawn).
+  context.font = '600 11px "Helvetica Neue", Helvetica, sans-serif';
+  return (text) => context.measureText(text).width;
+})();
+
+// A label on at most two lines of LABEL_WIDTH, as even as they can be: broken between words, or between
+// characters in Chinese text (which has no spaces), never before a closing bracket or a comma nor after
+// an opening bracket.
+function wrapLabel(text) {
+  const width = /[\u3400-\u9fff]/.test(text || '') ? LABEL_WIDTH.cjk : LABEL_WIDTH.latin;
+  if (!text || measureText(text) <= width) return text;
+  let units = text.match(/[(（「“]*(?:[A-Za-z0-9'’.&\-]+|[^\s(（「“)）」”、，。：；])[)）」”、，。：；]*\s*|\s+/g) || [];
+  if (units.join('') !== text) units = [...text]; // punctuation where the pattern does not expect it
+  let best = null;
+  for (let k = 1; k < units.length; k++) {
+    const first = units.slice(0, k).join('').trimEnd();
+    const second = units.slice(k).join('').trim();
+    const widest = Math.max(measureText(first), measureText(second));
+    if (widest <= width && (!best || widest < best.widest)) best = { first, second, widest };
+  }
+  if (best) return `${best.first}\n${best.second}`;
+  // Longer than two lines: the first line full, the second cut.
+  let first = '';
+  let i = 0;
+  while (i < units.length && measureText((first + units[i]).trimEnd()) <= width) first += units[i++];
+  let rest = units.slice(i).join('');
+  if (!first) {
+    // One word longer than a line: cut it.
+    const chars = [...rest];
+    let j = 0;
+    while (j < chars.length && measureText(first + chars[j]) <= width) first += chars[j++];
+    rest = chars.slice(j).join('');
+  }
+  const chars = [...rest.trim()];
+  while (chars.length && measureText(`${chars.join('').trimEnd()}…`) > width) chars.pop();
+  return `${first.trimEnd()}\n${chars.join('').trimEnd()}…`;
+}
+
 const cy = cytoscape({
   container: $('canvas'),
   wheelSensitivity: 0.3,
@@ -147,9 +191,9 @@ const cy = cytoscape({
       selector: 'node',
       style: {
         label: 'data(display)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4,
-        // Long labels end in an ellipsis (the full text shows on hover); labels hide when zoomed out so far
-        // that they would collide.
-        'text-wrap': 'ellipsis', 'text-max-width': 110, width: 22, height: 22, 'min-zoomed-font-size': 8,
+        // Long labels take two lines (wrapLabel breaks them, the full text shows on hover); labels hide
+        // when zoomed out so far that they would be unreadable.
+        'text-wrap': 'wrap', 'text-max-width': LABEL_WIDTH.latin + 40, width: 22, height: 22, 'min-zoomed-font-size': 8,
         'background-color': (n) => (KINDS[n.data('kind')] || {}).color || '#999',
         'border-width': 0, color: '#1f2933', 'text-outline-color': '#fff', 'text-outline-width': 2,
       },
@@ -157,6 +201,9 @@ const cy = cytoscape({
     { selector: 'node[layer = "POLICY"]', style: { shape: 'round-rectangle', width: 20, height: 16 } },
     // Minor nodes (leaves of a crowded view) show their label only when zoomed in.
     { selector: 'node.minor', style: { 'min-zoomed-font-size': 13 } },
+    // A label moved off its default place below the node (declutterLabels): centred on the node plus
+    // an offset, so that any side can be chosen.
+    { selector: 'node.placed', style: { 'text-valign': 'center', 'text-halign': 'center', 'text-margin-x': 'data(lx)', 'text-margin-y': 'data(ly)' } },
     { selector: 'node.label-hidden', style: { 'text-opacity': 0 } },
     { selector: 'node.expanded', style: { 'border-width': 3, 'border-color': '#1f2933', 'min-zoomed-font-size': 0, 'font-weight': 600 } },
     {
@@ -207,6 +254,7 @@ const cy = cytoscape({
       selector: 'node.hover',
       style: {
         label: 'data(full)', 'text-wrap': 'wrap', 'text-max-width': 260, 'min-zoomed-font-size': 0, 'z-index': 99, 'text-opacity': 1,
+        'text-valign': 'bottom', 'text-halign': 'center', 'text-margin-x': 0, 'text-margin-y': 4,
         'font-size': 12, 'text-background-color': '#fff', 'text-background-opacity': 0.95, 'text-background-padding': 2,
       },
     },
@@ -250,7 +298,7 @@ function decorate(element) {
     const text = t('more')(element.data('count'), kind[state.lang] || element.data('kind'));
     element.data({ display: text, full: text });
   } else if (element.isNode()) {
-    element.data({ display: labelOf(element.data()), full: labelOf(element.data()) });
+    element.data({ display: wrapLabel(labelOf(element.data())), full: labelOf(element.data()) });
   } else if (element.hasClass('group-link')) {
     element.data('display', '');
   } else {
@@ -258,25 +306,75 @@ function decorate(element) {
   }
 }
 
-// Hides the labels that would overlap a more important one (path, expanded, selected, groups, then by
-// degree); a hidden label shows on hover. Labels scale with the zoom, so overlaps depend on the layout
-// only: this runs after each layout and drag.
+// Keeps every label clear of the other labels and of the other nodes: each label, the most important
+// first (path, expanded, selected, then by degree), takes the first free place around its node (below,
+// above, right, left, then below or above shifted sideways); a label with no free place hides (it shows
+// on hover), except on a path, an expanded or a selected node, which keep theirs below. "+N" group nodes
+// hold their label inside and count as nodes. Labels scale with the zoom, so where they fit depends on
+// the layout only: this runs after each layout, drag, selection and change of language.
 function declutterLabels() {
+  const mustShow = (n) => n.hasClass('path') || n.hasClass('expanded') || n.selected();
   const rank = (n) => (n.hasClass('path') ? 4e6 : 0) + (n.hasClass('expanded') ? 2e6 : 0) + (n.selected() ? 1e6 : 0)
-    + (n.hasClass('group') ? 5e5 : 0) + n.degree(false);
-  const nodes = cy.nodes(':visible').sort((a, b) => rank(b) - rank(a) || a.id().localeCompare(b.id()));
-  cy.batch(() => cy.nodes().removeClass('label-hidden'));
+    + n.degree(false);
+  cy.batch(() => cy.nodes().removeClass('label-hidden placed'));
+  const shown = cy.nodes().filter((n) => n.style('display') !== 'none');
+  const bodies = shown.map((n) => ({
+    id: n.id(),
+    box: n.boundingBox({ includeNodes: true, includeEdges: false, includeLabels: n.hasClass('group'), includeOverlays: false }),
+  }));
+  const labelled = shown.filter((n) => !n.hasClass('group') && n.data('display'))
+    .sort((a, b) => rank(b) - rank(a) || a.id().localeCompare(b.id()));
+  const clear = (box, id, placed) => !placed.some((p) => overlaps(box, p))
+    && !bodies.some((b) => b.id !== id && overlaps(box, b.box));
   const placed = [];
   const hidden = [];
-  nodes.forEach((n) => {
-    const box = n.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
-    if (!box.w) return;
-    const clash = placed.some((p) => box.x1 < p.x2 && box.x2 > p.x1 && box.y1 < p.y2 && box.y2 > p.y1);
-    if (clash && rank(n) < 2e6) hidden.push(n); else placed.push(box);
+  const moved = [];
+  labelled.forEach((n) => {
+    const label = n.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
+    if (!label.w) return;
+    const body = n.boundingBox({ includeNodes: true, includeEdges: false, includeLabels: false, includeOverlays: false });
+    const p = n.position();
+    const { w, h } = label;
+    const [hw, hh] = [body.w / 2, body.h / 2];
+    const gap = 3;
+    const below = (label.y1 + label.y2) / 2 - p.y;
+    const side = Math.max(0, w / 2 - hw);
+    const offsets = [
+      [(label.x1 + label.x2) / 2 - p.x, below], // where Cytoscape puts it: below
+      [0, -(hh + gap + h / 2)], [hw + gap + w / 2, 0], [-(hw + gap + w / 2), 0],
+      [side, below], [-side, below], [side, -(hh + gap + h / 2)], [-side, -(hh + gap + h / 2)],
+    ];
+    const boxAt = ([dx, dy]) => ({ x1: p.x + dx - w / 2, x2: p.x + dx + w / 2, y1: p.y + dy - h / 2, y2: p.y + dy + h / 2 });
+    const free = offsets.findIndex((o) => clear(boxAt(o), n.id(), placed));
+    if (free === 0) placed.push(boxAt(offsets[0]));
+    else if (free > 0) { placed.push(boxAt(offsets[free])); moved.push([n, offsets[free]]); }
+    else if (mustShow(n)) placed.push(boxAt(offsets[0]));
+    else hidden.push(n);
   });
-  cy.batch(() => hidden.forEach((n) => n.addClass('label-hidden')));
+  cy.batch(() => {
+    hidden.forEach((n) => n.addClass('label-hidden'));
+    moved.forEach(([n, [dx, dy]]) => { n.data({ lx: dx, ly: dy }); n.addClass('placed'); });
+  });
+}
+
+function overlaps(a, b) {
+  return a.x1 < b.x2 && a.x2 > b.x1 && a.y1 < b.y2 && a.y2 > b.y1;
+}
+
+// Selecting changes a node's ring and whether its label must show: place the labels again once the
+// selection settles (counted in window.busy, so that tests wait for it).
+let declutterPending = false;
+function declutterSoon() {
+  if (declutterPending) return;
+  declutterPending = true;
+  window.busy += 1;
+  requestAnimationFrame(() => {
+    declutterPending = false;
+    try { declutterLabels(); } finally { window.busy -= 1; }
+  });
 }
 cy.on('free', 'node', () => declutterLabels());
+cy.on('select unselect', 'node', () => declutterSoon());
 
 // In a crowded view, leaves (one tie on the canvas) are minor: their labels wait for the zoom.
 function markMinor() {
@@ -574,7 +672,8 @@ async function showEntity(id) {
     [t('kind'), kind[state.lang] || e.kind],
     [t('layer'), e.layer ? t(e.layer) : ''],
     [t('aliases'), e.aliases.join(state.lang === 'zh' ? '、' : ', ')],
-    [t('description'), e.description],
+    // The descriptions are written in English: in Chinese mode the row says so.
+    [state.lang === 'zh' && isEnglish(e.description) ? t('descriptionEn') : t('description'), e.description],
     [t('established'), e.established],
     [t('legalForm'), valueText(e.legalForm)],
     [t('area'), valueText(e.area)],
@@ -593,10 +692,33 @@ async function showEntity(id) {
   }).join('');
   $('panel').innerHTML = `
     <h3>${escape(state.lang === 'zh' ? e.name : (e.nameEn || e.name))}</h3><div class="en">${escape(state.lang === 'zh' ? (e.nameEn || '') : e.name)}</div>
-    <dl>${rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join('')}</dl>
+    <dl>${rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd${isEnglish(v) && state.lang === 'zh' ? ' lang="en"' : ''}>${escape(v)}</dd>`).join('')}</dl>
     <h2>${t('relations')} (${e.relations.length})</h2><ul>${relations}</ul>`;
   $('panel').scrollTop = 0;
 }
+
+// A document as an evidence item cites it: title, publisher (in English mode its English name, which
+// the server finds when the publisher is an entity of the graph, and nothing rather than Chinese when
+// it has none), date. The title stays as published when there is no English one.
+function sourceLine(document) {
+  const english = state.lang === 'en';
+  const title = english ? (document.titleEn || document.title) : document.title;
+  const publisher = english ? (document.publisherEn || (hasCjk(document.publisher) ? '' : document.publisher)) : document.publisher;
+  return [
+    `<span class="doc-title">${escape(title)}</span>`,
+    publisher ? `<span class="doc-publisher">${escape(publisher)}</span>` : '',
+    document.date ? `<span class="doc-date">${escape(document.date)}</span>` : '',
+  ].filter(Boolean).join(' · ');
+}
+
+const hasCjk = (text) => /[\u3400-\u9fff\uf900-\ufaff]/.test(text || '');
+// Text written in English: more Latin letters than Chinese characters (English descriptions cite
+// Chinese names in brackets).
+const isEnglish = (text) => {
+  const latin = (String(text || '').match(/[A-Za-z]/g) || []).length;
+  const chinese = (String(text || '').match(/[\u3400-\u9fff]/g) || []).length;
+  return latin > 3 * chinese;
+};
 
 function inferredTag(relation) {
   return relation.inferred ? ` <span class="inferred" title="${escape(t('inferredTitle'))}">${t('inferred')}</span>` : '';
@@ -616,14 +738,13 @@ async function showRelation(id) {
   const request = ++panelRequest;
   const data = await graphql(`query($id: ID!) { relation(id: $id) {
       id kind year inferred source { id name nameEn } target { id name nameEn }
-      evidence { quote basis document { id title titleEn date publisher } } } }`, { id });
+      evidence { quote basis document { id title titleEn date publisher publisherEn } } } }`, { id });
   const r = data.relation;
   if (!r || request !== panelRequest) return;
   const name = (x) => (state.lang === 'zh' ? x.name : (x.nameEn || x.name));
   const evidence = r.evidence.map((ev) => `${basisNote(ev)}
     <blockquote class="evidence${ev.basis && ev.basis !== 'STATED' ? ' inferred-evidence' : ''}">${escape(quoteText(ev))}</blockquote>
-    <div class="source">${escape(state.lang === 'zh' ? ev.document.title : (ev.document.titleEn || ev.document.title))}
-      · ${escape(ev.document.publisher || '')} · ${escape(ev.document.date || '')}</div>`).join('');
+    <div class="source">${sourceLine(ev.document)}</div>`).join('');
   $('panel').innerHTML = `
     <h3><a data-entity="${escape(r.source.id)}">${escape(name(r.source))}</a></h3>
     <div class="en">${escape(relationLabel(r.kind))} (${escape(r.kind)}) →
@@ -735,7 +856,7 @@ async function findPath(from, to) {
   const data = await graphql(`query($from: ID!, $to: ID!) { shortestPath(from: $from, to: $to, maxDepth: 6) {
       length entities { id kind layer name nameEn }
       relations { id kind inferred year source { id } target { id }
-        evidence { quote basis document { id title titleEn date publisher } } } } }`,
+        evidence { quote basis document { id title titleEn date publisher publisherEn } } } } }`,
   { from, to });
   const path = data.shortestPath;
   state.path = [from, to];
@@ -778,7 +899,7 @@ function renderPath(path) {
     const arrow = forward ? '↓' : '↑';
     const evidence = r.evidence.slice(0, 2).map((ev) => `${basisNote(ev)}
       <blockquote class="evidence${ev.basis && ev.basis !== 'STATED' ? ' inferred-evidence' : ''}">${escape(quoteText(ev))}</blockquote>
-      <div class="source">${escape(state.lang === 'zh' ? ev.document.title : (ev.document.titleEn || ev.document.title))} · ${escape(ev.document.date || '')}</div>`).join('');
+      <div class="source">${sourceLine(ev.document)}</div>`).join('');
     return `<li class="step-relation" data-step="${i}">
       <div class="relation-line"><span class="arrow">${arrow}</span>
         <b>${escape(relationLabel(r.kind))}</b> <code>${escape(r.kind)}</code>

@@ -1364,12 +1364,11 @@ mod rest {
             let _turn = turn;
             let view = {
                 let index = db.read();
-                if let Some(missing) = ids.iter().find(|id| !index.contains(id)) {
-                    return Err(error(
-                        StatusCode::NOT_FOUND,
-                        "NOT_FOUND",
-                        &format!("`ids`: no entity has id `{missing}`"),
-                    ));
+                let unknown = ids.iter().enumerate().find_map(|(i, id)| {
+                    index.not_found(&format!("ids[{i}]"), crate::graph::IdKind::Entity, id)
+                });
+                if let Some(message) = unknown {
+                    return Err(error(StatusCode::NOT_FOUND, "NOT_FOUND", &message));
                 }
                 let step = Step::new(KindSet::from_option(relations.as_deref()), direction);
                 let budget = Budget::new(limits.max_visits, limits.traversal_time);

@@ -9,7 +9,10 @@ use petgraph::Direction as PgDirection;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 
+use rustc_hash::FxHashSet;
+
 use super::{Direction, Edge, GraphIndex, KindSet, Measure, RelationView, Step, TimeFilter};
+use crate::extract::normalize::search_key;
 use crate::model::{DistrictLevel, Entity, EntityKind, RelationKind};
 
 /// A text field of an entity that a filter can test.
@@ -30,7 +33,8 @@ pub enum TextField {
     Focus,
 }
 
-/// A test on text: `Eq` and `In` are exact; `Contains` and `StartsWith` ignore Latin case.
+/// A test on text: `Eq` and `In` are exact; `Contains` and `StartsWith` compare both sides as
+/// `search` does (`normalize::search_key`: full/half width, Traditional/Simplified, case, spacing).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TextOp {
     Eq(String),
@@ -40,13 +44,58 @@ pub enum TextOp {
 }
 
 impl TextOp {
+    /// Whether `value` passes; the needles of `Contains` and `StartsWith` must already be folded
+    /// ([`GraphIndex::compile`] folds them).
     fn test(&self, value: &str) -> bool {
         match self {
             TextOp::Eq(v) => value == v,
             TextOp::In(vs) => vs.iter().any(|v| v == value),
-            TextOp::Contains(v) => value.to_lowercase().contains(&v.to_lowercase()),
-            TextOp::StartsWith(v) => value.to_lowercase().starts_with(&v.to_lowercase()),
+            TextOp::Contains(v) => search_key(value).contains(v.as_str()),
+            TextOp::StartsWith(v) => search_key(value).starts_with(v.as_str()),
         }
+    }
+
+    /// The folded needle of `Contains` and `StartsWith`.
+    fn needle(&self) -> Option<&str> {
+        match self {
+            TextOp::Contains(v) | TextOp::StartsWith(v) => Some(v),
+            TextOp::Eq(_) | TextOp::In(_) => None,
+        }
+    }
+}
+
+/// Whether a field holds only names, which the name index covers.
+fn is_name(field: TextField) -> bool {
+    matches!(
+        field,
+        TextField::Name | TextField::NameEn | TextField::Alias | TextField::AnyName
+    )
+}
+
+/// Folds the needles of `Contains` and `StartsWith` (see [`TextOp`]) and collects those tested on
+/// names.
+fn fold_needles(filter: &mut EntityFilter, on_names: &mut Vec<String>) {
+    match filter {
+        EntityFilter::Text(field, TextOp::Contains(v) | TextOp::StartsWith(v)) => {
+            *v = search_key(v);
+            if is_name(*field) && !v.is_empty() {
+                on_names.push(v.clone());
+            }
+        }
+        EntityFilter::And(list) | EntityFilter::Or(list) => {
+            list.iter_mut().for_each(|f| fold_needles(f, on_names))
+        }
+        EntityFilter::Not(inner) => fold_needles(inner, on_names),
+        EntityFilter::Relations { predicate, .. } => {
+            if let Some(other) = &mut predicate.other {
+                fold_needles(other, on_names);
+            }
+        }
+        EntityFilter::True
+        | EntityFilter::Text(..)
+        | EntityFilter::Kind(_)
+        | EntityFilter::DistrictLevel(_)
+        | EntityFilter::LocatedIn(_) => {}
     }
 }
 
@@ -96,46 +145,35 @@ pub enum EntityFilter {
 pub struct Compiled<'g> {
     index: &'g GraphIndex,
     located: HashMap<String, HashSet<NodeIndex>>,
+    /// For each folded needle tested on names: the entities with a name containing it, from the
+    /// name index (a superset, checked against the names themselves), so that a name filter folds
+    /// the names of those few entities only, not of every entity.
+    named: HashMap<String, FxHashSet<NodeIndex>>,
     filter: EntityFilter,
-}
-
-/// The first id a filter names that this index does not hold: `("place", id)` or `("document", id)`.
-pub fn unknown_id(index: &GraphIndex, filter: &EntityFilter) -> Option<(&'static str, String)> {
-    match filter {
-        EntityFilter::And(all) | EntityFilter::Or(all) => {
-            all.iter().find_map(|f| unknown_id(index, f))
-        }
-        EntityFilter::Not(inner) => unknown_id(index, inner),
-        EntityFilter::LocatedIn(place) => {
-            (!index.contains(place)).then(|| ("place", place.clone()))
-        }
-        EntityFilter::Relations { predicate, .. } => {
-            if let Some(document) = &predicate.document
-                && index.document(document).is_none()
-            {
-                return Some(("document", document.clone()));
-            }
-            predicate
-                .other
-                .as_deref()
-                .and_then(|f| unknown_id(index, f))
-        }
-        _ => None,
-    }
 }
 
 impl GraphIndex {
     /// Prepares a filter for evaluation on this index.
-    pub fn compile(&self, filter: EntityFilter) -> Compiled<'_> {
+    pub fn compile(&self, mut filter: EntityFilter) -> Compiled<'_> {
         let mut places = Vec::new();
         collect_places(&filter, &mut places);
         let located = places.into_iter().map(|place| {
             let inside = self.located_within(&place);
             (place, inside)
         });
+        let mut needles = Vec::new();
+        fold_needles(&mut filter, &mut needles);
+        let named = needles
+            .into_iter()
+            .map(|needle| {
+                let found = self.name_index().candidates(&needle).into_iter().collect();
+                (needle, found)
+            })
+            .collect();
         Compiled {
             index: self,
             located: located.collect(),
+            named,
             filter,
         }
     }
@@ -419,7 +457,16 @@ impl Compiled<'_> {
             EntityFilter::DistrictLevel(levels) => {
                 entity.district_level.is_some_and(|l| levels.contains(&l))
             }
-            EntityFilter::Text(field, op) => text_values(entity, *field).any(|v| op.test(v)),
+            EntityFilter::Text(field, op) => {
+                let named = op
+                    .needle()
+                    .filter(|_| is_name(*field))
+                    .and_then(|needle| self.named.get(needle));
+                if named.is_some_and(|found| !found.contains(&node)) {
+                    return false;
+                }
+                text_values(entity, *field).any(|v| op.test(v))
+            }
             EntityFilter::LocatedIn(place) => self
                 .located
                 .get(place)

@@ -22,15 +22,17 @@ use petgraph::visit::EdgeRef;
 use crate::model::{Document, Entity, EntityKind, Relation, RelationKind};
 use crate::store::Snapshot;
 
+mod closest;
 mod filter;
 mod image;
 mod measures;
 mod names;
 mod paths;
 
+pub use closest::{IdKind, SUGGESTIONS, distance as edit_distance};
 pub use filter::{
     Compiled, EntityFilter, Quantifier, Ranks, RelationGroup, RelationPredicate, SortKey,
-    TextField, TextOp, default_scope, unknown_id,
+    TextField, TextOp, default_scope,
 };
 pub use image::{ImageCopy, IndexImage};
 pub use measures::{
@@ -711,6 +713,36 @@ impl GraphIndex {
         (page, total, has_next)
     }
 
+    /// The substring index of names, built on first use.
+    fn name_index(&self) -> &names::NameIndex {
+        self.names.get_or_init(|| {
+            names::NameIndex::build(self.nodes.values().map(|&n| (n, &*self.graph[n].entity)))
+        })
+    }
+
+    /// The entity of one of `kinds` named `name` (its name, English name or an alias, compared as
+    /// `search` compares), if any; the first in id order when several are.
+    pub fn entity_named(&self, name: &str, kinds: &[EntityKind]) -> Option<&Arc<Entity>> {
+        let key = crate::extract::normalize::search_key(name);
+        if key.is_empty() {
+            return None;
+        }
+        let mut named: Vec<&Arc<Entity>> = self
+            .name_index()
+            .candidates(&key)
+            .into_iter()
+            .filter_map(|node| self.graph.node_weight(node))
+            .filter(|e| kinds.contains(&e.kind))
+            .filter(|e| {
+                e.names()
+                    .any(|n| crate::extract::normalize::search_key(n) == key)
+            })
+            .map(|e| &e.entity)
+            .collect();
+        named.sort_by(|a, b| a.id.cmp(&b.id));
+        named.into_iter().next()
+    }
+
     /// Entities whose Chinese name, English name or an alias contains `text` (case-insensitive for
     /// Latin script): exact matches first, then prefixes, then other substrings; shorter names first.
     pub fn search(
@@ -723,9 +755,7 @@ impl GraphIndex {
         if needle.is_empty() || first == 0 {
             return Vec::new();
         }
-        let names = self.names.get_or_init(|| {
-            names::NameIndex::build(self.nodes.values().map(|&n| (n, &*self.graph[n].entity)))
-        });
+        let names = self.name_index();
         let mut hits: Vec<(u8, usize, &Arc<Entity>)> = names
             .candidates(&needle)
             .into_iter()
@@ -746,6 +776,30 @@ impl GraphIndex {
         hits.into_iter()
             .take(first)
             .map(|(_, _, e)| e.clone())
+            .collect()
+    }
+
+    /// Every entity that may have a name or alias equal to `name` as the validator compares names
+    /// (trimmed, NFC, lower-cased): those with a name containing `name` folded for search (which
+    /// folds at least as much), from the name index. A superset: the caller compares exactly. Writes
+    /// check new names against these instead of every entity.
+    pub fn entities_possibly_named(&self, name: &str) -> Vec<Arc<Entity>> {
+        let needle = crate::extract::normalize::search_key(name);
+        if needle.is_empty() {
+            return self
+                .nodes
+                .values()
+                .map(|&n| self.graph[n].entity.clone())
+                .collect();
+        }
+        let names = self.names.get_or_init(|| {
+            names::NameIndex::build(self.nodes.values().map(|&n| (n, &*self.graph[n].entity)))
+        });
+        names
+            .candidates(&needle)
+            .into_iter()
+            .filter_map(|node| self.graph.node_weight(node))
+            .map(|node| node.entity.clone())
             .collect()
     }
 

@@ -1337,17 +1337,21 @@ fn check_rules(index: &GraphIndex, writes: &[Write]) -> Result<(), DbError> {
         }
     }
     if !claimed.is_empty() {
-        let (all, _, _) = index.page(None, None, usize::MAX);
-        for entity in all {
-            if after.contains_key(entity.id.as_str()) {
-                continue;
-            }
-            for name in entity.names() {
-                if let Some(owner) = claimed.get(&crate::validate::name_key(name)) {
-                    return Err(DbError::Invalid(format!(
-                        "name or alias «{name}» of `{owner}` is already claimed by `{}`",
-                        entity.id
-                    )));
+        // Only entities whose names could equal a claimed one (the name index), not all of them.
+        for entity in after.values().flatten() {
+            for claimed_name in entity.names() {
+                for other in index.entities_possibly_named(claimed_name) {
+                    if after.contains_key(other.id.as_str()) {
+                        continue;
+                    }
+                    for name in other.names() {
+                        if let Some(owner) = claimed.get(&crate::validate::name_key(name)) {
+                            return Err(DbError::Invalid(format!(
+                                "name or alias «{name}» of `{owner}` is already claimed by `{}`",
+                                other.id
+                            )));
+                        }
+                    }
                 }
             }
         }

@@ -90,10 +90,11 @@ pub enum StoreError {
     #[error("cannot open the data directory {path}: {source}")]
     Open { path: String, source: sled::Error },
     #[error(
-        "it is in use by a running innograph server (or another innograph command); stop it first, \
-         or ask the server instead (GET /api/export?format=jsonl exports over HTTP)"
+        "it is in use by a running innograph server (or another innograph command{}); stop it \
+         first, or ask the server instead (its /api/export exports the graph over HTTP)",
+        holder.map(|pid| format!(", process {pid}")).unwrap_or_default()
     )]
-    InUse { path: String },
+    InUse { path: String, holder: Option<u32> },
     #[error(
         "the data directory {path} holds format `{found}`, but this build reads `{FORMAT}`; \
          export it with the build that wrote it, or start from an empty directory"
@@ -247,9 +248,10 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let path = dir.display().to_string();
         let db = open_with_lock_retry(dir).map_err(|source| match source {
-            sled::Error::Io(io) if is_lock_contention(&io) => {
-                StoreError::InUse { path: path.clone() }
-            }
+            sled::Error::Io(io) if is_lock_contention(&io) => StoreError::InUse {
+                path: path.clone(),
+                holder: lock_holder(dir),
+            },
             source => StoreError::Open {
                 path: path.clone(),
                 source,
@@ -1086,8 +1088,10 @@ fn is_lock_contention(error: &std::io::Error) -> bool {
         || error.to_string().contains("could not acquire lock")
 }
 
-/// Opens sled, waiting up to five seconds for the directory's lock: a previous handle in the same
-/// process (or a process that is just exiting) releases it only when its background threads stop.
+/// Opens sled, waiting for the directory's lock: up to five seconds while it is held by this process
+/// (a previous handle releases it only when its background threads stop) or by a process that cannot
+/// be told, a quarter of a second while another process holds it (a running server does not let go;
+/// a process that is just exiting does at once).
 fn open_with_lock_retry(dir: &Path) -> Result<sled::Db, sled::Error> {
     let config = sled::Config::new()
         .path(dir)
@@ -1095,12 +1099,46 @@ fn open_with_lock_retry(dir: &Path) -> Result<sled::Db, sled::Error> {
     let mut attempts = 0;
     loop {
         match config.open() {
-            Err(sled::Error::Io(error)) if is_lock_contention(&error) && attempts < 100 => {
+            Err(sled::Error::Io(error)) if is_lock_contention(&error) => {
+                let other_process = lock_holder(dir).is_some_and(|pid| pid != std::process::id());
+                if attempts >= if other_process { 5 } else { 100 } {
+                    return Err(sled::Error::Io(error));
+                }
                 attempts += 1;
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             other => return other,
         }
+    }
+}
+
+/// The process holding the lock on sled's file in `dir` (`dir/db`, locked with flock), as
+/// `/proc/locks` tells it; `None` where there is no such file or it names none.
+fn lock_holder(dir: &Path) -> Option<u32> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let file = std::fs::metadata(dir.join("db")).ok()?;
+        let (inode, dev) = (file.ino(), file.dev());
+        // The kernel's major and minor numbers, as glibc's gnu_dev_major/minor decode them.
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+        let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+        let device = format!("{major:02x}:{minor:02x}:{inode}");
+        let locks = std::fs::read_to_string("/proc/locks").ok()?;
+        // `1: FLOCK  ADVISORY  WRITE 25050 fe:00:5619794 0 EOF`; waiters have `->` after the number.
+        locks
+            .lines()
+            .filter(|line| !line.contains("->"))
+            .map(|line| line.split_whitespace().collect::<Vec<_>>())
+            .find(|fields| {
+                fields.get(1) == Some(&"FLOCK") && fields.get(5) == Some(&device.as_str())
+            })
+            .and_then(|fields| fields.get(4)?.parse().ok())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        None
     }
 }
 

@@ -6,7 +6,10 @@
 // co-building network with example questions; expanding the hub 绍兴市 adds at most the cap per layer
 // plus "+N more <kind>" group nodes and moves nothing already drawn; a path's nodes are drawn large and
 // its panel lists each step's relation and evidence; English mode has no Chinese in the toast, panels
-// or values; at 1024 px the side panels fold, and ?entity=… (with filters) reloads to the same view.
+// or values (a relation's panel included: publishers by their English names; quotes and titles stay as
+// published), long labels take two lines; at 1024 px the side panels fold, and ?entity=… (with
+// filters) reloads to the same view. After the hub expands (and on the other hub views), no label
+// drawn overlaps another label or another node.
 // Saves explorer-{default,hub,path,english,1024}.png beside the screenshot (SHOTS_DIR overrides the
 // directory; `SHOTS_DIR=docs` refreshes the README's pictures).
 // Run from the repository root after `cargo build`:
@@ -53,6 +56,42 @@ try {
   const check = (ok, message) => { if (!ok) { failed++; console.error(`FAILED: ${message}`); } };
   const idle = (p) => p.waitForFunction(() => window.cy && window.busy === 0, null, { timeout: 20_000 });
   const hasCjk = (text) => /[\u3400-\u9fff\uf900-\ufaff]/.test(text || '');
+  // The labels shown (not hidden by the declutter: drawn now, or once zoomed in far enough) and every
+  // overlap of one with another label or with another node (its body; a "+N" group's label lies
+  // inside its body); overlaps do not depend on the zoom, as labels scale with it. Read after two
+  // animation frames, when Cytoscape has drawn the last changes.
+  const labelClashes = (p) => p.evaluate(async () => {
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    const cy = window.cy;
+    const zoom = cy.zoom();
+    const nodes = cy.nodes().filter((n) => n.style('display') !== 'none' && n.style('visibility') !== 'hidden');
+    const body = (n) => n.boundingBox({ includeNodes: true, includeEdges: false, includeLabels: n.hasClass('group'), includeOverlays: false });
+    const label = (n) => n.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
+    const shown = nodes.filter((n) => !n.hasClass('group') && n.data('display') && parseFloat(n.style('text-opacity')) > 0);
+    const drawn = shown.filter((n) => n.pstyle('font-size').pfValue * zoom >= n.pstyle('min-zoomed-font-size').pfValue);
+    const overlap = (a, b) => a.x1 < b.x2 - 0.5 && a.x2 > b.x1 + 0.5 && a.y1 < b.y2 - 0.5 && a.y2 > b.y1 + 0.5;
+    const clashes = [];
+    shown.forEach((n, i) => {
+      const box = label(n);
+      shown.forEach((m, j) => { if (j > i && overlap(box, label(m))) clashes.push(`label ${n.id()} × label ${m.id()}`); });
+      nodes.forEach((m) => { if (m.id() !== n.id() && overlap(box, body(m))) clashes.push(`label ${n.id()} × node ${m.id()}`); });
+    });
+    return {
+      nodes: nodes.length,
+      shown: shown.length,
+      drawn: drawn.length,
+      zoom,
+      twoLines: shown.filter((n) => String(n.data('display')).includes('\n')).length,
+      clashes,
+    };
+  });
+  const checkLabels = async (p, where) => {
+    const labels = await labelClashes(p);
+    console.log(`${where}: ${labels.shown} labels shown for ${labels.nodes} nodes, ${labels.drawn} drawn at zoom ${labels.zoom.toFixed(2)} (${labels.twoLines} on two lines), ${labels.clashes.length} overlaps${labels.clashes.length ? `: ${labels.clashes.slice(0, 8).join('; ')}` : ''}`);
+    check(labels.clashes.length === 0, `${where}: labels overlap: ${labels.clashes.join('; ')}`);
+    check(labels.shown >= Math.min(8, labels.nodes / 3), `${where}: only ${labels.shown} labels shown for ${labels.nodes} nodes`);
+    return labels;
+  };
   await page.goto(`${base}/`);
 
   // Item 3: the page opens on the co-building network (universities and the institutes they co-built),
@@ -166,6 +205,8 @@ try {
   check(hub.groups.length > 0 && hub.held > 0, 'the hub expansion made no "+N more" group nodes');
   check(hub.visibleLabels.every((l) => /^\+\d+ /.test(l)), `group labels: ${hub.visibleLabels.join(', ')}`);
   check(hub.moved === 0, `${hub.moved} nodes already drawn moved when the hub was expanded`);
+  // No label overlaps another label or another node.
+  await checkLabels(page, 'after expanding shaoxing-city');
   // A click on a group node brings in (at most the cap of) the entities it holds; nothing else moves.
   const platforms = await page.evaluate(() => {
     const g = window.cy.nodes('.group[kind = "PLATFORM"]').filter(':visible')[0] || window.cy.nodes('.group').filter(':visible')[0];
@@ -243,6 +284,7 @@ try {
   await hubPage.waitForFunction(() => window.cy && window.cy.getElementById('shaoxing-city').hasClass('expanded') && window.busy === 0, null, { timeout: 20_000 });
   const hubToast = await hubPage.textContent('#status');
   console.log(`shaoxing-city opened alone: toast «${hubToast}»`);
+  await checkLabels(hubPage, 'shaoxing-city opened alone');
   await hubPage.screenshot({ path: shot('explorer-hub.png') });
   await hubPage.close();
 
@@ -305,7 +347,14 @@ try {
   const hovered = await pathPage.evaluate(() => { const n = window.cy.nodes('.path')[1]; return { hover: n.hasClass('hover'), wrap: n.style('text-wrap'), label: n.style('label') }; });
   check(hovered.hover && hovered.wrap === 'wrap', `hovering does not show the full label: ${JSON.stringify(hovered)}`);
   await pathPage.evaluate(() => window.cy.nodes('.path')[1].emit('mouseout'));
+  // Long English names take two lines on the canvas rather than ending in an ellipsis.
+  const wrapped = await pathPage.evaluate(() => window.cy.nodes('.path').map((n) => ({ id: n.id(), display: n.data('display'), full: n.data('full') })));
+  const long = wrapped.filter((n) => n.full.length > 24);
+  console.log(`English path labels: ${wrapped.map((n) => JSON.stringify(n.display)).join(', ')}`);
+  check(long.length > 0 && long.every((n) => n.display.includes('\n') && n.display.replace('\n', ' ').length >= Math.min(n.full.length, 24)),
+    `long English labels are not on two lines: ${JSON.stringify(long)}`);
   await pathPage.screenshot({ path: shot('explorer-english.png') });
+  const relationIds = await pathPage.evaluate(() => [...document.querySelectorAll('#panel .step-relation .relation-line a[data-relation]')].map((a) => a.dataset.relation));
   // The entity panel: attribute names and values in English.
   await pathPage.click('#panel li.step-node:last-child a.step-entity');
   await pathPage.waitForSelector('#panel dl', { timeout: 10_000 });
@@ -319,6 +368,32 @@ try {
   console.log(`English entity panel: ${entityPanel.h3}; ${entityPanel.dd.join('; ')}`);
   check(!hasCjk(entityPanel.h3) && entityPanel.dt.every((d) => !hasCjk(d)) && entityPanel.dd.every((d) => !hasCjk(d)),
     'the entity panel has Chinese names or values in English mode');
+  // Each step's relation panel: nothing in Chinese but the evidence quotes (verbatim by design) and
+  // the titles of documents that have no English one; publishers by their English names.
+  const publishers = new Set();
+  for (const [i, id] of relationIds.entries()) {
+    // The last step's from the entity panel open now, as a user would; the others directly.
+    const link = `#panel a[data-relation="${id}"]`;
+    if (i === relationIds.length - 1 && await pathPage.locator(link).count()) await pathPage.click(link);
+    else await pathPage.evaluate((id) => window.track(() => window.showRelation(id)), id);
+    await pathPage.waitForFunction((id) => document.querySelector('#panel h2') && document.querySelector('#panel blockquote.evidence')
+      && document.querySelector(`#panel .en a[data-entity="${id.split('/')[2]}"]`), id, { timeout: 10_000 });
+    await idle(pathPage);
+    const relationPanel = await pathPage.evaluate(() => {
+      const copy = document.getElementById('panel').cloneNode(true);
+      copy.querySelectorAll('blockquote.evidence, .doc-title').forEach((el) => el.remove());
+      return {
+        text: copy.textContent.replace(/\s+/g, ' ').trim(),
+        publishers: [...document.querySelectorAll('#panel .doc-publisher')].map((el) => el.textContent),
+      };
+    });
+    relationPanel.publishers.forEach((p) => publishers.add(p));
+    console.log(`English relation panel ${id}: «${relationPanel.text.slice(0, 160)}…»`);
+    check(!hasCjk(relationPanel.text), `the relation panel of ${id} has Chinese outside quotes and titles: «${relationPanel.text}»`);
+  }
+  console.log(`publishers named: ${[...publishers].join(' | ')}`);
+  check(relationIds.length >= 2, 'no relation panels were opened from the path');
+  check(publishers.has('Shaoxing Municipal Science and Technology Bureau'), 'the bureau that published the Shaoxing report is not named in English');
   await pathPage.close();
 
   // Item 5: at 1024 px the filters start folded, both panels fold with their buttons, and
@@ -333,6 +408,7 @@ try {
     scroll: document.documentElement.scrollWidth,
   }));
   const folded = await widths();
+  await checkLabels(small, 'shaoxing-city at 1024 px');
   check(folded.filters === 0 && folded.canvas >= 0.6 * 1024 && folded.scroll <= 1024,
     `at 1024 px: ${JSON.stringify(folded)}`);
   await small.screenshot({ path: shot('explorer-1024.png') });
@@ -353,12 +429,17 @@ try {
   const reloaded = await small.evaluate(() => ({
     selected: window.cy.$(':selected').map((n) => n.id()),
     title: document.querySelector('#panel h3')?.textContent,
+    // In Chinese mode a description written in English says so.
+    description: [...document.querySelectorAll('#panel dt')].map((dt) => [dt.textContent, dt.nextElementSibling.textContent])
+      .find(([k]) => k.startsWith('简介')),
     located: document.querySelector('#relation-kinds input[data-relation-kind="LOCATED_IN"]').checked,
     hiddenEdges: window.cy.edges('[kind = "LOCATED_IN"]').filter((e) => e.hasClass('filtered')).length,
   }));
   console.log(`reloaded: ${JSON.stringify(reloaded)}`);
   check(reloaded.selected.includes('shaoxing-city') && reloaded.title === '绍兴市', 'the reload does not open 绍兴市');
   check(!reloaded.located && reloaded.hiddenEdges > 0, 'the reload lost the relation-kind filter');
+  check(reloaded.description && (hasCjk(reloaded.description[1]) || reloaded.description[0] === '简介（英文）'),
+    `an English description is shown unmarked in Chinese mode: ${JSON.stringify(reloaded.description)}`);
   await small.close();
 
   await page.click('#fit');

@@ -2,7 +2,10 @@
 """Reads innograph's exports back with NetworkX and checks them against the graph they came from.
 
 usage: read_exports.py DIR ENTITIES RELATIONS
-DIR holds g.graphml, g.gexf, g.nodes.csv, g.edges.csv and g.jsonl written by `innograph export`.
+DIR holds g.graphml, g.gexf, g.nodes.csv, g.edges.csv and g.jsonl written by `innograph export`, and
+optionally measures.json, a server's answer to measures.graphql (beside this script) on the same data:
+then NetworkX on the GraphML export must reproduce every measure the API gives (PageRank, degree in,
+out and total, betweenness, components, communities' modularity).
 Exits non-zero, naming the check, on the first mismatch. Run by .ci/run."""
 import csv, json, os, sys
 import networkx as nx
@@ -41,17 +44,79 @@ for s, t, d in graphml.edges(data=True):
 check(all(isinstance(d["symmetric"], bool) for _, _, d in graphml.edges(data=True)), "graphml symmetric is a typed boolean key")
 check(any(d["symmetric"] for _, _, d in graphml.edges(data=True)) and all(d["symmetric"] == (d["kind"] == "COOPERATES_WITH") for _, _, d in graphml.edges(data=True)), "graphml marks exactly the symmetric kinds")
 
-# The API's PageRank over the whole graph, when the server's answer was saved next to the exports:
-# NetworkX reproduces it once each symmetric edge is added the other way, as the README says.
-api_path = path("pagerank.json")
+# Every measure the API gives over the whole graph, when the server's answer to measures.graphql was
+# saved next to the exports (.ci/run does): NetworkX on the GraphML export reproduces each one, on the
+# graph model the API measures on (as the README says).
+api_path = path("measures.json")
 if os.path.exists(api_path):
-    api = {r["entity"]["id"]: r["score"] for r in json.load(open(api_path, encoding="utf-8"))["data"]["topEntities"]}
+    answer = json.load(open(api_path, encoding="utf-8"))
+    check("errors" not in answer, f"the measures query failed: {answer.get('errors')}")
+    api = answer["data"]
+    scores = lambda field: {r["entity"]["id"]: r["score"] for r in api[field]}
+    network = api["network"]
+    check(network["entities"] == entities, f"the API measured {network['entities']} entities, not {entities}")
+
+    # PageRank: directed, each symmetric relation (the `symmetric` key) also the other way, parallel
+    # relations adding weight (a multigraph).
     both_ways = nx.MultiDiGraph(graphml)
     both_ways.add_edges_from([(v, u, d) for u, v, d in graphml.edges(data=True) if d["symmetric"]])
+    pagerank = scores("pageRank")
     ours = nx.pagerank(both_ways, alpha=0.85, tol=1e-12, max_iter=500)
-    worst = max(abs(ours[i] - api[i]) for i in api)
-    check(len(api) == entities and worst < 1e-6, f"NetworkX PageRank differs from the API's by {worst}")
-    print(f"NetworkX PageRank on the GraphML export equals the API's: {len(api)} entities, largest difference {worst:.2e}")
+    worst = max(abs(ours[i] - pagerank[i]) for i in pagerank)
+    check(len(pagerank) == entities and worst < 1e-6, f"NetworkX PageRank differs from the API's by {worst}")
+    print(f"PageRank: NetworkX equals the API for {len(pagerank)} entities, largest difference {worst:.2e}")
+
+    # Degree. topEntities(measure: DEGREE) and Entity.degree (direction BOTH) count every relation at
+    # each of its ends (a multigraph's degree); direction OUT counts outgoing relations and symmetric
+    # ones either way, IN incoming and symmetric: the out- and in-degree of the graph with symmetric
+    # relations added the other way.
+    degree = scores("degree")
+    check(len(degree) == entities and all(degree[n] == graphml.degree(n) for n in graphml),
+          "topEntities(DEGREE) differs from the GraphML degree")
+    nodes = {e["node"]["id"]: e["node"] for e in api["entities"]["edges"]}
+    check(api["entities"]["totalCount"] == entities == len(nodes), "the entities listing is not the whole graph")
+    for n, d in nodes.items():
+        check(d["both"] == graphml.degree(n), f"degree(BOTH) of {n}: API {d['both']}, NetworkX {graphml.degree(n)}")
+        check(d["out"] == both_ways.out_degree(n), f"degree(OUT) of {n}: API {d['out']}, NetworkX {both_ways.out_degree(n)}")
+        check(d["in"] == both_ways.in_degree(n), f"degree(IN) of {n}: API {d['in']}, NetworkX {both_ways.in_degree(n)}")
+    print(f"degree: the API's total, out and in degree equal NetworkX's for {len(nodes)} entities")
+
+    # Betweenness, components and communities are measured on the undirected simple graph: direction
+    # ignored (so the symmetric relations need nothing added), parallel relations merged (weighted by
+    # their number for communities), self-loops left out. The API's betweenness is exact up to 5,000
+    # entities and normalised as NetworkX's is (by (n-1)(n-2), each pair counted both ways).
+    simple = nx.Graph()
+    simple.add_nodes_from(graphml)
+    for u, v in graphml.edges():
+        if u != v:
+            if simple.has_edge(u, v):
+                simple[u][v]["weight"] += 1
+            else:
+                simple.add_edge(u, v, weight=1)
+    check(network["betweennessSampled"] is False and network["betweennessSources"] == entities,
+          f"betweenness is sampled on this graph: {network}")
+    betweenness = scores("betweenness")
+    ours = nx.betweenness_centrality(simple, normalized=True)
+    worst = max(abs(ours[i] - betweenness[i]) for i in betweenness)
+    check(len(betweenness) == entities and worst < 1e-9, f"NetworkX betweenness differs from the API's by {worst}")
+    print(f"betweenness: NetworkX (undirected, normalised) equals the API for {len(betweenness)} entities, largest difference {worst:.2e}")
+
+    components = list(nx.connected_components(simple))
+    largest = max(len(c) for c in components)
+    check(network["components"] == len(components) and network["largestComponent"] == largest,
+          f"components: API {network['components']} (largest {network['largestComponent']}), NetworkX {len(components)} (largest {largest})")
+    print(f"components: {len(components)}, the largest of {largest} entities, in both")
+
+    # Communities: the API's partition covers every entity once, each community is connected (as
+    # Leiden guarantees), and its modularity on the weighted simple graph is the API's.
+    partition = [{m["id"] for m in c["members"]} for c in api["communities"]]
+    check(len(partition) == network["communities"], f"{len(partition)} communities listed, network says {network['communities']}")
+    check(all(len(p) == c["size"] for p, c in zip(partition, api["communities"])), "a community lists fewer members than its size")
+    check(sorted(n for p in partition for n in p) == sorted(graphml.nodes), "the communities do not partition the graph")
+    check(all(nx.is_connected(simple.subgraph(p)) for p in partition), "a community is not connected")
+    modularity = nx.community.modularity(simple, partition, weight="weight", resolution=1)
+    check(abs(modularity - network["modularity"]) < 1e-9, f"modularity: API {network['modularity']}, NetworkX {modularity}")
+    print(f"communities: {len(partition)}, modularity {modularity:.6f} by NetworkX and by the API")
 
 gexf = nx.read_gexf(path("g.gexf"))
 check(gexf.number_of_nodes() == entities, f"gexf nodes {gexf.number_of_nodes()} != {entities}")
@@ -63,6 +128,10 @@ check(all(d["layer"] == ref_entities[n]["layer"] for n, d in gexf.nodes(data=Tru
 starts = [d["start"] for _, _, d in gexf.edges(data=True) if d.get("start") is not None]
 check(starts and all(isinstance(s, int) for s in starts), "gexf dynamic edges carry integer start years")
 check(gexf.graph.get("mode") == "dynamic", "gexf graph is dynamic")
+gexf_edges = list(gexf.edges(data=True))
+check(all(isinstance(d.get("symmetric"), bool) for _, _, d in gexf_edges), "gexf symmetric is a typed boolean attribute")
+check(any(d["symmetric"] for _, _, d in gexf_edges) and all(d["symmetric"] == (d["kind"] == "COOPERATES_WITH") for _, _, d in gexf_edges),
+      "gexf marks exactly the symmetric kinds")
 
 with open(path("g.nodes.csv"), encoding="utf-8", newline="") as f:
     nodes = list(csv.DictReader(f))

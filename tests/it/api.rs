@@ -7,7 +7,7 @@ use crate::support::{Server, pluck};
 #[test]
 fn entity_by_id_has_every_field_and_unknown_ids_are_null() {
     let (server, _dir) = Server::with_mini_seed();
-    let data = server.data(
+    let body = server.post(
         r#"{
           zju: entity(id: "zhejiang-university") { id kind name nameEn aliases description }
           lab: entity(id: "cao-e-river-laboratory") { established focus districtCode }
@@ -16,6 +16,13 @@ fn entity_by_id_has_every_field_and_unknown_ids_are_null() {
         }"#,
         json!({}),
     );
+    // The unknown id is null, with a NOT_FOUND error beside it.
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["path"], json!(["nobody"]), "{body}");
+    let data = body["data"].clone();
     assert_eq!(
         data,
         json!({

@@ -228,12 +228,15 @@ fn mutations_are_validated_versioned_durable_and_recorded() {
     assert_eq!(deleted["data"]["deleteEntity"], true, "{deleted}");
     assert!(server.terminate().success());
     let server = Server::start(dir.path(), &[]);
-    let data = server.data(
+    let body = server.post(
         r#"{ lab: entity(id: "new-lab") { nameEn version locatedIn { id } }
              gone: entity(id: "tju-zhejiang-institute") { id }
              lab2: entity(id: "cao-e-river-laboratory") { relations(relations: [RELIES_ON]) { id } } }"#,
         json!({}),
     );
+    // The deleted entity is null, with a NOT_FOUND error beside it.
+    assert_eq!(body["errors"][0]["path"], json!(["gone"]), "{body}");
+    let data = body["data"].clone();
     assert_eq!(
         data,
         json!({ "lab": { "nameEn": "Renamed Lab", "version": 2, "locatedIn": [{ "id": "shangyu-district" }] },
@@ -378,12 +381,14 @@ fn a_batch_imports_all_or_nothing_within_its_cap() {
             .contains("batch:2"),
         "{refused}"
     );
-    let data = server.data(
+    let body = server.post(
         r#"{ a: entity(id: "batch-institute") { locatedIn { id } } b: entity(id: "batch-two") { id } }"#,
         json!({}),
     );
+    // The refused batch wrote nothing: `batch-two` is null (and NOT_FOUND).
+    assert_eq!(body["errors"][0]["path"], json!(["b"]), "{body}");
     assert_eq!(
-        data,
+        body["data"],
         json!({ "a": { "locatedIn": [{ "id": "shangyu-district" }] }, "b": null })
     );
     let huge: String = (0..10_001)

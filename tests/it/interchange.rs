@@ -96,9 +96,12 @@ fn bad_import_lines_are_reported_with_file_and_line_and_change_nothing() {
     );
     assert!(err.contains("nothing was imported"), "{err}");
     let server = Server::start(data.path(), &[]);
+    // Nothing was imported: the lab is null, and NOT_FOUND.
+    let body = server.post(r#"{ entity(id: "new-lab") { id } }"#, json!({}));
+    assert_eq!(body["data"]["entity"], Value::Null, "{body}");
     assert_eq!(
-        server.data(r#"{ entity(id: "new-lab") { id } }"#, json!({}))["entity"],
-        Value::Null
+        body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{body}"
     );
 }
 

@@ -74,7 +74,7 @@ fn ids(path: &innograph::graph::PathView) -> Vec<&str> {
 }
 
 #[test]
-fn pagerank_and_betweenness_match_networkx() {
+fn pagerank_betweenness_and_degree_match_networkx() {
     let reference: Value =
         serde_json::from_str(&std::fs::read_to_string(mini_seed().join("networkx.json")).unwrap())
             .unwrap();
@@ -83,6 +83,8 @@ fn pagerank_and_betweenness_match_networkx() {
     for (i, id) in measures.ids.iter().enumerate() {
         let pagerank = reference["pagerank"][id.as_ref()].as_f64().unwrap();
         let betweenness = reference["betweenness"][id.as_ref()].as_f64().unwrap();
+        let degree = reference["degree"][id.as_ref()].as_u64().unwrap();
+        assert_eq!(measures.degree[i] as u64, degree, "{id}: degree");
         assert!(
             (measures.pagerank[i] - pagerank).abs() < 1e-6,
             "{id}: pagerank {} vs {pagerank}",

@@ -6,16 +6,17 @@ use async_graphql::{Enum, ID, InputObject, Result};
 use super::types::{Direction, DistrictLevel, EntityKind, RelationKind, step};
 use super::user_error;
 use crate::graph::{
-    self, EntityFilter, KindSet, Quantifier, RelationPredicate, SortKey, Step, TextField, TextOp,
-    TimeFilter,
+    self, EntityFilter, IdKind, KindSet, Quantifier, RelationPredicate, SortKey, Step, TextField,
+    TextOp, TimeFilter,
 };
 use crate::model;
 
 /// Deepest nesting of `AND`/`OR`/`NOT`/relation quantifiers a `where` may have.
 const MAX_FILTER_NESTING: usize = 8;
 
-/// A test on a text field. `eq` and `in` are exact; `contains` and `startsWith` ignore Latin case.
-/// Give exactly one.
+/// A test on a text field. `eq` and `in` are exact; `contains` and `startsWith` compare as `search`
+/// does, ignoring full/half width, Traditional/Simplified characters, case and spaces. Give exactly
+/// one.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct StringFilter {
     pub eq: Option<String>,
@@ -112,19 +113,23 @@ pub struct RelationWhere {
 }
 
 impl RelationWhere {
-    /// `document` as an id, NOT_FOUND (naming `argument` and the closest ids) when no document has it.
-    pub fn checked_document(
-        &self,
-        index: &graph::GraphIndex,
-        argument: &str,
-    ) -> Result<Option<String>> {
-        let Some(document) = self.document.as_ref().map(|d| d.to_string()) else {
-            return Ok(None);
-        };
-        if index.document(&document).is_none() {
-            return Err(super::unknown(index, argument, "document", &document));
+    /// NOT_FOUND for the first id this input names that the index does not hold (`document`, and those
+    /// in `source` and `target`), naming its full path under `path`.
+    pub fn check_ids(&self, index: &graph::GraphIndex, path: &str) -> Result<()> {
+        if let Some(document) = &self.document {
+            super::check_id(
+                index,
+                &format!("{path}.document"),
+                IdKind::Document,
+                document,
+            )?;
         }
-        Ok(Some(document))
+        for (end, name) in [(&self.source, "source"), (&self.target, "target")] {
+            if let Some(end) = end {
+                end.check_ids(index, &format!("{path}.{name}"))?;
+            }
+        }
+        Ok(())
     }
 
     /// `basis` as a mask of [`crate::graph::basis_bit`]s; 0 for any.
@@ -186,7 +191,8 @@ impl RelationWhere {
         KindSet::from_option(kinds.as_deref())
     }
 
-    /// The `source` and `target` conditions compiled against `index`; `also_source` is and-ed to the source's.
+    /// The `source` and `target` conditions compiled against `index`; `also_source` is and-ed to the
+    /// source's. NOT_FOUND first for an unknown id anywhere in the input ([`RelationWhere::check_ids`]).
     pub fn ends<'g>(
         &self,
         index: &'g graph::GraphIndex,
@@ -208,13 +214,10 @@ impl RelationWhere {
             .as_ref()
             .map(|w| w.to_filter(&format!("{path}.target")))
             .transpose()?;
+        self.check_ids(index, path)?;
         Ok((
-            source
-                .map(|f| super::checked_compile(index, f, &format!("{path}.source")))
-                .transpose()?,
-            target
-                .map(|f| super::checked_compile(index, f, &format!("{path}.target")))
-                .transpose()?,
+            source.map(|f| index.compile(f)),
+            target.map(|f| index.compile(f)),
         ))
     }
 }
@@ -304,6 +307,45 @@ impl StringFilter {
 }
 
 impl EntityWhere {
+    /// NOT_FOUND for the first id this condition names (`locatedIn`, a quantifier's `document`, at any
+    /// depth) that the index does not hold, naming its full path under `path`. Call it after
+    /// [`EntityWhere::to_filter`], which bounds the nesting.
+    pub fn check_ids(&self, index: &graph::GraphIndex, path: &str) -> Result<()> {
+        if let Some(place) = &self.located_in {
+            super::check_id(index, &format!("{path}.locatedIn"), IdKind::Place, place)?;
+        }
+        if let Some(quantifier) = &self.relations {
+            for (matcher, name) in [
+                (&quantifier.some, "some"),
+                (&quantifier.all, "all"),
+                (&quantifier.none, "none"),
+            ] {
+                let Some(matcher) = matcher else { continue };
+                let here = format!("{path}.relations.{name}");
+                if let Some(document) = &matcher.document {
+                    super::check_id(
+                        index,
+                        &format!("{here}.document"),
+                        IdKind::Document,
+                        document,
+                    )?;
+                }
+                if let Some(other) = &matcher.other {
+                    other.check_ids(index, &format!("{here}.other"))?;
+                }
+            }
+        }
+        for (list, name) in [(&self.and, "AND"), (&self.or, "OR")] {
+            for (i, part) in list.iter().flatten().enumerate() {
+                part.check_ids(index, &format!("{path}.{name}[{i}]"))?;
+            }
+        }
+        if let Some(not) = &self.not {
+            not.check_ids(index, &format!("{path}.NOT"))?;
+        }
+        Ok(())
+    }
+
     /// Translates into an index filter; `path` names the argument in errors.
     pub fn to_filter(&self, path: &str) -> Result<EntityFilter> {
         self.translate(path, 0)

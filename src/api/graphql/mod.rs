@@ -222,52 +222,36 @@ fn measure(
         })
 }
 
-/// A filter compiled on the index, after checking that every id it names exists: an unknown place or
-/// document is NOT_FOUND naming `argument` and the closest known ids, not a silent empty answer.
-pub(crate) fn checked_compile<'g>(
-    index: &'g crate::graph::GraphIndex,
-    filter: crate::graph::EntityFilter,
-    argument: &str,
-) -> Result<crate::graph::Compiled<'g>> {
-    if let Some((what, id)) = crate::graph::unknown_id(index, &filter) {
-        return Err(unknown(index, argument, what, &id));
-    }
-    Ok(index.compile(filter))
-}
-
-/// NOT_FOUND for an unknown entity (`place`) or document id, with the closest known ones.
-pub(crate) fn unknown(
+/// NOT_FOUND when `id`, given as `argument` (its full path: `where.AND[0].locatedIn`), names nothing
+/// an argument of `kind` accepts, with the closest known ids: the one check of every id argument.
+pub(crate) fn check_id(
     index: &crate::graph::GraphIndex,
     argument: &str,
-    what: &str,
+    kind: crate::graph::IdKind,
     id: &str,
-) -> async_graphql::Error {
-    let candidates: Vec<String> = if what == "document" {
-        index.documents().map(|d| d.id.clone()).collect()
-    } else {
-        let (all, _, _) = index.page(None, None, usize::MAX);
-        all.iter().map(|e| e.id.clone()).collect()
-    };
-    let closest = names::closest(id, &candidates, 3);
-    let hint = if closest.is_empty() {
-        String::new()
-    } else {
-        format!("; closest: {}", closest.join(", "))
-    };
-    user_error(
-        "NOT_FOUND",
-        format!("`{argument}`: no {what} has id `{id}`{hint}"),
-    )
+) -> Result<()> {
+    match index.not_found(argument, kind, id) {
+        Some(message) => Err(user_error("NOT_FOUND", message)),
+        None => Ok(()),
+    }
 }
 
 fn known_entity(ctx: &Context<'_>, argument: &str, id: &ID) -> Result<()> {
-    if db(ctx)?.read().contains(id) {
-        Ok(())
-    } else {
-        Err(user_error(
-            "NOT_FOUND",
-            format!("`{argument}`: no entity has id `{}`", id.as_str()),
-        ))
+    check_id(&db(ctx)?.read(), argument, crate::graph::IdKind::Entity, id)
+}
+
+/// For a lookup that answers null for an unknown id (clients rely on that shape): adds a NOT_FOUND
+/// error at the field, naming the argument and the closest known ids, beside the null.
+pub(crate) fn report_unknown(
+    ctx: &Context<'_>,
+    index: &crate::graph::GraphIndex,
+    argument: &str,
+    kind: crate::graph::IdKind,
+    id: &str,
+) {
+    if let Some(message) = index.not_found(argument, kind, id) {
+        let error = user_error("NOT_FOUND", message).into_server_error(ctx.item.pos);
+        ctx.add_error(ctx.set_error_path(error));
     }
 }
 
@@ -1083,8 +1067,11 @@ fn error_json(error: ServerError, request_error: bool, limits: &Limits) -> Value
         } else if error.message.starts_with("Failed to parse")
             || error.message.starts_with("Invalid value")
             || error.message.starts_with("Variable ")
+            || error.message.starts_with("Expected input type")
         {
-            // A missing or mistyped variable is the client's, not the server's.
+            // A missing or mistyped variable is the client's, not the server's (a query text that
+            // passed validation before is not validated again: its variables' values are checked
+            // only as they are read, which says "Expected input type …").
             "BAD_USER_INPUT"
         } else {
             "INTERNAL_SERVER_ERROR"
@@ -1095,7 +1082,10 @@ fn error_json(error: ServerError, request_error: bool, limits: &Limits) -> Value
                 extensions.insert("code".to_owned(), Value::String(code.to_owned()));
             }
         }
-        if let Some(hint) = names::hint(&error.message) {
+        // async-graphql suggests some names itself ("Did you mean …?"): one suggestion is enough.
+        if !error.message.contains("Did you mean")
+            && let Some(hint) = names::hint(&error.message)
+        {
             value["message"] = Value::String(format!("{} {hint}", error.message));
         }
         if code == "QUERY_DEPTH_LIMIT" || code == "QUERY_COMPLEXITY_LIMIT" {

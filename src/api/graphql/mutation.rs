@@ -7,6 +7,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use super::types::{DistrictLevel, Entity, EntityKind, Relation, RelationKind};
 use super::{db, internal_error, user_error};
 use crate::edit::{self, Actor, EditError};
+use crate::graph::IdKind;
 use crate::model;
 
 /// Who is calling, as the transport resolved their bearer token.
@@ -156,6 +157,33 @@ fn edit_error(error: EditError) -> async_graphql::Error {
     }
 }
 
+/// [`edit_error`], naming for an unknown id the argument that gave it (from `arguments`: name and
+/// value) and the closest known ids.
+fn edit_error_at<'a>(
+    ctx: &'a Context<'_>,
+    arguments: &'a [(&'a str, &'a str)],
+) -> impl FnOnce(EditError) -> async_graphql::Error + 'a {
+    move |error| {
+        if let EditError::NotFound { what, id } = &error {
+            let kind = match *what {
+                "entity" => Some(IdKind::Entity),
+                "relation" => Some(IdKind::Relation),
+                _ => None,
+            };
+            let argument = arguments
+                .iter()
+                .find(|(_, value)| value == id)
+                .map_or("input", |(name, _)| name);
+            if let (Some(kind), Ok(db)) = (kind, db(ctx))
+                && let Some(message) = db.read().not_found(argument, kind, id)
+            {
+                return user_error("NOT_FOUND", message);
+            }
+        }
+        edit_error(error)
+    }
+}
+
 fn entity(ctx: &Context<'_>, id: &str) -> Result<Entity> {
     db(ctx)?
         .read()
@@ -203,7 +231,7 @@ impl Mutation {
             version("expectedVersion", expected_version)?,
             input.into(),
         )
-        .map_err(edit_error)?;
+        .map_err(edit_error_at(ctx, &[("input.id", &id)]))?;
         entity(ctx, &id)
     }
 
@@ -221,7 +249,7 @@ impl Mutation {
             &id,
             version("expectedVersion", expected_version)?,
         )
-        .map_err(edit_error)?;
+        .map_err(edit_error_at(ctx, &[("id", &id)]))?;
         Ok(true)
     }
 
@@ -236,7 +264,12 @@ impl Mutation {
             evidence: input.evidence.into_iter().map(Into::into).collect(),
         };
         let id = new_relation.id();
-        edit::create_relation(db(ctx)?, &actor, new_relation).map_err(edit_error)?;
+        let ends = [
+            ("input.source", new_relation.source.clone()),
+            ("input.target", new_relation.target.clone()),
+        ];
+        let ends = ends.each_ref().map(|(name, value)| (*name, value.as_str()));
+        edit::create_relation(db(ctx)?, &actor, new_relation).map_err(edit_error_at(ctx, &ends))?;
         relation(ctx, &id)
     }
 
@@ -256,7 +289,7 @@ impl Mutation {
             version("expectedVersion", expected_version)?,
             year,
         )
-        .map_err(edit_error)?;
+        .map_err(edit_error_at(ctx, &[("id", &id)]))?;
         relation(ctx, &id)
     }
 
@@ -277,7 +310,7 @@ impl Mutation {
             version("expectedVersion", expected_version)?,
             evidence,
         )
-        .map_err(edit_error)?;
+        .map_err(edit_error_at(ctx, &[("id", &id)]))?;
         relation(ctx, &id)
     }
 
@@ -296,7 +329,9 @@ impl Mutation {
             version("survivorVersion", survivor_version)?,
             version("mergedVersion", merged_version)?,
         );
-        edit::merge_entities(db(ctx)?, &actor, &survivor, &merged, versions).map_err(edit_error)?;
+        edit::merge_entities(db(ctx)?, &actor, &survivor, &merged, versions).map_err(
+            edit_error_at(ctx, &[("survivor", &survivor), ("merged", &merged)]),
+        )?;
         entity(ctx, &survivor)
     }
 
@@ -340,7 +375,7 @@ impl Mutation {
             &id,
             version("expectedVersion", expected_version)?,
         )
-        .map_err(edit_error)?;
+        .map_err(edit_error_at(ctx, &[("id", &id)]))?;
         Ok(true)
     }
 }

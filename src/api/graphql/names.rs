@@ -72,28 +72,6 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&text[from..to])
 }
 
-/// Up to `most` candidates closest to `word`: those containing it or contained in it first, then by
-/// edit distance.
-pub(super) fn closest(word: &str, candidates: &[String], most: usize) -> Vec<String> {
-    let mut scored: Vec<(usize, &String)> = candidates
-        .iter()
-        .map(|c| {
-            let score = if c.contains(word) || word.contains(c.as_str()) {
-                0
-            } else {
-                1 + distance(word, c)
-            };
-            (score, c)
-        })
-        .collect();
-    scored.sort();
-    scored
-        .into_iter()
-        .take(most)
-        .map(|(_, c)| c.clone())
-        .collect()
-}
-
 /// The candidate closest to `word` by edit distance (case-insensitive), if close enough to be a typo.
 fn nearest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
     let word = word.to_lowercase();
@@ -105,28 +83,8 @@ fn nearest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
         .map(|(_, c)| c.as_str())
 }
 
-/// Damerau–Levenshtein distance (adjacent transpositions count one), over characters.
 fn distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
+    crate::graph::edit_distance(a, b)
 }
 
 #[cfg(test)]

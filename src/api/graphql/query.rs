@@ -17,7 +17,7 @@ use super::types::{
 };
 use super::{Limits, db, known_entity, traversal_error, user_error};
 use crate::graph::{
-    self, Centrality, EntityFilter, MeasureKind, PathRules, RelationGroup, SortKey,
+    self, Centrality, EntityFilter, IdKind, MeasureKind, PathRules, RelationGroup, SortKey,
 };
 use crate::model::{self, parse_relation_id};
 
@@ -42,13 +42,18 @@ pub struct Query;
 #[Object]
 impl Query {
     /// The entity with this id (or, for an entity merged away, the one it was merged into), or null
-    /// when there is none.
+    /// when there is none (with a NOT_FOUND error naming the closest ids).
     async fn entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Entity>> {
         let db = db(ctx)?;
-        let id = db
+        let resolved = db
             .resolve(&id)
             .map_err(|e| super::internal_error("resolving an id", e))?;
-        Ok(db.read().entity(&id).cloned().map(Entity))
+        let index = db.read();
+        let found = index.entity(&resolved).cloned().map(Entity);
+        if found.is_none() {
+            super::report_unknown(ctx, &index, "id", IdKind::Entity, &id);
+        }
+        Ok(found)
     }
 
     /// Entities whose Chinese name, English name or an alias contains `text` (case-insensitive for Latin
@@ -138,7 +143,10 @@ impl Query {
             let page = page.into_iter().map(|e| (e.id.clone(), e)).collect();
             return Ok(connection(page, total, more, after.is_some()));
         }
-        let compiled = super::checked_compile(&index, filter, "where")?;
+        if let Some(where_) = &where_ {
+            where_.check_ids(&index, "where")?;
+        }
+        let compiled = index.compile(filter);
         let mut selected = index.select(&compiled);
         if !by_id {
             index.sort(&mut selected, &keys, &ranks);
@@ -188,7 +196,7 @@ impl Query {
         time.as_of = as_of;
         let index = db(ctx)?.read();
         let (source, target) = where_.ends(&index, "where", None)?;
-        let document = where_.checked_document(&index, "where.document")?;
+        let document = where_.document.as_ref().map(|d| d.to_string());
         let all = index.select_relations(
             where_.kind_set(),
             time,
@@ -212,12 +220,17 @@ impl Query {
         })
     }
 
-    /// The relation with this id (`SOURCE/KIND/TARGET`), or null.
+    /// The relation with this id (`SOURCE/KIND/TARGET`), or null (with a NOT_FOUND error naming the
+    /// closest ids).
     async fn relation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Relation>> {
-        let Some((source, kind, target)) = parse_relation_id(&id) else {
-            return Ok(None);
-        };
-        Ok(db(ctx)?.read().relation(source, kind, target).map(Relation))
+        let index = db(ctx)?.read();
+        let found = parse_relation_id(&id)
+            .and_then(|(source, kind, target)| index.relation(source, kind, target))
+            .map(Relation);
+        if found.is_none() {
+            super::report_unknown(ctx, &index, "id", IdKind::Relation, &id);
+        }
+        Ok(found)
     }
 
     /// A shortest path from `from` to `to` over the given relations and direction (or per-hop steps in
@@ -502,8 +515,8 @@ impl Query {
                 ),
             ));
         }
-        for id in &ids {
-            known_entity(ctx, "ids", id)?;
+        for (i, id) in ids.iter().enumerate() {
+            known_entity(ctx, &format!("ids[{i}]"), id)?;
         }
         let ids: Vec<String> = ids.into_iter().map(|id| id.0).collect();
         let step = timed_step(relations.as_deref(), direction, time_filter(as_of, None)?);
@@ -546,9 +559,12 @@ impl Query {
                     .collect()
             });
         let filter = entity_filter(in_layers.as_deref(), where_.as_ref())?;
+        if let Some(where_) = &where_ {
+            where_.check_ids(&index, "where")?;
+        }
         match by {
             GroupBy::Kind => {
-                let compiled = super::checked_compile(&index, filter, "where")?;
+                let compiled = index.compile(filter);
                 let selected = index.select(&compiled);
                 let mut counts: Vec<GroupCount> = model::EntityKind::ALL
                     .iter()
@@ -565,9 +581,9 @@ impl Query {
             }
             GroupBy::District => {
                 if let Some(within) = &within {
-                    known_entity(ctx, "within", within)?;
+                    super::check_id(&index, "within", IdKind::Place, within)?;
                 }
-                let compiled = super::checked_compile(&index, filter, "where")?;
+                let compiled = index.compile(filter);
                 let counts = index.count_by_place(
                     &compiled,
                     within.as_ref().map(|w| w.as_str()),
@@ -749,7 +765,8 @@ impl Query {
         })
     }
 
-    /// The changes made to one entity or relation through the API, oldest first.
+    /// The changes made to one entity or relation through the API, oldest first; empty with a
+    /// NOT_FOUND error naming the closest ids when nothing has that id and nothing had.
     async fn history(
         &self,
         ctx: &Context<'_>,
@@ -759,8 +776,19 @@ impl Query {
         let first = ctx
             .data::<Limits>()?
             .page_size("first", first.unwrap_or(50))?;
-        let records = crate::edit::changes(db(ctx)?, 0, first, Some(&id))
+        let db = db(ctx)?;
+        let records = crate::edit::changes(db, 0, first, Some(&id))
             .map_err(|e| super::internal_error("reading history", e))?;
+        if records.is_empty() {
+            // No change, and nothing of that id now: most likely a mistyped id.
+            let index = db.read();
+            let kind = if id.contains('/') {
+                IdKind::Relation
+            } else {
+                IdKind::Entity
+            };
+            super::report_unknown(ctx, &index, "id", kind, &id);
+        }
         Ok(records.into_iter().map(Change).collect())
     }
 
@@ -797,9 +825,14 @@ impl Query {
         Ok(db(ctx)?.read().documents().cloned().map(Document).collect())
     }
 
-    /// The document with this id, or null.
+    /// The document with this id, or null (with a NOT_FOUND error naming the closest ids).
     async fn document(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Document>> {
-        Ok(db(ctx)?.read().document(&id).cloned().map(Document))
+        let index = db(ctx)?.read();
+        let found = index.document(&id).cloned().map(Document);
+        if found.is_none() {
+            super::report_unknown(ctx, &index, "id", IdKind::Document, &id);
+        }
+        Ok(found)
     }
 
     /// Proposes the organisations, places and relations a report states (nothing is written): each

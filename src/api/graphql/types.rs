@@ -436,7 +436,7 @@ impl Entity {
         };
         let index = db(ctx)?.read();
         let (source, target) = where_.ends(&index, "where", None)?;
-        let document = where_.checked_document(&index, "where.document")?;
+        let document = where_.document.as_ref().map(|d| d.to_string());
         let views = index.relations_of(&self.0.id, timed_step(kinds.as_deref(), direction, time));
         let views = views
             .into_iter()
@@ -855,8 +855,22 @@ impl Document {
         self.0.title_en.as_deref()
     }
 
+    /// The publisher as the document prints it.
     async fn publisher(&self) -> Option<&str> {
         self.0.publisher.as_deref()
+    }
+
+    /// The publisher's English name, when the publisher is a government body of the graph (an entity
+    /// whose name or an alias is the publisher as printed, compared as `search` compares) that has
+    /// one; null otherwise.
+    async fn publisher_en(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let Some(publisher) = self.0.publisher.as_deref() else {
+            return Ok(None);
+        };
+        let index = db(ctx)?.read();
+        Ok(index
+            .entity_named(publisher, &[model::EntityKind::Government])
+            .and_then(|e| e.name_en.clone()))
     }
 
     /// Publication date as printed (YYYY, YYYY-MM or YYYY-MM-DD).
