@@ -81,7 +81,10 @@ class Node:
         self.base = f"http://127.0.0.1:{self.port}"
         token_hash = hashlib.sha256(TOKEN.encode()).hexdigest()
         args = [binary, "serve", "--data-dir", data_dir, "--listen", f"127.0.0.1:{self.port}",
-                "--tokens", f"bench editor {token_hash}", "--rate-limit", "0"]
+                "--tokens", f"bench editor {token_hash}", "--rate-limit", "0",
+                # Network measures once at start, not after every write: the benchmark measures
+                # the replication path, not three nodes recomputing betweenness on two cores.
+                "--measures-settle-ms", "3600000"]
         if replicate:
             args += ["--replicate", replicate, "--stream", "bench"]
         self.started = time.monotonic()
