@@ -66,6 +66,9 @@ pub const APPLIED_SEQUENCE: &str = "log:applied-sequence";
 /// The first element of a [`Store::dump`].
 const DUMP_MAGIC: &str = "innograph-dump/1";
 
+/// The trees of a [`Store::dump`]: each tree's name and its records (key, value).
+type DumpedTrees = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
+
 /// Entity records written per transaction by [`Store::import`]: enough that the cost of a transaction
 /// vanishes, few enough that its buffered writes stay a few megabytes.
 pub const IMPORT_CHUNK: usize = 4096;
@@ -784,7 +787,7 @@ impl Store {
     /// log (there is none when a dump is taken: the caller holds the write lock), as one byte string:
     /// the snapshot a node joining a replicated log starts from ([`Store::restore`]).
     pub fn dump(&self) -> Result<Vec<u8>, StoreError> {
-        let mut trees: Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)> = Vec::new();
+        let mut trees: DumpedTrees = Vec::new();
         for (name, tree) in self.dumped_trees() {
             let mut records = Vec::new();
             for item in tree.iter() {
@@ -799,7 +802,7 @@ impl Store {
 
     /// Fills an empty store from a [`Store::dump`], in one transaction per tree, and flushes.
     pub fn restore(&self, bytes: &[u8]) -> Result<(), StoreError> {
-        type Dump = (String, String, Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>);
+        type Dump = (String, String, DumpedTrees);
         let (magic, format, trees): Dump = postcard::from_bytes(bytes).map_err(|error| {
             StoreError::Rejected(format!("the snapshot is not a store dump: {error}"))
         })?;
@@ -1621,5 +1624,61 @@ mod tests {
         let err = Store::open(dir.path()).err().unwrap().to_string();
         assert!(err.contains("holds format `innograph-store/0`"), "{err}");
         assert!(err.contains(FORMAT), "{err}");
+    }
+
+    #[test]
+    fn a_dump_restores_every_record_and_a_logged_change_records_its_sequence() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.apply(&[Write::PutEntity(entity("a"))]).unwrap();
+        let change = ChangeRecord {
+            id: 41,
+            at: 7,
+            actor: "test".to_owned(),
+            operation: "createEntity".to_owned(),
+            subjects: vec!["b".to_owned()],
+            before: Vec::new(),
+            after: Vec::new(),
+        };
+        let id = store
+            .apply_change_at(
+                &[Write::PutEntity(entity("b"))],
+                &[],
+                &["b".to_owned()],
+                change,
+                Some(12),
+            )
+            .unwrap();
+        assert_eq!(id, 41, "a logged change keeps the id it carries");
+        assert_eq!(store.applied_sequence().unwrap(), Some(12));
+        assert_eq!(store.last_change_id().unwrap(), 41);
+        let dump = store.dump().unwrap();
+
+        let other = tempfile::tempdir().unwrap();
+        let restored = Store::open(other.path()).unwrap();
+        restored.restore(&dump).unwrap();
+        for id in ["a", "b"] {
+            assert_eq!(restored.entity(id).unwrap(), store.entity(id).unwrap());
+        }
+        assert_eq!(restored.version("b").unwrap(), 1);
+        assert_eq!(restored.change(41).unwrap(), store.change(41).unwrap());
+        assert_eq!(restored.applied_sequence().unwrap(), Some(12));
+        // Into a store that holds records, or from bytes that are not a dump: refused.
+        assert!(matches!(
+            restored.restore(&dump),
+            Err(StoreError::Rejected(_))
+        ));
+        let empty = tempfile::tempdir().unwrap();
+        let fresh = Store::open(empty.path()).unwrap();
+        assert!(matches!(
+            fresh.restore(b"not a dump"),
+            Err(StoreError::Rejected(_))
+        ));
+        // A store that follows a log refuses an import beside it.
+        restored.set_log_meta("stream", "log").unwrap();
+        let refused = restored.import(&[], &[entity("c")], &[], &|_| {});
+        assert!(
+            matches!(refused, Err(StoreError::Rejected(m)) if m.contains("follows the change log"))
+        );
     }
 }
