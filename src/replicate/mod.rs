@@ -392,8 +392,33 @@ pub async fn open(
             }
         }
         (None, None) => bail!("a node with an empty data directory needs the change log to join"),
-        (None, Some(mut stream)) => match genesis_within(&mut stream, deadline).await? {
-            Some((snapshot, change_offset)) => {
+        (None, Some(mut stream)) => {
+            // The genesis to start from: the stream's, or (on an empty stream) this node's own,
+            // unless another node published one first.
+            let genesis = match genesis_within(&mut stream, deadline).await? {
+                Some(genesis) => Some(genesis),
+                None => {
+                    let db = crate::db::Db::open(dir)?;
+                    let pristine = db.is_empty();
+                    if pristine {
+                        seed(&db)?;
+                    }
+                    let won = publish_genesis(&js, &settings, &db).await?;
+                    drop(db);
+                    if won.is_some() {
+                        if !pristine {
+                            bail!(
+                                "another node started the stream `{}` first; this data directory \
+                                 holds its own graph: start with an empty one to join",
+                                settings.stream
+                            );
+                        }
+                        clear_directory(dir)?;
+                    }
+                    won
+                }
+            };
+            if let Some((snapshot, change_offset)) = genesis {
                 restore(
                     &js,
                     &objects,
@@ -404,36 +429,7 @@ pub async fn open(
                 )
                 .await?;
             }
-            None => {
-                let db = crate::db::Db::open(dir)?;
-                let pristine = db.is_empty();
-                if pristine {
-                    seed(&db)?;
-                }
-                let won = publish_genesis(&js, &settings, &db).await?;
-                drop(db);
-                if let Some((snapshot, change_offset)) = won {
-                    // Another node published the genesis first: start from its snapshot.
-                    if !pristine {
-                        bail!(
-                            "another node started the stream `{}` first; this data directory \
-                             holds its own graph: start with an empty one to join",
-                            settings.stream
-                        );
-                    }
-                    clear_directory(dir)?;
-                    restore(
-                        &js,
-                        &objects,
-                        dir,
-                        &settings.stream,
-                        &snapshot,
-                        change_offset,
-                    )
-                    .await?;
-                }
-            }
-        },
+        }
     }
     let db = Arc::new(crate::db::Db::open(dir)?);
     let change_offset = db
