@@ -214,7 +214,9 @@ try {
   });
   if (!platforms) { failed++; console.error('FAILED: no visible group node to click'); } else {
     const beforeGroup = await snapshot();
-    await page.evaluate((id) => window.cy.getElementById(id).emit('tap'), platforms.id);
+    // Braces: `emit` returns the element, which page.evaluate would serialise with the whole graph it
+    // points to (that ran Chromium's renderer out of memory: "Target crashed").
+    await page.evaluate((id) => { window.cy.getElementById(id).emit('tap'); }, platforms.id);
     await idle(page);
     const after = await page.evaluate(({ before, id }) => {
       const fresh = window.cy.nodes().filter((n) => !(n.id() in before));
@@ -343,10 +345,10 @@ try {
   check(english.labels.filter(hasCjk).length === 0 || english.labels.filter(hasCjk).length < english.labels.length / 4,
     'most canvas labels are not in English');
   // Hover a path node: its full label is drawn (data `full`, not the ellipsis).
-  await pathPage.evaluate(() => window.cy.nodes('.path')[1].emit('mouseover'));
+  await pathPage.evaluate(() => { window.cy.nodes('.path')[1].emit('mouseover'); });
   const hovered = await pathPage.evaluate(() => { const n = window.cy.nodes('.path')[1]; return { hover: n.hasClass('hover'), wrap: n.style('text-wrap'), label: n.style('label') }; });
   check(hovered.hover && hovered.wrap === 'wrap', `hovering does not show the full label: ${JSON.stringify(hovered)}`);
-  await pathPage.evaluate(() => window.cy.nodes('.path')[1].emit('mouseout'));
+  await pathPage.evaluate(() => { window.cy.nodes('.path')[1].emit('mouseout'); });
   // Long English names take two lines on the canvas rather than ending in an ellipsis.
   const wrapped = await pathPage.evaluate(() => window.cy.nodes('.path').map((n) => ({ id: n.id(), display: n.data('display'), full: n.data('full') })));
   const long = wrapped.filter((n) => n.full.length > 24);

@@ -28,7 +28,9 @@ export async function startServer(dataDir, extra = []) {
 
 // Headless Chromium (CHROMIUM overrides /usr/bin/chromium). The network flags keep it from calling out
 // (this machine's network is closed); `--disable-dev-shm-usage` keeps renderer memory out of /dev/shm,
-// which is small in containers: a full /dev/shm crashes the renderer ("Target crashed") mid-test.
+// which is small in containers. (The "Target crashed" seen in earlier CI runs was not /dev/shm: a test
+// returned a Cytoscape element from page.evaluate, whose serialisation ran the renderer out of memory.
+// Return plain data, or nothing, from page.evaluate.)
 export function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
