@@ -799,9 +799,7 @@ fn apply(db: &Db, replica: &Replica, sequence: u64, payload: &[u8]) -> anyhow::R
         Entry::Change(change) => {
             match db.apply_logged(sequence, change, replica.change_offset + sequence) {
                 Ok(id) => replica.record(sequence, Ok(id)),
-                Err(error @ (DbError::Unavailable(_) | DbError::LogUnavailable(_))) => {
-                    return Err(error.into());
-                }
+                Err(error) if error.is_passing() => return Err(error.into()),
                 Err(refused) => {
                     tracing::warn!(sequence, "a log entry was refused here: {refused}");
                     replica.record(sequence, Err(refused.to_string()));

@@ -43,6 +43,19 @@ pub enum DbError {
     LogUnavailable(String),
 }
 
+impl DbError {
+    /// Whether the error comes from this node's disk or log rather than from the write itself: the
+    /// same write may succeed later, so a log entry that met it is applied again, not refused.
+    pub fn is_passing(&self) -> bool {
+        matches!(
+            self,
+            DbError::Unavailable(_)
+                | DbError::LogUnavailable(_)
+                | DbError::Store(StoreError::Sled(_))
+        )
+    }
+}
+
 /// A write as a replicated node publishes it to its change log and every node applies it: the
 /// arguments of [`Db::apply_change`].
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -288,15 +301,7 @@ impl Db {
     pub fn check_logged(&self, change: &LoggedChange) -> Result<u64, DbError> {
         let _writer = self.lock_writer()?;
         self.recover()?;
-        {
-            let index = self.read();
-            if let Some(id) = change.creates.iter().find(|id| exists(&index, id)) {
-                return Err(DbError::Exists { id: (*id).clone() });
-            }
-            let writes = expand_deletes(&index, change.writes.clone());
-            check_endpoints(&index, &writes)?;
-            check_rules(&index, &writes)?;
-        }
+        checked(&self.read(), change.writes.clone(), &change.creates)?;
         let store = self.store();
         for (id, expected) in &change.expected {
             let current = store.version(id)?;
@@ -343,8 +348,7 @@ impl Db {
                 let _ = self.changes.send(Arc::new(announced));
                 Ok(id)
             }
-            Err(error @ (DbError::Unavailable(_) | DbError::LogUnavailable(_))) => Err(error),
-            Err(DbError::Store(StoreError::Sled(error))) => Err(storage(StoreError::Sled(error))),
+            Err(error) if error.is_passing() => Err(error),
             Err(refused) => {
                 self.mark_applied(sequence)?;
                 Err(refused)
@@ -893,16 +897,7 @@ impl Db {
     ) -> Result<T, DbError> {
         let _writer = self.lock_writer()?;
         self.recover()?;
-        let writes = {
-            let index = self.read();
-            if let Some(id) = creates.iter().find(|id| exists(&index, id)) {
-                return Err(DbError::Exists { id: (*id).clone() });
-            }
-            let writes = expand_deletes(&index, writes);
-            check_endpoints(&index, &writes)?;
-            check_rules(&index, &writes)?;
-            writes
-        };
+        let writes = checked(&self.read(), writes, creates)?;
         let outcome = match persist(&self.store(), &writes) {
             Ok(outcome) => outcome,
             Err(DbError::Store(error)) => {
@@ -1209,6 +1204,23 @@ fn load_index(store: &Store) -> Result<GraphIndex, DbError> {
         );
     }
     Ok(index)
+}
+
+/// A batch as the write path judges it against the graph: no id it creates may exist, deleting an
+/// entity deletes the relations pointing to it, and every rule holds for the graph as it will be.
+/// Returns the batch with those deletes added.
+fn checked(
+    index: &GraphIndex,
+    writes: Vec<Write>,
+    creates: &[String],
+) -> Result<Vec<Write>, DbError> {
+    if let Some(id) = creates.iter().find(|id| exists(index, id)) {
+        return Err(DbError::Exists { id: (*id).clone() });
+    }
+    let writes = expand_deletes(index, writes);
+    check_endpoints(index, &writes)?;
+    check_rules(index, &writes)?;
+    Ok(writes)
 }
 
 /// Adds, before each entity deletion, the deletion of every relation pointing to that entity.
