@@ -345,6 +345,9 @@ pub async fn open(
         }
     };
     let objects = bucket(&settings.stream);
+    // The database, when this node opened it to publish the genesis (opened once: at a million
+    // entities building the index takes seconds).
+    let mut opened = None;
     match (stored, stream) {
         (Some(place), stream) => {
             if place.stream != settings.stream {
@@ -404,8 +407,8 @@ pub async fn open(
                         seed(&db)?;
                     }
                     let won = publish_genesis(&js, &settings, &db).await?;
-                    drop(db);
                     if won.is_some() {
+                        drop(db);
                         if !pristine {
                             bail!(
                                 "another node started the stream `{}` first; this data directory \
@@ -414,6 +417,8 @@ pub async fn open(
                             );
                         }
                         clear_directory(dir)?;
+                    } else {
+                        opened = Some(db);
                     }
                     won
                 }
@@ -431,7 +436,10 @@ pub async fn open(
             }
         }
     }
-    let db = Arc::new(crate::db::Db::open(dir)?);
+    let db = Arc::new(match opened {
+        Some(db) => db,
+        None => crate::db::Db::open(dir)?,
+    });
     let change_offset = db
         .store()
         .log_meta("change-offset")?
@@ -610,11 +618,8 @@ async fn publish_genesis(
     .await;
     match outcome {
         Ok(ack) if ack.sequence == 1 => {
-            store.set_log_meta("stream", &settings.stream)?;
-            store.set_log_meta("genesis", &name)?;
-            store.set_log_meta("change-offset", &change_offset.to_string())?;
-            store.set_applied_sequence(1)?;
-            store.flush()?;
+            db.mark_applied(1)?;
+            store.follow_log(&settings.stream, &name, change_offset)?;
             tracing::info!(
                 stream = settings.stream,
                 snapshot = name,
@@ -685,11 +690,8 @@ async fn restore(
     restored
         .restore(&bytes)
         .with_context(|| format!("cannot restore the snapshot `{name}`"))?;
-    restored.set_log_meta("stream", stream)?;
-    restored.set_log_meta("genesis", name)?;
-    restored.set_log_meta("change-offset", &change_offset.to_string())?;
     restored.set_applied_sequence(1)?;
-    restored.flush()?;
+    restored.follow_log(stream, name, change_offset)?;
     tracing::info!(
         snapshot = name,
         bytes = bytes.len(),
@@ -813,9 +815,10 @@ fn apply(db: &Db, replica: &Replica, sequence: u64, payload: &[u8]) -> anyhow::R
 /// Asks the stream for its last sequence every [`STATUS_INTERVAL`].
 async fn watch_status(replica: Arc<Replica>) {
     loop {
+        // Getting the stream fetches its state: one request.
         let state = async {
-            let mut stream = replica.js.get_stream(&replica.settings.stream).await?;
-            anyhow::Ok(stream.info().await?.state.last_sequence)
+            let stream = replica.js.get_stream(&replica.settings.stream).await?;
+            anyhow::Ok(stream.cached_info().state.last_sequence)
         };
         match tokio::time::timeout(STATUS_INTERVAL * 4, state).await {
             Ok(Ok(last)) => {

@@ -759,7 +759,6 @@ impl Store {
     pub fn set_applied_sequence(&self, sequence: u64) -> Result<(), StoreError> {
         self.meta
             .insert(APPLIED_SEQUENCE, &sequence.to_be_bytes())?;
-        self.db.flush()?;
         Ok(())
     }
 
@@ -771,9 +770,21 @@ impl Store {
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     }
 
-    /// Sets a `meta` value of the replication and flushes.
-    pub fn set_log_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.meta.insert(format!("log:{key}"), value.as_bytes())?;
+    /// Records that this store follows the log `stream` from its genesis snapshot `genesis`, whose
+    /// highest change id was `change_offset`, and flushes (with whatever was written before).
+    pub fn follow_log(
+        &self,
+        stream: &str,
+        genesis: &str,
+        change_offset: u64,
+    ) -> Result<(), StoreError> {
+        for (key, value) in [
+            ("stream", stream.to_owned()),
+            ("genesis", genesis.to_owned()),
+            ("change-offset", change_offset.to_string()),
+        ] {
+            self.meta.insert(format!("log:{key}"), value.as_bytes())?;
+        }
         self.db.flush()?;
         Ok(())
     }
@@ -1675,7 +1686,7 @@ mod tests {
             Err(StoreError::Rejected(_))
         ));
         // A store that follows a log refuses an import beside it.
-        restored.set_log_meta("stream", "log").unwrap();
+        restored.follow_log("log", "genesis", 0).unwrap();
         let refused = restored.import(&[], &[entity("c")], &[], &|_| {});
         assert!(
             matches!(refused, Err(StoreError::Rejected(m)) if m.contains("follows the change log"))
