@@ -1113,20 +1113,15 @@ fn asset_response(dir: &Dir<'static>, name: &str) -> Response {
 }
 
 /// Liveness: always 200 while the process serves. On a replicated node it also says how far the
-/// node is in its change log (`sequence` applied, the log's `last` sequence, `lag`, whether the log
-/// is `reachable`).
+/// node is in its change log ([`log_json`]).
 async fn healthz(State(state): State<AppState>) -> Response {
     let body = match state.db.log_status() {
         None => r#"{"status":"ok"}"#.to_owned(),
-        Some(status) => serde_json::json!({
-            "status": "ok",
-            "sequence": status.applied,
-            "last": status.last,
-            "lag": status.lag(),
-            "reachable": status.reachable,
-            "ready": status.ready(),
-        })
-        .to_string(),
+        Some(log) => {
+            let mut body = log_json(&log);
+            body.insert("status".to_owned(), "ok".into());
+            Value::Object(body).to_string()
+        }
     };
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
@@ -1136,21 +1131,16 @@ async fn healthz(State(state): State<AppState>) -> Response {
 async fn readyz(State(state): State<AppState>) -> Response {
     let (status, body) = match state.db.log_status() {
         None => (StatusCode::OK, serde_json::json!({ "ready": true })),
-        Some(log) => (
-            if log.ready() {
+        Some(log) => {
+            let mut body = log_json(&log);
+            body.insert("maxLag".to_owned(), log.max_lag.into());
+            let status = if log.ready() {
                 StatusCode::OK
             } else {
                 StatusCode::SERVICE_UNAVAILABLE
-            },
-            serde_json::json!({
-                "ready": log.ready(),
-                "sequence": log.applied,
-                "last": log.last,
-                "lag": log.lag(),
-                "maxLag": log.max_lag,
-                "reachable": log.reachable,
-            }),
-        ),
+            };
+            (status, Value::Object(body))
+        }
     };
     (
         status,
@@ -1158,6 +1148,19 @@ async fn readyz(State(state): State<AppState>) -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+/// A replicated node's place in its log as `/healthz` and `/readyz` show it: the `sequence` it
+/// applied, the log's `last` sequence, the `lag`, whether the log is `reachable`, whether it is
+/// `ready`.
+fn log_json(log: &crate::db::LogStatus) -> serde_json::Map<String, Value> {
+    serde_json::Map::from_iter([
+        ("sequence".to_owned(), log.applied.into()),
+        ("last".to_owned(), log.last.into()),
+        ("lag".to_owned(), log.lag().into()),
+        ("reachable".to_owned(), log.reachable.into()),
+        ("ready".to_owned(), log.ready().into()),
+    ])
 }
 
 /// The explorer's Content-Security-Policy: everything from this server, nothing else.

@@ -410,7 +410,7 @@ pub struct Api {
     /// Turns to execute: execution runs on the blocking pool, never on the async workers that accept
     /// connections and answer `/healthz`, and at most this many at once.
     turns: Arc<tokio::sync::Semaphore>,
-    db: Option<Arc<Db>>,
+    db: Arc<Db>,
 }
 
 #[derive(Clone)]
@@ -431,7 +431,7 @@ const PARSED_CACHE_SIZE: usize = 512;
 impl Api {
     pub fn new(db: Arc<Db>, limits: Limits) -> Api {
         Api {
-            db: Some(db.clone()),
+            db: db.clone(),
             schema: build_schema(Some(db.clone()), &limits),
             validated_schema: build_schema_with(
                 Some(db),
@@ -517,7 +517,7 @@ impl Api {
         };
         // On a replicated node: wait for the sequence the client asks for (read-your-writes), and
         // say which sequence the answer reflects at least.
-        let replicated = self.db.as_ref().filter(|db| db.is_replicated());
+        let replicated = Some(&self.db).filter(|db| db.is_replicated());
         if let (Some(db), Some(wanted)) = (replicated, min_sequence)
             && let Err(outcome) = self.wait_for_sequence(db, wanted).await
         {
