@@ -6,28 +6,10 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::support::{Server, innograph, mini_seed, stderr, stdout};
+use crate::support::Server;
 
 fn editable() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap();
-    assert!(
-        innograph(&["import", mini_seed().to_str().unwrap(), "--data-dir", data])
-            .status
-            .success()
-    );
-    let o = innograph(&[
-        "token",
-        "create",
-        "--name",
-        "live",
-        "--role",
-        "editor",
-        "--data-dir",
-        data,
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    (dir, stdout(&o).trim().to_owned())
+    crate::support::mini_seed_with_named_token("live", "editor")
 }
 
 pub(crate) async fn connect(

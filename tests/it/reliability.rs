@@ -6,28 +6,10 @@ use std::thread;
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, innograph, mini_seed, stderr, stdout};
+use crate::support::Server;
 
 fn editable() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap();
-    assert!(
-        innograph(&["import", mini_seed().to_str().unwrap(), "--data-dir", data])
-            .status
-            .success()
-    );
-    let o = innograph(&[
-        "token",
-        "create",
-        "--name",
-        "writer",
-        "--role",
-        "editor",
-        "--data-dir",
-        data,
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    (dir, stdout(&o).trim().to_owned())
+    crate::support::mini_seed_with_named_token("writer", "editor")
 }
 
 fn mutate(server: &Server, token: &str, query: &str, variables: Value) -> Option<Value> {

@@ -20,8 +20,14 @@ pub fn innograph(args: &[&str]) -> Output {
         .expect("the innograph binary runs")
 }
 
-/// A data directory holding the mini seed, and a token of `role` for it (`innograph token create`).
+/// A data directory holding the mini seed, and a token of `role` named after it (`innograph token
+/// create`).
 pub fn mini_seed_with_token(role: &str) -> (tempfile::TempDir, String) {
+    mini_seed_with_named_token(role, role)
+}
+
+/// A data directory holding the mini seed, and a token called `name` of `role`.
+pub fn mini_seed_with_named_token(name: &str, role: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     let o = innograph(&["import", mini_seed().to_str().unwrap(), "--data-dir", data]);
@@ -30,14 +36,16 @@ pub fn mini_seed_with_token(role: &str) -> (tempfile::TempDir, String) {
         "token",
         "create",
         "--name",
-        role,
+        name,
         "--role",
         role,
         "--data-dir",
         data,
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    (dir, stdout(&o).trim().to_owned())
+    let token = stdout(&o).trim().to_owned();
+    assert!(!stderr(&o).contains(&token), "the token must not be logged");
+    (dir, token)
 }
 
 pub fn stdout(output: &Output) -> String {
