@@ -792,10 +792,7 @@ impl GraphIndex {
                 .map(|&n| self.graph[n].entity.clone())
                 .collect();
         }
-        let names = self.names.get_or_init(|| {
-            names::NameIndex::build(self.nodes.values().map(|&n| (n, &*self.graph[n].entity)))
-        });
-        names
+        self.name_index()
             .candidates(&needle)
             .into_iter()
             .filter_map(|node| self.graph.node_weight(node))
